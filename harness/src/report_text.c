@@ -1,0 +1,154 @@
+/* report_text.c: the terminal report: a lab x tool matrix, then a TSan-like block per finding. */
+#include <string.h>
+
+#include "stages.h"
+
+#define RED "\033[31m"
+#define GREEN "\033[32m"
+#define YELLOW "\033[33m"
+#define BOLD "\033[1m"
+#define RESET "\033[0m"
+
+static const char *c(const struct tl_config *cfg, const char *code)
+{
+	return cfg->color ? code : "";
+}
+
+/* The text of one matrix cell. */
+static void cell(const struct tl_result *r, int selftest, char *buf, size_t len)
+{
+	char kinds[128];
+	switch (r->status) {
+	case TL_ST_NOT_RUN:
+		snprintf(buf, len, "-");
+		return;
+	case TL_ST_SKIPPED:
+		snprintf(buf, len, "skipped");
+		return;
+	case TL_ST_ERROR:
+		snprintf(buf, len, "ERROR");
+		return;
+	case TL_ST_RAN:
+		break;
+	}
+	tl_kindset_str(r->kinds, kinds, sizeof kinds);
+	if (selftest && r->compared)
+		snprintf(buf, len, "%s %s", kinds, r->match ? "ok" : "MISMATCH");
+	else
+		snprintf(buf, len, "%s", kinds);
+}
+
+static const char *cell_color(const struct tl_result *r, int selftest)
+{
+	if (r->status == TL_ST_ERROR)
+		return RED;
+	if (r->status != TL_ST_RAN)
+		return YELLOW;
+	if (selftest)
+		return r->match ? GREEN : RED;
+	return r->kinds ? RED : GREEN;
+}
+
+static void site_line(FILE *out, const char *label, const struct tl_site *s, const char *thread)
+{
+	if (s->file[0] == '\0' && s->function[0] == '\0')
+		return;
+	fprintf(out, "    %s %s:%d", label, s->file[0] ? s->file : "?", s->line);
+	if (s->function[0] != '\0')
+		fprintf(out, " in %s", s->function);
+	if (thread != NULL && thread[0] != '\0')
+		fprintf(out, " (thread %s)", thread);
+	fputc('\n', out);
+}
+
+static void finding_block(FILE *out, const struct tl_config *cfg, const struct tl_target *t,
+			  const struct tl_finding *f)
+{
+	fprintf(out, "==================\n");
+	fprintf(out, "%sWARNING: %s reports %s%s in %s%s%s\n", c(cfg, BOLD), tl_tool_name(f->tool),
+		tl_kind_name(f->kind), c(cfg, RESET), t->name,
+		t->lab != NULL ? " (" : "", t->lab != NULL ? tl_variant_name(t->variant) : "");
+	if (t->lab != NULL)
+		fputs(")\n", out);
+	else
+		fputc('\n', out);
+	fprintf(out, "  %s\n", f->message);
+	const char *first = f->kind == TL_KIND_RACE ? "access" : "at";
+	const char *second = f->kind == TL_KIND_RACE ? "races with" :
+			     f->kind == TL_KIND_THREAD_LEAK ? "created at" : "and";
+	site_line(out, first, &f->site, f->thread);
+	site_line(out, second, &f->other, f->other_thread);
+	fprintf(out, "SUMMARY: %s %s %s:%d in %s\n", tl_tool_name(f->tool), tl_kind_name(f->kind),
+		f->site.file[0] ? f->site.file : "?", f->site.line,
+		f->site.function[0] ? f->site.function : "?");
+	if (t->lab != NULL) {
+		fprintf(out, "  What it means: %s\n", t->lab->lesson);
+		for (int i = 0; i < t->lab->nhint; i++)
+			fprintf(out, "  Hint: %s\n", t->lab->hint[i]);
+	} else {
+		fprintf(out, "  What it means: %s\n", tl_kind_meaning(f->kind));
+	}
+	if (cfg->verbose && f->detail != NULL)
+		fprintf(out, "  --- %s's own report ---\n%s\n", tl_tool_name(f->tool), f->detail);
+}
+
+void tl_report_text(FILE *out, const struct tl_config *cfg, const char *mode,
+		    struct tl_target *const *targets, size_t n)
+{
+	const int selftest = strcmp(mode, "selftest") == 0;
+	const int analyze = strcmp(mode, "analyze") == 0;
+	int width = 12;
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(targets[i]->name) > width)
+			width = (int)strlen(targets[i]->name);
+
+	/* The matrix. */
+	fprintf(out, "\n%-*s %-7s", width, analyze ? "program" : "lab", analyze ? "" : "variant");
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+		if (cfg->tools & (1 << tool))
+			fprintf(out, " %-22s", tl_tool_name((enum tl_tool)tool));
+	fputc('\n', out);
+	for (size_t i = 0; i < n; i++) {
+		const struct tl_target *t = targets[i];
+		fprintf(out, "%-*s %-7s", width, t->name, t->lab != NULL ? tl_variant_name(t->variant) : "");
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			if (!(cfg->tools & (1 << tool)))
+				continue;
+			char buf[160];
+			cell(&t->result[tool], selftest, buf, sizeof buf);
+			fprintf(out, " %s%-22s%s", c(cfg, cell_color(&t->result[tool], selftest)), buf,
+				c(cfg, RESET));
+		}
+		fputc('\n', out);
+	}
+
+	/* Notes: skipped or failing tools, and mismatches against declarations. */
+	for (size_t i = 0; i < n; i++) {
+		const struct tl_target *t = targets[i];
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			const struct tl_result *r = &t->result[tool];
+			if (!(cfg->tools & (1 << tool)))
+				continue;
+			if (r->status == TL_ST_SKIPPED || r->status == TL_ST_ERROR || r->note[0] != '\0')
+				fprintf(out, "note: %s %s %s: %s%s\n", t->name,
+					t->lab != NULL ? tl_variant_name(t->variant) : "", tl_tool_name((enum tl_tool)tool),
+					r->status == TL_ST_ERROR ? "tool error: " : "", r->note);
+			if (selftest && r->compared && !r->match) {
+				char want[128], got[128];
+				fprintf(out, "MISMATCH: %s %s under %s: declared '%s', reported '%s'\n", t->name,
+					tl_variant_name(t->variant), tl_tool_name((enum tl_tool)tool),
+					tl_kindset_str(r->expected, want, sizeof want),
+					tl_kindset_str(r->kinds, got, sizeof got));
+			}
+		}
+	}
+	if (selftest && !cfg->verbose)
+		return;
+
+	/* A block per finding. */
+	fputc('\n', out);
+	for (size_t i = 0; i < n; i++)
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+			for (size_t k = 0; k < targets[i]->result[tool].findings.n; k++)
+				finding_block(out, cfg, targets[i], &targets[i]->result[tool].findings.v[k]);
+}

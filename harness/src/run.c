@@ -1,0 +1,416 @@
+/* run.c: runs one tool on one target, reading only the tool's own channel (log file or XML). */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stages.h"
+
+extern char **environ;
+
+/* Exit status threadcheck uses when it reports (see harness/threadcheck). */
+#define TC_EXITCODE "67"
+/* Exit status we ask TSan to use when it reports. */
+#define TSAN_EXITCODE "66"
+/* Per-run cap on each captured file (stdout, stderr, tool logs). */
+#define MAX_OUTPUT (64LL << 20)
+
+static atomic_int said_setarch;
+
+static int which(const char *prog)
+{
+	const char *path = getenv("PATH");
+	if (path == NULL)
+		path = "/usr/bin:/bin";
+	char *dup = strdup(path);
+	TL_ASSERT(dup != NULL);
+	int found = 0;
+	for (char *save = NULL, *dir = strtok_r(dup, ":", &save); dir != NULL && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char p[TL_PATH * 2];
+		snprintf(p, sizeof p, "%s/%s", dir, prog);
+		found = access(p, X_OK) == 0;
+	}
+	free(dup);
+	return found;
+}
+
+int tl_tool_available(const struct tl_config *cfg, enum tl_tool tool, char *why, size_t whylen)
+{
+	switch (tool) {
+	case TL_TOOL_TSAN: {
+		const char *cc = getenv("TL_TSAN_CC");
+		if (!which(cc != NULL && cc[0] != '\0' ? cc : "clang")) {
+			snprintf(why, whylen, "clang is not installed (make deps)");
+			return 0;
+		}
+		return 1;
+	}
+	case TL_TOOL_HELGRIND:
+		if (!which("valgrind")) {
+			snprintf(why, whylen, "valgrind is not installed (make deps)");
+			return 0;
+		}
+		return 1;
+	case TL_TOOL_THREADCHECK:
+		if (access(cfg->tc_lib, R_OK) != 0) {
+			snprintf(why, whylen, "%s is not built (make all)", cfg->tc_lib);
+			return 0;
+		}
+		return 1;
+	case TL_TOOL_TEST:
+		return 1;
+	case TL_TOOL_COUNT:
+		break;
+	}
+	snprintf(why, whylen, "unknown tool");
+	return 0;
+}
+
+/* Builds the child's environment: ours without any variable that configures a tool, plus
+ * EXTRA (NULL-terminated "K=V" strings). Free with free_env. */
+static char **make_env(const char *const *extra)
+{
+	static const char *const drop[] = {"TSAN_OPTIONS=", "LD_PRELOAD=", "VALGRIND_OPTS=",
+					   "THREADCHECK_", "CMOCKA_", "ASAN_OPTIONS=", NULL};
+	size_t n = 0, m = 0;
+	while (environ[n] != NULL)
+		n++;
+	while (extra[m] != NULL)
+		m++;
+	char **env = calloc(n + m + 1, sizeof *env);
+	TL_ASSERT(env != NULL);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int skip = 0;
+		for (int d = 0; drop[d] != NULL; d++)
+			skip |= strncmp(environ[i], drop[d], strlen(drop[d])) == 0;
+		if (!skip)
+			env[k++] = strdup(environ[i]);
+	}
+	for (size_t i = 0; i < m; i++)
+		env[k++] = strdup(extra[i]);
+	env[k] = NULL;
+	return env;
+}
+
+static void free_env(char **env)
+{
+	for (size_t i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* Removes DIR's files whose names start with PREFIX (a previous run's logs). */
+static void remove_prefixed(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		char p[TL_PATH * 2];
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+}
+
+/* Concatenates DIR's files starting with PREFIX (one per process, as log_path writes them).
+ * Returns a malloc'd text (possibly empty) and its length. */
+static char *read_prefixed(const char *dir, const char *prefix, size_t *len)
+{
+	char *all = calloc(1, 1);
+	TL_ASSERT(all != NULL);
+	*len = 0;
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return all;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		char p[TL_PATH * 2];
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		size_t n = 0;
+		int trunc = 0;
+		char *text = tl_read_file(p, MAX_OUTPUT, &n, &trunc);
+		if (text == NULL)
+			continue;
+		char *grown = realloc(all, *len + n + 1);
+		TL_ASSERT(grown != NULL);
+		all = grown;
+		memcpy(all + *len, text, n);
+		*len += n;
+		all[*len] = '\0';
+		free(text);
+	}
+	closedir(d);
+	return all;
+}
+
+static int file_contains(const char *path, const char *needle)
+{
+	size_t n = 0;
+	int trunc = 0;
+	char *text = tl_read_file(path, 1 << 20, &n, &trunc);
+	int found = text != NULL && strstr(text, needle) != NULL;
+	free(text);
+	return found;
+}
+
+/* Adds to RUN one run-level finding (timeout, crash, failing test binary) of TOOL, with the
+ * text of DETAIL_PATH (may be NULL) as its detail. */
+static void add_run_finding(struct tl_findings *run, enum tl_tool tool, enum tl_kind kind,
+			    const char *raw, const char *msg, const char *detail_path)
+{
+	struct tl_finding f;
+	memset(&f, 0, sizeof f);
+	f.tool = tool;
+	f.kind = kind;
+	tl_strlcpy(f.raw, raw, sizeof f.raw);
+	tl_strlcpy(f.message, msg, sizeof f.message);
+	if (detail_path != NULL) {
+		size_t n = 0;
+		int trunc = 0;
+		f.detail = tl_read_file(detail_path, 1 << 20, &n, &trunc);
+	}
+	tl_findings_add(run, &f);
+}
+
+static int same_site(const struct tl_site *a, const struct tl_site *b)
+{
+	return a->line == b->line && strcmp(a->file, b->file) == 0;
+}
+
+/* Merges one run's findings into R, dropping repeats of the same kind at the same pair of
+ * sites (Helgrind reports a read and a write of one race; reruns repeat reports). */
+static void merge(struct tl_result *r, struct tl_findings *run)
+{
+	for (size_t i = 0; i < run->n; i++) {
+		struct tl_finding *f = &run->v[i];
+		int dup = 0;
+		for (size_t j = 0; j < r->findings.n && !dup; j++) {
+			const struct tl_finding *g = &r->findings.v[j];
+			if (g->kind != f->kind)
+				continue;
+			dup = (same_site(&g->site, &f->site) && same_site(&g->other, &f->other)) ||
+			      (same_site(&g->site, &f->other) && same_site(&g->other, &f->site));
+		}
+		if (dup)
+			continue;
+		tl_findings_add(&r->findings, f);
+		f->detail = NULL; /* ownership moved */
+	}
+	r->kinds |= tl_findings_kinds(run);
+}
+
+static const char *signame(int sig)
+{
+	const char *s = sigabbrev_np(sig);
+	return s != NULL ? s : "?";
+}
+
+/* Adds the run's outcome that the tool's channel does not carry itself: a timeout (with
+ * every thread's stack), death by a signal, or a test program that failed without saying
+ * which test. */
+static void run_level(const struct tl_target *t, enum tl_tool tool, const struct tl_spawn *s,
+		      const char *errp, struct tl_findings *run)
+{
+	char msg[256];
+	if (s->timed_out) {
+		snprintf(msg, sizeof msg, "did not finish within %d s and was killed", t->timeout_s);
+		add_run_finding(run, tool, TL_KIND_TIMEOUT, "timeout", msg,
+				access(s->stacks_path, R_OK) == 0 ? s->stacks_path : NULL);
+		return;
+	}
+	if (s->signaled) {
+		for (size_t k = 0; k < run->n; k++)
+			if (run->v[k].kind == TL_KIND_CRASH)
+				return; /* the tool already described the crash */
+		snprintf(msg, sizeof msg, "the program was killed by signal %s", signame(s->signo));
+		add_run_finding(run, tool, TL_KIND_CRASH, "signal", msg, errp);
+		return;
+	}
+	if (tool == TL_TOOL_TEST && s->exit_code != 0 && run->n == 0) {
+		snprintf(msg, sizeof msg,
+			 "the test program exited with status %d without reporting a failed test", s->exit_code);
+		add_run_finding(run, tool, TL_KIND_TEST_FAIL, "exit status", msg, errp);
+	}
+}
+
+/* One run of TOOL on T, index I. Appends findings to RUN. Returns 0, or -1 when the tool
+ * itself failed (NOTE says why). */
+static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int i,
+		    struct tl_findings *run, char *note, size_t notelen)
+{
+	const char *name = tl_tool_name(tool);
+	char out[TL_PATH + 64], errp[TL_PATH + 64], logp[TL_PATH + 64], prefix[64];
+	snprintf(out, sizeof out, "%s/%s.%d.stdout", t->outdir, name, i);
+	snprintf(errp, sizeof errp, "%s/%s.%d.stderr", t->outdir, name, i);
+	snprintf(prefix, sizeof prefix, "%s.%d.log", name, i);
+	snprintf(logp, sizeof logp, "%s/%s", t->outdir, prefix);
+	remove_prefixed(t->outdir, prefix);
+
+	char opt[TL_PATH * 2 + 256];
+	const char *extra[4] = {NULL, NULL, NULL, NULL};
+	char extra2[TL_PATH + 64];
+	char xmlarg[TL_PATH + 64];
+	char *argv[32];
+	int a = 0;
+	int setarch = atomic_load(&said_setarch) > 0;
+	switch (tool) {
+	case TL_TOOL_TSAN:
+		snprintf(opt, sizeof opt,
+			 "TSAN_OPTIONS=log_path=%s exitcode=" TSAN_EXITCODE
+			 " second_deadlock_stack=1 history_size=4 halt_on_error=0",
+			 logp);
+		extra[0] = opt;
+		if (setarch) {
+			argv[a++] = "setarch";
+			argv[a++] = "x86_64";
+			argv[a++] = "-R";
+		}
+		argv[a++] = t->bin_tsan;
+		break;
+	case TL_TOOL_HELGRIND:
+		snprintf(xmlarg, sizeof xmlarg, "--xml-file=%s", logp);
+		argv[a++] = "valgrind";
+		argv[a++] = "--tool=helgrind";
+		argv[a++] = "--xml=yes";
+		argv[a++] = xmlarg;
+		argv[a++] = "--child-silent-after-fork=yes";
+		argv[a++] = t->bin_plain;
+		break;
+	case TL_TOOL_THREADCHECK:
+		snprintf(opt, sizeof opt, "LD_PRELOAD=%s", cfg->tc_lib);
+		snprintf(extra2, sizeof extra2, "THREADCHECK_LOG=%s", logp);
+		extra[0] = opt;
+		extra[1] = extra2;
+		extra[2] = "THREADCHECK_EXITCODE=" TC_EXITCODE;
+		argv[a++] = t->bin_plain;
+		break;
+	case TL_TOOL_TEST:
+		snprintf(extra2, sizeof extra2, "CMOCKA_XML_FILE=%s", logp);
+		extra[0] = "CMOCKA_MESSAGE_OUTPUT=xml";
+		extra[1] = extra2;
+		argv[a++] = t->bin_test;
+		break;
+	case TL_TOOL_COUNT:
+		TL_ASSERT(!"no such tool");
+	}
+	argv[a] = NULL;
+
+	char **env = make_env(extra);
+	struct tl_spawn s = {0};
+	s.argv = argv;
+	s.envp = env;
+	s.stdout_path = out;
+	s.stderr_path = errp;
+	s.timeout_s = t->timeout_s;
+	s.max_output = MAX_OUTPUT;
+	snprintf(s.stacks_path, sizeof s.stacks_path, "%s/%s.%d.stacks", t->outdir, name, i);
+	unlink(s.stacks_path);
+	char err[256];
+	int rc = tl_spawn_run(&s, err, sizeof err);
+	if (rc == 0 && tool == TL_TOOL_TSAN && !setarch &&
+	    (file_contains(errp, "unexpected memory mapping") ||
+	     file_contains(logp, "unexpected memory mapping"))) {
+		/* TSan's shadow layout does not fit this kernel's mmap randomisation: rerun with
+		 * randomisation off for this process only. */
+		if (atomic_fetch_add(&said_setarch, 1) == 0)
+			fprintf(stderr, "threadlab: TSan hit 'unexpected memory mapping' (high mmap "
+					"randomisation); rerunning TSan jobs under 'setarch -R'\n");
+		free_env(env);
+		return run_once(cfg, t, tool, i, run, note, notelen);
+	}
+	free_env(env);
+	if (rc != 0) {
+		snprintf(note, notelen, "could not start %s: %s", argv[0], err);
+		return -1;
+	}
+	if (setarch && tool == TL_TOOL_TSAN)
+		snprintf(note, notelen, "ran under setarch -R (TSan memory mapping)");
+
+	size_t len = 0;
+	char *text = read_prefixed(t->outdir, prefix, &len);
+	char perr[256] = "";
+	int prc = 0;
+	switch (tool) {
+	case TL_TOOL_TSAN:
+		prc = tl_parse_tsan(text, len, run, perr, sizeof perr);
+		break;
+	case TL_TOOL_HELGRIND:
+		if (len == 0 && !s.timed_out) {
+			snprintf(note, notelen, "valgrind wrote no XML (exit %d); see %s", s.exit_code, errp);
+			free(text);
+			return -1;
+		}
+		prc = tl_parse_helgrind(text, len, run, perr, sizeof perr);
+		break;
+	case TL_TOOL_THREADCHECK:
+		prc = tl_parse_threadcheck(text, len, run, perr, sizeof perr);
+		break;
+	case TL_TOOL_TEST:
+		prc = tl_parse_cmocka(text, len, run, perr, sizeof perr);
+		break;
+	case TL_TOOL_COUNT:
+		break;
+	}
+	free(text);
+	if (prc != 0 && !s.timed_out) {
+		snprintf(note, notelen, "cannot read %s's report: %s", name, perr);
+		return -1;
+	}
+	for (size_t k = 0; k < run->n; k++)
+		run->v[k].tool = tool;
+
+	run_level(t, tool, &s, errp, run);
+	return 0;
+}
+
+void tl_run_tool(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int deflake)
+{
+	struct tl_result *r = &t->result[tool];
+	if (r->kinds & TL_KINDSET(TL_KIND_BUILD_ERROR))
+		return; /* the build stage already gave the verdict */
+	char why[256];
+	if (!tl_tool_available(cfg, tool, why, sizeof why)) {
+		r->status = TL_ST_SKIPPED;
+		tl_strlcpy(r->note, why, sizeof r->note);
+		return;
+	}
+	if (tool == TL_TOOL_TEST && t->ntest_src == 0) {
+		r->status = TL_ST_SKIPPED;
+		tl_strlcpy(r->note, "no tests", sizeof r->note);
+		return;
+	}
+	double t0 = tl_now();
+	int runs = t->runs > 0 ? t->runs : 1;
+	for (int i = 0; i < runs; i++) {
+		struct tl_findings run = {0};
+		char note[256] = "";
+		int rc = run_once(cfg, t, tool, i, &run, note, sizeof note);
+		r->runs++;
+		if (note[0] != '\0')
+			tl_strlcpy(r->note, note, sizeof r->note);
+		if (rc != 0) {
+			r->status = TL_ST_ERROR;
+			tl_findings_free(&run);
+			break;
+		}
+		r->status = TL_ST_RAN;
+		if (run.n > 0)
+			r->runs_with_findings++;
+		merge(r, &run);
+		tl_findings_free(&run);
+		if (deflake && r->kinds != 0)
+			break;
+	}
+	r->seconds = tl_now() - t0;
+}

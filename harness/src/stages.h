@@ -1,0 +1,174 @@
+/* stages.h: the plain structs that flow discover -> build -> run -> parse -> classify -> compare -> report. */
+#ifndef THREADLAB_STAGES_H
+#define THREADLAB_STAGES_H
+
+#include <limits.h>
+#include <stdio.h>
+
+#include "threadlab.h"
+
+#define TL_MAX_FILES 16
+#define TL_MAX_HINTS 8
+#define TL_PATH 1024
+
+/* Exit codes of the threadlab command (kselftest vocabulary): a tool or harness error is
+ * never reported as the student's failure. */
+enum tl_exit {
+	TL_EXIT_PASS = 0,   /* clean (check, analyze) or as declared (selftest) */
+	TL_EXIT_FAIL = 1,   /* something was found, or a verdict differs from its declaration */
+	TL_EXIT_ERROR = 2,  /* usage error, bad declaration, or the harness/tool failed */
+	TL_EXIT_SKIP = 4,   /* nothing could be checked: every tool was missing */
+};
+
+/* A lab's two versions: buggy (labs/) and fixed (solutions/). */
+enum tl_variant { TL_BUGGY, TL_FIXED, TL_VARIANT_COUNT };
+const char *tl_variant_name(enum tl_variant v);
+
+/* What one tool must report for one variant, from lab.decl. */
+struct tl_expect {
+	int declared;
+	tl_kindset kinds;
+};
+
+/* One lab, as declared in labs/NN-slug/lab.decl. */
+struct tl_lab {
+	char dir[TL_PATH];          /* labs/01-counter */
+	char solution_dir[TL_PATH]; /* solutions/01-counter */
+	char slug[64];              /* 01-counter */
+	char title[128];
+	char lesson[256];
+	char hint[TL_MAX_HINTS][256];
+	int nhint;
+	char student[TL_MAX_FILES][64];
+	int nstudent;
+	char program[TL_MAX_FILES][64];
+	int nprogram;
+	char test[TL_MAX_FILES][64];
+	int ntest;
+	int timeout_s;
+	int runs;
+	struct tl_expect expect[TL_VARIANT_COUNT][TL_TOOL_COUNT];
+	char blind[TL_TOOL_COUNT][256];
+};
+
+/* Parses one lab.decl strictly. Returns 0, or -1 with "file:line: reason" in ERR. */
+int tl_decl_parse(const char *path, struct tl_lab *lab, char *err, size_t errlen);
+
+/* Finds labs/NN-slug/lab.decl under ROOT (sorted by name) whose slug starts with FILTER
+ * (NULL or "" for all) and parses each. Returns 0 with a malloc'd array in *LABS, or -1
+ * with ERR filled (nothing allocated). */
+int tl_discover(const char *root, const char *filter, struct tl_lab **labs, size_t *n, char *err,
+		size_t errlen);
+
+/* How a tool's job ended. */
+enum tl_status { TL_ST_NOT_RUN, TL_ST_RAN, TL_ST_SKIPPED, TL_ST_ERROR };
+const char *tl_status_name(enum tl_status s);
+
+/* The outcome of running one tool on one target (possibly several runs). */
+struct tl_result {
+	enum tl_status status;
+	int runs;                  /* runs made */
+	int runs_with_findings;    /* of which reported something */
+	struct tl_findings findings;
+	tl_kindset kinds;
+	double seconds;            /* wall time of all runs */
+	char note[256];            /* e.g. why skipped or errored, "reran under setarch -R" */
+	/* compare stage */
+	int compared;
+	int match;
+	tl_kindset expected;
+};
+
+/* A program to build and run: a lab variant, or a user's file(s) for analyze. */
+struct tl_target {
+	char name[128];                /* "01-counter" or the analyzed path */
+	const struct tl_lab *lab;      /* NULL for analyze */
+	enum tl_variant variant;
+	char src[TL_MAX_FILES * 4][TL_PATH];
+	int nsrc;
+	char test_src[TL_MAX_FILES * 2][TL_PATH];
+	int ntest_src;
+	char include[4][TL_PATH];      /* extra -I directories */
+	int ninclude;
+	char outdir[TL_PATH];          /* build/<mode>/<name>/<variant> */
+	char bin_plain[TL_PATH], bin_tsan[TL_PATH], bin_test[TL_PATH];
+	int timeout_s;
+	int runs;
+	int werror;
+	struct tl_result result[TL_TOOL_COUNT];
+	double build_seconds;
+};
+
+/* Settings shared by every stage. */
+struct tl_config {
+	char root[TL_PATH];        /* the toolkit's top directory */
+	char build[TL_PATH];       /* where artefacts go (default <root>/build) */
+	int jobs;
+	int tools;                 /* bit set over enum tl_tool */
+	int timeout_s;             /* 0: the lab's own */
+	int runs;                  /* 0: the lab's own */
+	int verbose;
+	int color;
+	int werror;
+	char tc_lib[TL_PATH];      /* libthreadcheck.so */
+};
+
+/* Build: compiles what TOOLS need for T (tsan build, plain build, test program), skipping
+ * outputs newer than their inputs with an identical command. Returns 0 when every needed
+ * binary exists; on a compile error it records a build-error finding in the affected tools'
+ * results and returns -1. */
+int tl_build_target(const struct tl_config *cfg, struct tl_target *t, int tools);
+
+/* Run: runs TOOL on T (up to t->runs times; with DEFLAKE it stops at the first run that
+ * reports something) and fills t->result[tool]. Never fails: a tool error is recorded as
+ * status TL_ST_ERROR with a note. Safe to call concurrently for different (t, tool) pairs. */
+void tl_run_tool(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int deflake);
+
+/* Whether TOOL can run on this machine (its programs are installed). */
+int tl_tool_available(const struct tl_config *cfg, enum tl_tool tool, char *why, size_t whylen);
+
+/* Spawning one child with a time limit, in its own process group, output to files. */
+struct tl_spawn {
+	char *const *argv;
+	char *const *envp;        /* NULL: inherit */
+	const char *cwd;          /* NULL: inherit */
+	const char *stdout_path;
+	const char *stderr_path;
+	double timeout_s;
+	long long max_output;     /* RLIMIT_FSIZE for the child */
+	/* results */
+	int exited, exit_code, signaled, signo, timed_out;
+	double seconds;
+	char stacks_path[TL_PATH]; /* when set before the call, a timeout writes gdb stacks here */
+};
+/* Runs S->argv[0] and waits. Returns 0 when the child was started (see the result fields),
+ * or -1 with ERR filled when it could not be. On timeout the whole group is killed. */
+int tl_spawn_run(struct tl_spawn *s, char *err, size_t errlen);
+
+/* A bounded worker pool: jobs may submit further jobs; tl_pool_wait returns when the queue
+ * is empty and no job runs. */
+struct tl_pool;
+typedef void (*tl_job_fn)(void *arg);
+struct tl_pool *tl_pool_new(int workers);
+void tl_pool_submit(struct tl_pool *p, tl_job_fn fn, void *arg);
+void tl_pool_wait(struct tl_pool *p);
+void tl_pool_free(struct tl_pool *p);
+
+/* Compare: sets compared/match/expected for each declared tool of a lab target. Returns the
+ * number of mismatches. */
+int tl_compare_target(struct tl_target *t);
+
+/* Reporters: format and print, no logic. MODE names the command: "check", "selftest",
+ * "analyze". */
+void tl_report_text(FILE *out, const struct tl_config *cfg, const char *mode,
+		    struct tl_target *const *targets, size_t n);
+void tl_report_json(FILE *out, const struct tl_config *cfg, const char *mode,
+		    struct tl_target *const *targets, size_t n);
+void tl_report_tap(FILE *out, const struct tl_config *cfg, const char *mode,
+		   struct tl_target *const *targets, size_t n);
+
+/* Small helpers shared by stages. */
+int tl_mkdirs(const char *path);
+double tl_now(void);
+
+#endif

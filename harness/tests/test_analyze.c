@@ -1,0 +1,175 @@
+/* test_analyze.c: end-to-end tests of `threadlab analyze` on small real programs, every tool real. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "stages.h"
+
+/* The binary under test: $THREADLAB_BIN (the TSan build in `make test`), else build/bin/threadlab. */
+static const char *bin(void)
+{
+	const char *b = getenv("THREADLAB_BIN");
+	return b != NULL && b[0] != '\0' ? b : "build/bin/threadlab";
+}
+
+/* Runs threadlab analyze --format json on PROGRAM; returns the JSON text (caller frees) and
+ * the exit status in *RC. */
+static char *analyze(const char *program, const char *extra, int *rc)
+{
+	char out[] = "/tmp/threadlab-test-analyze-XXXXXX";
+	int fd = mkstemp(out);
+	assert_true(fd >= 0);
+	close(fd);
+	char *argv[12];
+	int a = 0;
+	argv[a++] = (char *)bin();
+	argv[a++] = "analyze";
+	argv[a++] = "--format";
+	argv[a++] = "json";
+	argv[a++] = "--timeout";
+	argv[a++] = "60";
+	if (extra != NULL)
+		argv[a++] = (char *)extra;
+	argv[a++] = (char *)program;
+	argv[a] = NULL;
+	struct tl_spawn s = {0};
+	s.argv = argv;
+	s.stdout_path = out;
+	s.stderr_path = "/dev/null";
+	s.timeout_s = 300;
+	char err[256];
+	assert_int_equal(tl_spawn_run(&s, err, sizeof err), 0);
+	assert_true(s.exited);
+	*rc = s.exit_code;
+	size_t len = 0;
+	int trunc = 0;
+	char *json = tl_read_file(out, 1 << 24, &len, &trunc);
+	unlink(out);
+	assert_non_null(json);
+	return json;
+}
+
+/* The "kinds" array of TOOL in JSON, e.g. "[\"race\"]", copied into BUF. */
+static const char *kinds_of(const char *json, const char *tool, char *buf, size_t len)
+{
+	char key[64];
+	snprintf(key, sizeof key, "\"%s\":{\"status\":\"", tool);
+	const char *p = strstr(json, key);
+	assert_non_null(p);
+	assert_true(strncmp(p + strlen(key), "ran\"", 4) == 0);
+	p = strstr(p, "\"kinds\":");
+	assert_non_null(p);
+	p += strlen("\"kinds\":");
+	const char *end = strchr(p, ']');
+	assert_non_null(end);
+	size_t n = (size_t)(end - p + 1);
+	assert_true(n < len);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void test_race_reported_by_tsan_and_helgrind(void **state)
+{
+	(void)state;
+	int rc;
+	char *json = analyze("harness/tests/programs/race.c", NULL, &rc);
+	char k[128];
+	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[\"race\"]");
+	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[\"race\"]");
+	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
+	/* Both access sites name the racing line of race.c. */
+	assert_non_null(strstr(json, "race.c\",\"line\":12,\"function\":\"worker\""));
+	assert_non_null(strstr(json, "\"other\":{\"file\":"));
+	assert_int_equal(rc, 1);
+	free(json);
+}
+
+static void test_blocked_thread_reported_by_threadcheck(void **state)
+{
+	(void)state;
+	int rc;
+	char *json = analyze("harness/tests/programs/cond_leak.c", NULL, &rc);
+	char k[128];
+	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[\"thread-leak\"]");
+	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[]");
+	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[]");
+	assert_int_equal(rc, 1);
+	free(json);
+}
+
+static void test_mutex_counter_clean_everywhere(void **state)
+{
+	(void)state;
+	int rc;
+	char *json = analyze("harness/tests/programs/mutex_counter.c", NULL, &rc);
+	char k[128];
+	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[]");
+	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[]");
+	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
+	assert_int_equal(rc, 0);
+	free(json);
+}
+
+/* A program that prints copies of the tools' reports on its own stdout/stderr is still clean:
+ * verdicts come only from the tools' own channels. */
+static void test_fake_report_is_clean(void **state)
+{
+	(void)state;
+	int rc;
+	char *json = analyze("harness/tests/programs/fake_report.c", NULL, &rc);
+	char k[128];
+	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[]");
+	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[]");
+	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
+	assert_int_equal(rc, 0);
+	free(json);
+}
+
+static void test_missing_file_is_usage_error_fail(void **state)
+{
+	(void)state;
+	int rc;
+	char *json = analyze("harness/tests/programs/no-such-file.c", NULL, &rc);
+	assert_int_equal(rc, 2);
+	free(json);
+}
+
+static void test_compile_error_is_build_error(void **state)
+{
+	(void)state;
+	char src[] = "/tmp/threadlab-broken-XXXXXX.c";
+	int fd = mkstemps(src, 2);
+	assert_true(fd >= 0);
+	const char text[] = "int main(void) { return undeclared_name; }\n";
+	assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+	close(fd);
+	int rc;
+	char *json = analyze(src, "--tools=tsan,threadcheck", &rc);
+	char k[128];
+	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[\"build-error\"]");
+	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[\"build-error\"]");
+	assert_non_null(strstr(json, "undeclared_name"));
+	assert_int_equal(rc, 1);
+	unlink(src);
+	free(json);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_race_reported_by_tsan_and_helgrind),
+		cmocka_unit_test(test_blocked_thread_reported_by_threadcheck),
+		cmocka_unit_test(test_mutex_counter_clean_everywhere),
+		cmocka_unit_test(test_fake_report_is_clean),
+		cmocka_unit_test(test_missing_file_is_usage_error_fail),
+		cmocka_unit_test(test_compile_error_is_build_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,170 @@
+/* test_pool.c: the worker pool and the child spawner (run under TSan too in make test). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "stages.h"
+
+struct counter_job {
+	struct tl_pool *pool;
+	atomic_int *count;
+	int depth;
+};
+
+/* Each job counts itself and submits two children until depth 0: jobs that submit jobs. */
+static void tree_job(void *arg)
+{
+	struct counter_job *j = arg;
+	atomic_fetch_add(j->count, 1);
+	if (j->depth > 0) {
+		for (int i = 0; i < 2; i++) {
+			struct counter_job *c = malloc(sizeof *c);
+			assert_non_null(c);
+			*c = (struct counter_job){j->pool, j->count, j->depth - 1};
+			tl_pool_submit(j->pool, tree_job, c);
+		}
+	}
+	free(j);
+}
+
+static void test_pool_runs_jobs_submitted_by_jobs(void **state)
+{
+	(void)state;
+	atomic_int count = 0;
+	struct tl_pool *p = tl_pool_new(3);
+	struct counter_job *root = malloc(sizeof *root);
+	assert_non_null(root);
+	*root = (struct counter_job){p, &count, 6};
+	tl_pool_submit(p, tree_job, root);
+	tl_pool_wait(p);
+	assert_int_equal(atomic_load(&count), 127); /* 2^7 - 1 */
+	tl_pool_free(p);
+}
+
+static void test_pool_wait_on_empty_pool_returns(void **state)
+{
+	(void)state;
+	struct tl_pool *p = tl_pool_new(2);
+	tl_pool_wait(p);
+	tl_pool_free(p);
+}
+
+static void test_spawn_exit_code(void **state)
+{
+	(void)state;
+	char *argv[] = {"sh", "-c", "echo out; echo err >&2; exit 3", NULL};
+	char out[] = "/tmp/tl-spawn-out-XXXXXX";
+	close(mkstemp(out));
+	struct tl_spawn s = {0};
+	s.argv = argv;
+	s.stdout_path = out;
+	s.stderr_path = "/dev/null";
+	s.timeout_s = 10;
+	char err[128];
+	assert_int_equal(tl_spawn_run(&s, err, sizeof err), 0);
+	assert_true(s.exited);
+	assert_int_equal(s.exit_code, 3);
+	assert_false(s.timed_out);
+	size_t n;
+	int tr;
+	char *text = tl_read_file(out, 100, &n, &tr);
+	assert_string_equal(text, "out\n");
+	free(text);
+	unlink(out);
+}
+
+/* A hung child and the grandchild it started are both gone after the timeout. */
+static void test_spawn_timeout_kills_group(void **state)
+{
+	(void)state;
+	char pidfile[] = "/tmp/tl-spawn-pid-XXXXXX";
+	close(mkstemp(pidfile));
+	char script[256];
+	snprintf(script, sizeof script, "sleep 100 & echo $! > %s; wait", pidfile);
+	char *argv[] = {"sh", "-c", script, NULL};
+	struct tl_spawn s = {0};
+	s.argv = argv;
+	s.timeout_s = 0.5;
+	char err[128];
+	double t0 = tl_now();
+	assert_int_equal(tl_spawn_run(&s, err, sizeof err), 0);
+	assert_true(s.timed_out);
+	assert_true(tl_now() - t0 < 10);
+	size_t n;
+	int tr;
+	char *text = tl_read_file(pidfile, 100, &n, &tr);
+	assert_non_null(text);
+	pid_t grandchild = (pid_t)atoi(text);
+	free(text);
+	unlink(pidfile);
+	assert_true(grandchild > 0);
+	/* SIGKILL is delivered asynchronously; give the kernel a moment. */
+	int alive = 1;
+	for (int i = 0; i < 100 && alive; i++) {
+		char proc[64];
+		snprintf(proc, sizeof proc, "/proc/%d/stat", (int)grandchild);
+		size_t m;
+		char *st = tl_read_file(proc, 4096, &m, &tr);
+		/* Gone, or a zombie waiting for init to reap it. */
+		alive = st != NULL && strstr(st, ") Z ") == NULL;
+		free(st);
+		if (alive)
+			usleep(10000);
+	}
+	assert_false(alive);
+}
+
+/* An output flood is capped (RLIMIT_FSIZE) and does not kill the run. */
+static void test_spawn_caps_output(void **state)
+{
+	(void)state;
+	char out[] = "/tmp/tl-spawn-flood-XXXXXX";
+	close(mkstemp(out));
+	char *argv[] = {"sh", "-c", "head -c 10000000 /dev/zero; exit 0", NULL};
+	struct tl_spawn s = {0};
+	s.argv = argv;
+	s.stdout_path = out;
+	s.timeout_s = 20;
+	s.max_output = 100000;
+	char err[128];
+	assert_int_equal(tl_spawn_run(&s, err, sizeof err), 0);
+	assert_false(s.timed_out);
+	struct stat st;
+	assert_int_equal(stat(out, &st), 0);
+	assert_true(st.st_size <= 100000);
+	unlink(out);
+}
+
+static void test_spawn_missing_program_fail(void **state)
+{
+	(void)state;
+	char *argv[] = {"/nonexistent/threadlab-no-such-program", NULL};
+	struct tl_spawn s = {0};
+	s.argv = argv;
+	s.timeout_s = 5;
+	char err[128];
+	assert_int_equal(tl_spawn_run(&s, err, sizeof err), 0);
+	assert_true(s.exited);
+	assert_int_equal(s.exit_code, 127);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pool_runs_jobs_submitted_by_jobs),
+		cmocka_unit_test(test_pool_wait_on_empty_pool_returns),
+		cmocka_unit_test(test_spawn_exit_code),
+		cmocka_unit_test(test_spawn_timeout_kills_group),
+		cmocka_unit_test(test_spawn_caps_output),
+		cmocka_unit_test(test_spawn_missing_program_fail),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

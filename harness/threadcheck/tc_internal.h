@@ -1,0 +1,111 @@
+/* tc_internal.h: the thread registry and the helpers that libthreadcheck.so's files share. */
+#ifndef TC_INTERNAL_H
+#define TC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Never compiled out: an impossible state in the checker is reported with file:line and the
+ * expression, then the process aborts (the harness then sees a crash, not a clean run). */
+#define TC__ASSERT(expr)                                                                    \
+	do {                                                                                \
+		if (!(expr))                                                                \
+			tc__assert_fail(__FILE__, __LINE__, #expr);                        \
+	} while (0)
+_Noreturn void tc__assert_fail(const char *file, int line, const char *expr);
+
+/* The blocking operations threadcheck records. The names are FORMAT.md's `wait` ops. */
+#define TC__WAIT_OPS(X)                                                                     \
+	X(NONE, "-")                                                                        \
+	X(MUTEX, "mutex")                                                                   \
+	X(COND, "cond")                                                                     \
+	X(JOIN, "join")                                                                     \
+	X(RWLOCK_RD, "rwlock-rd")                                                           \
+	X(RWLOCK_WR, "rwlock-wr")                                                           \
+	X(SEM, "sem")                                                                       \
+	X(BARRIER, "barrier")
+
+enum tc__op {
+#define X(e, name) TC__OP_##e,
+	TC__WAIT_OPS(X)
+#undef X
+};
+
+const char *tc__op_name(enum tc__op op);
+
+/* Life of a registry slot: FREE -> CLAIMED (being filled) -> RUNNING -> FINISHED -> FREE.
+ * A detached thread's slot goes back to FREE as soon as the thread finishes, a joinable
+ * one's when it is joined. */
+enum tc__slot_state { TC__FREE, TC__CLAIMED, TC__RUNNING, TC__FINISHED };
+
+#define TC__MAX_THREADS 4096
+#define TC__NAME_LEN 16
+
+/* One thread. Fields written once before the thread is published (start_fn, create_site,
+ * creator, label) are plain; everything another thread may read while this one runs is
+ * atomic. The wait triple is guarded by a sequence counter that only the owner writes. */
+struct tc__thread {
+	_Atomic int state;          /* enum tc__slot_state */
+	int label;                  /* N of "TN": 0 is the main thread, then creation order */
+	int creator;                /* label of the creating thread, -1 when unknown */
+	void *start_fn;             /* the start routine given to pthread_create */
+	void *create_site;          /* return address of the pthread_create call */
+	void *(*user_start)(void *);
+	void *user_arg;
+	_Atomic uintptr_t self;     /* pthread_t, stored as an integer */
+	_Atomic pid_t tid;
+	_Atomic int detached;
+	_Atomic int exit_caller;    /* this thread called exit() (it is "main" for the report) */
+	_Atomic unsigned wait_seq;  /* odd while the owner rewrites the wait fields */
+	_Atomic int wait_op;        /* enum tc__op */
+	_Atomic int wait_timed;
+	_Atomic uintptr_t wait_obj;
+	_Atomic uintptr_t wait_site;
+	_Atomic char name[TC__NAME_LEN]; /* set by pthread_setname_np through us, else empty */
+};
+
+/* A consistent copy of a thread's wait state. */
+struct tc__wait {
+	enum tc__op op;
+	int timed;
+	void *obj;
+	void *site;
+};
+
+/* A symbolised address: "function" and "file:line" ("?" and "?:0" when unknown). */
+struct tc__sym {
+	char function[128];
+	char fileline[320];
+};
+
+/* Registry access (threadcheck.c). */
+extern struct tc__thread tc__threads[TC__MAX_THREADS];
+extern _Atomic int tc__high_water;  /* slots [0, high_water) have ever been used */
+struct tc__thread *tc__find_tid(pid_t tid);
+/* Copies T's wait state consistently. Returns 0, or -1 when T kept changing it. */
+int tc__read_wait(struct tc__thread *t, struct tc__wait *out);
+/* The name T gave itself through pthread_setname_np, or read from /proc for a live thread,
+ * with spaces and control characters replaced; "-" when it has none. */
+void tc__thread_name(struct tc__thread *t, int alive, char *buf, size_t len);
+
+/* Symbolisation (tc_symbolize.c). Fills OUT[i] for ADDRS[i]; never fails: what cannot be
+ * resolved becomes "?" / "?:0". Spawns addr2line once per module (bounded by a timeout).
+ * Callers are serialised by a spinlock; its own data lives in static buffers, and the only
+ * allocation is inside posix_spawn's file actions. */
+void tc__symbolize(void *const *addrs, struct tc__sym *out, size_t n);
+/* Records the path of the running executable (done once at start, before any chdir). */
+void tc__symbolize_init(void);
+
+/* Bounded formatting into a fixed buffer, never failing: output is truncated at the end. */
+struct tc__buf {
+	char *p;
+	size_t len, cap;
+};
+void tc__bprintf(struct tc__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes all of LEN bytes of S to FD, retrying on EINTR and short writes. Returns 0 or -1. */
+int tc__write_all(int fd, const char *s, size_t len);
+
+#endif

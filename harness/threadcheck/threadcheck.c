@@ -1,0 +1,760 @@
+/* threadcheck.c: the LD_PRELOAD side of threadcheck: it interposes thread creation, joins and
+ * the blocking pthread calls, keeps a registry of every thread and what it waits on, and at
+ * process exit reports threads that are still alive or finished but never joined. */
+#include "tc_internal.h"
+#include "threadcheck.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define TC__HAVE_VALGRIND_H 1
+#endif
+#endif
+
+struct tc__thread tc__threads[TC__MAX_THREADS];
+_Atomic int tc__high_water;
+
+/* Why initial-exec: the library is preloaded, so its TLS is static and this model never
+ * calls __tls_get_addr (which may allocate) from inside an interposed pthread call. */
+static __thread struct tc__thread *tc__me __attribute__((tls_model("initial-exec")));
+
+static _Atomic int tc__next_label = 1;
+static _Atomic int tc__slot_hint;
+static _Atomic int tc__untracked;   /* threads created while the registry was full */
+static _Atomic int tc__exiting;
+static pthread_key_t tc__key;
+static _Atomic int tc__key_ok;
+
+/* The library's mode, decided once: 0 undecided, 1 active, 2 passive (it only forwards). */
+enum { TC__MODE_UNSET, TC__MODE_ACTIVE, TC__MODE_PASSIVE };
+static _Atomic int tc__mode_v;
+static const char *tc__passive_why;
+
+_Noreturn void tc__assert_fail(const char *file, int line, const char *expr)
+{
+	char msg[512];
+	struct tc__buf b = { msg, 0, sizeof msg };
+
+	tc__bprintf(&b, "threadcheck: %s:%d: assertion failed: %s\n", file, line, expr);
+	(void)tc__write_all(2, b.p, b.len);
+	abort();
+}
+
+const char *tc__op_name(enum tc__op op)
+{
+	switch (op) {
+#define X(e, name)                                                                          \
+	case TC__OP_##e:                                                                    \
+		return name;
+		TC__WAIT_OPS(X)
+#undef X
+	}
+	return "?";
+}
+
+/* Resolves the next definition of NAME after this library, preferring VERSION when it is
+ * not NULL (pthread_cond_* exist in two ABIs and plain dlsym may hand back the old one).
+ * Caches the result in *CACHE. Aborts when the symbol does not exist, since the caller has
+ * nothing to forward to. */
+static void *tc__real(void *_Atomic *cache, const char *name, const char *version)
+{
+	void *p = atomic_load_explicit(cache, memory_order_acquire);
+
+	if (p != NULL)
+		return p;
+	if (version != NULL)
+		p = dlvsym(RTLD_NEXT, name, version);
+	if (p == NULL)
+		p = dlsym(RTLD_NEXT, name);
+	if (p == NULL) {
+		char msg[256];
+		struct tc__buf b = { msg, 0, sizeof msg };
+
+		tc__bprintf(&b, "threadcheck: cannot find the real %s\n", name);
+		(void)tc__write_all(2, b.p, b.len);
+		abort();
+	}
+	/* Two threads may race here; both store the same pointer. */
+	atomic_store_explicit(cache, p, memory_order_release);
+	return p;
+}
+
+#define TC__REAL(type, name, version)                                                       \
+	static type tc__real_##name(void)                                                   \
+	{                                                                                   \
+		static void *_Atomic cache;                                                 \
+		return (type)tc__real(&cache, #name, version);                              \
+	}
+
+typedef int (*tc__create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+typedef int (*tc__join_fn)(pthread_t, void **);
+typedef int (*tc__tryjoin_fn)(pthread_t, void **);
+typedef int (*tc__timedjoin_fn)(pthread_t, void **, const struct timespec *);
+typedef int (*tc__clockjoin_fn)(pthread_t, void **, clockid_t, const struct timespec *);
+typedef int (*tc__detach_fn)(pthread_t);
+typedef void (*tc__exit_fn)(void *);
+typedef int (*tc__setname_fn)(pthread_t, const char *);
+typedef int (*tc__mutex_fn)(pthread_mutex_t *);
+typedef int (*tc__mutex_timed_fn)(pthread_mutex_t *, const struct timespec *);
+typedef int (*tc__cond_wait_fn)(pthread_cond_t *, pthread_mutex_t *);
+typedef int (*tc__cond_timed_fn)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+typedef int (*tc__cond_clock_fn)(pthread_cond_t *, pthread_mutex_t *, clockid_t,
+				 const struct timespec *);
+typedef int (*tc__rwlock_fn)(pthread_rwlock_t *);
+typedef int (*tc__rwlock_timed_fn)(pthread_rwlock_t *, const struct timespec *);
+typedef int (*tc__sem_fn)(sem_t *);
+typedef int (*tc__sem_timed_fn)(sem_t *, const struct timespec *);
+typedef int (*tc__barrier_fn)(pthread_barrier_t *);
+
+TC__REAL(tc__create_fn, pthread_create, NULL)
+TC__REAL(tc__join_fn, pthread_join, NULL)
+TC__REAL(tc__tryjoin_fn, pthread_tryjoin_np, NULL)
+TC__REAL(tc__timedjoin_fn, pthread_timedjoin_np, NULL)
+TC__REAL(tc__clockjoin_fn, pthread_clockjoin_np, NULL)
+TC__REAL(tc__detach_fn, pthread_detach, NULL)
+TC__REAL(tc__exit_fn, pthread_exit, NULL)
+TC__REAL(tc__setname_fn, pthread_setname_np, NULL)
+TC__REAL(tc__mutex_fn, pthread_mutex_lock, NULL)
+TC__REAL(tc__mutex_timed_fn, pthread_mutex_timedlock, NULL)
+TC__REAL(tc__cond_wait_fn, pthread_cond_wait, "GLIBC_2.3.2")
+TC__REAL(tc__cond_timed_fn, pthread_cond_timedwait, "GLIBC_2.3.2")
+TC__REAL(tc__cond_clock_fn, pthread_cond_clockwait, NULL)
+TC__REAL(tc__rwlock_fn, pthread_rwlock_rdlock, NULL)
+TC__REAL(tc__rwlock_fn, pthread_rwlock_wrlock, NULL)
+TC__REAL(tc__rwlock_timed_fn, pthread_rwlock_timedrdlock, NULL)
+TC__REAL(tc__rwlock_timed_fn, pthread_rwlock_timedwrlock, NULL)
+TC__REAL(tc__sem_fn, sem_wait, NULL)
+TC__REAL(tc__sem_timed_fn, sem_timedwait, NULL)
+TC__REAL(tc__barrier_fn, pthread_barrier_wait, NULL)
+
+/* Decides once whether to track. Under ThreadSanitizer the runtime's interceptors already
+ * sit in front of us and start every thread through their own trampoline, and under
+ * Helgrind or DRD our lock-free bookkeeping would itself be reported as racy; in those
+ * cases threadcheck only forwards calls and reports nothing. Memcheck is fine. */
+static int tc__active(void)
+{
+	int m = atomic_load_explicit(&tc__mode_v, memory_order_acquire);
+
+	if (m == TC__MODE_UNSET) {
+		const char *pre = getenv("LD_PRELOAD");
+
+		m = TC__MODE_ACTIVE;
+		if (dlsym(RTLD_DEFAULT, "__tsan_init") != NULL) {
+			m = TC__MODE_PASSIVE;
+			tc__passive_why = "ThreadSanitizer runtime present";
+		} else if (pre != NULL && (strstr(pre, "vgpreload_helgrind") != NULL ||
+					   strstr(pre, "vgpreload_drd") != NULL)) {
+			m = TC__MODE_PASSIVE;
+			tc__passive_why = "running under Helgrind/DRD";
+		}
+		atomic_store_explicit(&tc__mode_v, m, memory_order_release);
+	}
+	return m == TC__MODE_ACTIVE;
+}
+
+static pid_t tc__gettid(void)
+{
+	return gettid();
+}
+
+/* ---- registry ---------------------------------------------------------------------- */
+
+/* Claims a free slot and fills its creation fields; the slot is published as RUNNING.
+ * Returns NULL when all TC__MAX_THREADS slots are in use (the thread is then untracked). */
+static struct tc__thread *tc__slot_new(void *(*start)(void *), void *arg, void *site,
+				       int detached)
+{
+	int hint = atomic_load_explicit(&tc__slot_hint, memory_order_relaxed);
+
+	for (int k = 0; k < TC__MAX_THREADS; k++) {
+		int i = (hint + k) % TC__MAX_THREADS;
+		struct tc__thread *t = &tc__threads[i];
+		int expect = TC__FREE;
+
+		/* Slot 0 belongs to the main thread for the whole run. */
+		if (i == 0)
+			continue;
+		/* Why a CLAIMED state: between the claim and the fill, the exit scan and the
+		 * join lookup must not see the previous owner's fields as a live thread. */
+		if (!atomic_compare_exchange_strong(&t->state, &expect, TC__CLAIMED))
+			continue;
+		t->label = atomic_fetch_add(&tc__next_label, 1);
+		t->creator = tc__me != NULL ? tc__me->label : -1;
+		t->start_fn = (void *)start;
+		t->create_site = site;
+		t->user_start = start;
+		t->user_arg = arg;
+		atomic_store(&t->self, 0);
+		atomic_store(&t->tid, 0);
+		atomic_store(&t->exit_caller, 0);
+		atomic_store(&t->wait_op, TC__OP_NONE);
+		for (int c = 0; c < TC__NAME_LEN; c++)
+			atomic_store_explicit(&t->name[c], 0, memory_order_relaxed);
+		atomic_store(&t->detached, detached);
+		atomic_store(&t->state, TC__RUNNING);
+		atomic_store_explicit(&tc__slot_hint, (i + 1) % TC__MAX_THREADS, memory_order_relaxed);
+		int hw = atomic_load(&tc__high_water);
+		while (hw < i + 1 && !atomic_compare_exchange_weak(&tc__high_water, &hw, i + 1))
+			;
+		return t;
+	}
+	return NULL;
+}
+
+/* The slot of the live or finished-unjoined thread whose pthread_t is SELF, or NULL. */
+static struct tc__thread *tc__find_self(pthread_t self)
+{
+	int hw = atomic_load(&tc__high_water);
+
+	for (int i = 0; i < hw; i++) {
+		struct tc__thread *t = &tc__threads[i];
+		int st = atomic_load(&t->state);
+
+		if ((st == TC__RUNNING || st == TC__FINISHED) &&
+		    atomic_load(&t->self) == (uintptr_t)self)
+			return t;
+	}
+	return NULL;
+}
+
+struct tc__thread *tc__find_tid(pid_t tid)
+{
+	int hw = atomic_load(&tc__high_water);
+
+	for (int i = 0; i < hw; i++) {
+		struct tc__thread *t = &tc__threads[i];
+
+		if (atomic_load(&t->state) == TC__RUNNING && atomic_load(&t->tid) == tid)
+			return t;
+	}
+	return NULL;
+}
+
+/* Frees T's slot if it is finished; several parties may try (finisher, detacher, joiner)
+ * and the compare-exchange lets exactly one succeed. */
+static void tc__slot_release(struct tc__thread *t)
+{
+	int expect = TC__FINISHED;
+
+	(void)atomic_compare_exchange_strong(&t->state, &expect, TC__FREE);
+}
+
+/* Marks the calling thread's record finished; a detached thread's slot is freed at once. */
+static void tc__finish(struct tc__thread *t)
+{
+	if (t == NULL || tc__me != t)
+		return;
+	/* From here on this thread may still run destructors; it must not write into a slot
+	 * that another, newer thread may already own. */
+	tc__me = NULL;
+	atomic_store(&t->wait_op, TC__OP_NONE);
+	atomic_store(&t->state, TC__FINISHED);
+	/* Paired with pthread_detach: both store, then look at the other's flag (seq_cst), so
+	 * at least one of them sees both and frees the slot. */
+	if (atomic_load(&t->detached))
+		tc__slot_release(t);
+}
+
+static void tc__key_destructor(void *p)
+{
+	tc__finish(p);
+}
+
+static void tc__wait_begin(enum tc__op op, const void *obj, void *site, int timed)
+{
+	struct tc__thread *t = tc__me;
+
+	if (t == NULL)
+		return;
+	unsigned s = atomic_load_explicit(&t->wait_seq, memory_order_relaxed);
+	/* Seqlock writer: odd while rewriting, so a reader never pairs this op with the
+	 * previous call's object. Only this thread ever writes its own record. */
+	atomic_store_explicit(&t->wait_seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&t->wait_obj, (uintptr_t)obj, memory_order_relaxed);
+	atomic_store_explicit(&t->wait_site, (uintptr_t)site, memory_order_relaxed);
+	atomic_store_explicit(&t->wait_timed, timed, memory_order_relaxed);
+	atomic_store_explicit(&t->wait_op, op, memory_order_relaxed);
+	atomic_store_explicit(&t->wait_seq, s + 2, memory_order_release);
+}
+
+static void tc__wait_end(void)
+{
+	struct tc__thread *t = tc__me;
+
+	if (t == NULL)
+		return;
+	atomic_store_explicit(&t->wait_op, TC__OP_NONE, memory_order_release);
+}
+
+int tc__read_wait(struct tc__thread *t, struct tc__wait *out)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		unsigned s1 = atomic_load_explicit(&t->wait_seq, memory_order_acquire);
+
+		if (s1 & 1u)
+			continue;
+		out->op = (enum tc__op)atomic_load_explicit(&t->wait_op, memory_order_relaxed);
+		out->obj = (void *)atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
+		out->site = (void *)atomic_load_explicit(&t->wait_site, memory_order_relaxed);
+		out->timed = atomic_load_explicit(&t->wait_timed, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&t->wait_seq, memory_order_relaxed) == s1)
+			return 0;
+	}
+	out->op = TC__OP_NONE;
+	return -1;
+}
+
+/* Copies at most LEN-1 bytes of what /proc says is TID's name into BUF. Returns 0 or -1. */
+static int tc__proc_comm(pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+	struct tc__buf b = { path, 0, sizeof path };
+	ssize_t n;
+	int fd;
+
+	if (tid > 0)
+		tc__bprintf(&b, "/proc/self/task/%d/comm", (int)tid);
+	else
+		tc__bprintf(&b, "/proc/self/comm");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+void tc__thread_name(struct tc__thread *t, int alive, char *buf, size_t len)
+{
+	char proc[TC__NAME_LEN + 1];
+	size_t i;
+
+	TC__ASSERT(len > 1);
+	for (i = 0; i < TC__NAME_LEN && i + 1 < len; i++) {
+		buf[i] = atomic_load_explicit(&t->name[i], memory_order_relaxed);
+		if (buf[i] == '\0')
+			break;
+	}
+	buf[i < len ? i : len - 1] = '\0';
+	if (buf[0] == '\0' && alive && tc__proc_comm(atomic_load(&t->tid), buf, len) == 0) {
+		/* An unnamed thread inherits the process's name; only a different one was set. */
+		if (tc__proc_comm(0, proc, sizeof proc) == 0 && strcmp(proc, buf) == 0)
+			buf[0] = '\0';
+	}
+	if (buf[0] == '\0') {
+		buf[0] = '-';
+		buf[1] = '\0';
+	}
+	for (i = 0; buf[i] != '\0'; i++)
+		if ((unsigned char)buf[i] <= ' ' || buf[i] == 0x7f)
+			buf[i] = '_';
+}
+
+/* ---- interposed thread lifecycle --------------------------------------------------- */
+
+static void *tc__trampoline(void *arg)
+{
+	struct tc__thread *t = arg;
+	void *ret;
+
+	tc__me = t;
+	atomic_store(&t->self, (uintptr_t)pthread_self());
+	atomic_store(&t->tid, tc__gettid());
+	/* The key's destructor marks the thread finished when it leaves through pthread_exit
+	 * or cancellation, where the code after the call below never runs. */
+	if (atomic_load(&tc__key_ok))
+		(void)pthread_setspecific(tc__key, t);
+	ret = t->user_start(t->user_arg);
+	if (atomic_load(&tc__key_ok))
+		(void)pthread_setspecific(tc__key, NULL);
+	tc__finish(t);
+	return ret;
+}
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+		   void *arg)
+{
+	void *site = __builtin_return_address(0);
+	int detached = 0;
+	struct tc__thread *t;
+	int rc;
+
+	if (!tc__active())
+		return tc__real_pthread_create()(thread, attr, start, arg);
+	if (attr != NULL) {
+		int ds = PTHREAD_CREATE_JOINABLE;
+
+		if (pthread_attr_getdetachstate(attr, &ds) == 0 && ds == PTHREAD_CREATE_DETACHED)
+			detached = 1;
+	}
+	t = tc__slot_new(start, arg, site, detached);
+	if (t == NULL) {
+		atomic_fetch_add(&tc__untracked, 1);
+		return tc__real_pthread_create()(thread, attr, start, arg);
+	}
+	rc = tc__real_pthread_create()(thread, attr, tc__trampoline, t);
+	if (rc != 0) {
+		atomic_store(&t->state, TC__FREE);
+		return rc;
+	}
+	/* The child stores the same value; storing it here too means that a join issued as
+	 * soon as we return finds the slot even if the child has not run yet. */
+	atomic_store(&t->self, (uintptr_t)*thread);
+	return 0;
+}
+
+/* After a successful join of THREAD (whose slot, looked up before the join, is T). */
+static void tc__joined(struct tc__thread *t, pthread_t thread)
+{
+	if (t != NULL && atomic_load(&t->self) == (uintptr_t)thread)
+		tc__slot_release(t);
+}
+
+int pthread_join(pthread_t thread, void **ret)
+{
+	struct tc__thread *t;
+	int rc;
+
+	if (!tc__active())
+		return tc__real_pthread_join()(thread, ret);
+	t = tc__find_self(thread);
+	tc__wait_begin(TC__OP_JOIN, (void *)thread, __builtin_return_address(0), 0);
+	rc = tc__real_pthread_join()(thread, ret);
+	tc__wait_end();
+	if (rc == 0)
+		tc__joined(t, thread);
+	return rc;
+}
+
+int pthread_tryjoin_np(pthread_t thread, void **ret)
+{
+	struct tc__thread *t;
+	int rc;
+
+	if (!tc__active())
+		return tc__real_pthread_tryjoin_np()(thread, ret);
+	t = tc__find_self(thread);
+	rc = tc__real_pthread_tryjoin_np()(thread, ret);
+	if (rc == 0)
+		tc__joined(t, thread);
+	return rc;
+}
+
+int pthread_timedjoin_np(pthread_t thread, void **ret, const struct timespec *abstime)
+{
+	struct tc__thread *t;
+	int rc;
+
+	if (!tc__active())
+		return tc__real_pthread_timedjoin_np()(thread, ret, abstime);
+	t = tc__find_self(thread);
+	tc__wait_begin(TC__OP_JOIN, (void *)thread, __builtin_return_address(0), 1);
+	rc = tc__real_pthread_timedjoin_np()(thread, ret, abstime);
+	tc__wait_end();
+	if (rc == 0)
+		tc__joined(t, thread);
+	return rc;
+}
+
+int pthread_clockjoin_np(pthread_t thread, void **ret, clockid_t clk,
+			 const struct timespec *abstime)
+{
+	struct tc__thread *t;
+	int rc;
+
+	if (!tc__active())
+		return tc__real_pthread_clockjoin_np()(thread, ret, clk, abstime);
+	t = tc__find_self(thread);
+	tc__wait_begin(TC__OP_JOIN, (void *)thread, __builtin_return_address(0), 1);
+	rc = tc__real_pthread_clockjoin_np()(thread, ret, clk, abstime);
+	tc__wait_end();
+	if (rc == 0)
+		tc__joined(t, thread);
+	return rc;
+}
+
+int pthread_detach(pthread_t thread)
+{
+	struct tc__thread *t;
+	int rc;
+
+	if (!tc__active())
+		return tc__real_pthread_detach()(thread);
+	t = tc__find_self(thread);
+	rc = tc__real_pthread_detach()(thread);
+	if (rc == 0 && t != NULL) {
+		atomic_store(&t->detached, 1);
+		tc__slot_release(t);
+	}
+	return rc;
+}
+
+void pthread_exit(void *ret)
+{
+	if (tc__active()) {
+		struct tc__thread *t = tc__me;
+
+		if (t != NULL && atomic_load(&tc__key_ok))
+			(void)pthread_setspecific(tc__key, NULL);
+		tc__finish(t);
+	}
+	tc__real_pthread_exit()(ret);
+	/* The real pthread_exit does not return; this keeps _Noreturn-ness visible. */
+	abort();
+}
+
+int pthread_setname_np(pthread_t thread, const char *name)
+{
+	int rc = tc__real_pthread_setname_np()(thread, name);
+
+	if (rc == 0 && tc__active()) {
+		struct tc__thread *t = tc__find_self(thread);
+		size_t i;
+
+		if (t == NULL)
+			return rc;
+		for (i = 0; i + 1 < TC__NAME_LEN && name[i] != '\0'; i++)
+			atomic_store_explicit(&t->name[i], name[i], memory_order_relaxed);
+		atomic_store_explicit(&t->name[i], 0, memory_order_relaxed);
+	}
+	return rc;
+}
+
+/* ---- interposed blocking calls ----------------------------------------------------- */
+
+/* Each wrapper records (op, object, call site) for the duration of the real call. The
+ * return address points just after the call instruction; the symboliser subtracts 1. */
+#define TC__WAITING(op, obj, timed, call)                                                   \
+	do {                                                                                \
+		int rc_;                                                                    \
+		if (!tc__active())                                                          \
+			return call;                                                        \
+		tc__wait_begin(op, obj, __builtin_return_address(0), timed);                \
+		rc_ = call;                                                                 \
+		tc__wait_end();                                                             \
+		return rc_;                                                                 \
+	} while (0)
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	TC__WAITING(TC__OP_MUTEX, m, 0, tc__real_pthread_mutex_lock()(m));
+}
+
+int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
+{
+	TC__WAITING(TC__OP_MUTEX, m, 1, tc__real_pthread_mutex_timedlock()(m, abstime));
+}
+
+int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	TC__WAITING(TC__OP_COND, c, 0, tc__real_pthread_cond_wait()(c, m));
+}
+
+int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
+{
+	TC__WAITING(TC__OP_COND, c, 1, tc__real_pthread_cond_timedwait()(c, m, abstime));
+}
+
+int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+			   const struct timespec *abstime)
+{
+	TC__WAITING(TC__OP_COND, c, 1, tc__real_pthread_cond_clockwait()(c, m, clk, abstime));
+}
+
+int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+	TC__WAITING(TC__OP_RWLOCK_RD, l, 0, tc__real_pthread_rwlock_rdlock()(l));
+}
+
+int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+	TC__WAITING(TC__OP_RWLOCK_WR, l, 0, tc__real_pthread_rwlock_wrlock()(l));
+}
+
+int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
+{
+	TC__WAITING(TC__OP_RWLOCK_RD, l, 1, tc__real_pthread_rwlock_timedrdlock()(l, abstime));
+}
+
+int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
+{
+	TC__WAITING(TC__OP_RWLOCK_WR, l, 1, tc__real_pthread_rwlock_timedwrlock()(l, abstime));
+}
+
+int sem_wait(sem_t *s)
+{
+	TC__WAITING(TC__OP_SEM, s, 0, tc__real_sem_wait()(s));
+}
+
+int sem_timedwait(sem_t *s, const struct timespec *abstime)
+{
+	TC__WAITING(TC__OP_SEM, s, 1, tc__real_sem_timedwait()(s, abstime));
+}
+
+int pthread_barrier_wait(pthread_barrier_t *b)
+{
+	TC__WAITING(TC__OP_BARRIER, b, 0, tc__real_pthread_barrier_wait()(b));
+}
+
+/* ---- the test API's view (threadcheck.h) ------------------------------------------- */
+
+int threadcheck_active(void)
+{
+	return tc__active();
+}
+
+int threadcheck_describe_tid(pid_t tid, struct tc_thread_info *info)
+{
+	struct tc__thread *t;
+	struct tc__wait w;
+	void *addrs[3];
+	struct tc__sym sym[3];
+
+	if (info == NULL || info->size != sizeof *info)
+		return -1;
+	if (!tc__active())
+		return 0;
+	t = tc__find_tid(tid);
+	if (t == NULL)
+		return 0;
+	if (tc__read_wait(t, &w) != 0)
+		w.op = TC__OP_NONE;
+	info->label = t->label;
+	info->creator = t->creator;
+	addrs[0] = t->start_fn;
+	addrs[1] = t->create_site != NULL ? (char *)t->create_site - 1 : NULL;
+	addrs[2] = w.op != TC__OP_NONE && w.site != NULL ? (char *)w.site - 1 : NULL;
+	tc__symbolize(addrs, sym, 3);
+	snprintf(info->start_fn, sizeof info->start_fn, "%s", sym[0].function);
+	snprintf(info->start_site, sizeof info->start_site, "%s", sym[0].fileline);
+	snprintf(info->created_fn, sizeof info->created_fn, "%s", sym[1].function);
+	snprintf(info->created_site, sizeof info->created_site, "%s", sym[1].fileline);
+	info->wait_op[0] = '\0';
+	info->wait_fn[0] = '\0';
+	info->wait_site[0] = '\0';
+	info->wait_obj = NULL;
+	info->wait_timed = 0;
+	if (w.op != TC__OP_NONE) {
+		snprintf(info->wait_op, sizeof info->wait_op, "%s", tc__op_name(w.op));
+		info->wait_obj = w.obj;
+		info->wait_timed = w.timed;
+		snprintf(info->wait_fn, sizeof info->wait_fn, "%s", sym[2].function);
+		snprintf(info->wait_site, sizeof info->wait_site, "%s", sym[2].fileline);
+	}
+	return 1;
+}
+
+/* ---- exit ------------------------------------------------------------------------- */
+
+void tc__report_at_exit(struct tc__thread *caller, int untracked);
+
+static void tc__sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* How many threads other than CALLER are still running. */
+static int tc__count_alive(const struct tc__thread *caller)
+{
+	int hw = atomic_load(&tc__high_water), n = 0;
+
+	for (int i = 0; i < hw; i++)
+		if (&tc__threads[i] != caller && atomic_load(&tc__threads[i].state) == TC__RUNNING)
+			n++;
+	return n;
+}
+
+/* Runs after the program's own atexit handlers (it is registered first). Settles, then
+ * reports; when it reports anything it ends the process with THREADCHECK_EXITCODE. */
+static void tc__at_exit(void)
+{
+	struct tc__thread *caller = tc__me;
+	int saved_errno = errno;
+
+	if (!tc__active() || atomic_exchange(&tc__exiting, 1) != 0)
+		return;
+	/* Settle: a thread that is just finishing, or about to wake from a signal sent right
+	 * before exit, gets up to ~200 ms (1, 2, 4, ... ms) before it is declared leaked. */
+	for (long slept = 0, step = 1; slept < 200 && tc__count_alive(caller) > 0; step *= 2) {
+		long ms = step < 200 - slept ? step : 200 - slept;
+
+		tc__sleep_ms(ms);
+		slept += ms;
+	}
+	tc__report_at_exit(caller, atomic_load(&tc__untracked));
+	errno = saved_errno;
+}
+
+static void tc__atfork_child(void)
+{
+	int hw = atomic_load(&tc__high_water);
+
+	/* Only the forking thread exists in the child; the others' records are the parent's. */
+	for (int i = 0; i < hw; i++)
+		if (&tc__threads[i] != tc__me)
+			atomic_store(&tc__threads[i].state, TC__FREE);
+	if (tc__me != NULL) {
+		atomic_store(&tc__me->tid, tc__gettid());
+		atomic_store(&tc__me->self, (uintptr_t)pthread_self());
+	}
+}
+
+__attribute__((constructor)) static void tc__init(void)
+{
+	struct tc__thread *m = &tc__threads[0];
+
+	if (!tc__active()) {
+		static const char pre[] = "threadcheck: passive (";
+		(void)tc__write_all(2, pre, sizeof pre - 1);
+		(void)tc__write_all(2, tc__passive_why, strlen(tc__passive_why));
+		(void)tc__write_all(2, "); no thread-leak reports\n", 26);
+		return;
+	}
+	m->label = 0;
+	m->creator = -1;
+	atomic_store(&m->self, (uintptr_t)pthread_self());
+	atomic_store(&m->tid, tc__gettid());
+	atomic_store(&m->state, TC__RUNNING);
+	int hw = atomic_load(&tc__high_water);
+	while (hw < 1 && !atomic_compare_exchange_weak(&tc__high_water, &hw, 1))
+		;
+	tc__me = m;
+	if (pthread_key_create(&tc__key, tc__key_destructor) == 0)
+		atomic_store(&tc__key_ok, 1);
+	tc__symbolize_init();
+	(void)pthread_atfork(NULL, NULL, tc__atfork_child);
+	/* Registered before main runs, so it runs after every handler the program adds. */
+	if (atexit(tc__at_exit) != 0) {
+		static const char msg[] = "threadcheck: atexit failed; no exit report\n";
+		(void)tc__write_all(2, msg, sizeof msg - 1);
+	}
+	/* Resolve the real functions now, outside any interposed call, so that dlsym's own
+	 * locking and allocation never happen while a program lock is being taken. */
+	(void)tc__real_pthread_create();
+	(void)tc__real_pthread_join();
+	(void)tc__real_pthread_mutex_lock();
+	(void)tc__real_pthread_cond_wait();
+	(void)tc__real_pthread_cond_timedwait();
+	(void)tc__real_pthread_exit();
+}

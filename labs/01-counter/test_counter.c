@@ -1,0 +1,136 @@
+/* test_counter.c: cmocka tests of counter.c: every request served must be counted exactly once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "check.h"
+#include "counter.h"
+#include "threadcheck.h"
+
+/* Enough handlers and requests that, without synchronisation, some increments collide on every
+ * run, even on a machine with two cores. */
+#define MANY_HANDLERS 8
+#define MANY_REQUESTS 200000UL
+
+/* One handler thread of a test run. */
+struct handler {
+	pthread_t thread;
+	struct server_stats *stats;
+	pthread_barrier_t *start;
+	unsigned long nrequests;
+	unsigned long served; /* how many times serve() ran in this thread */
+};
+
+/* Counts the call in the handler's own field, so the test knows how many requests really ran.
+ * Being called through a pointer from another file, it keeps each increment of the loop in
+ * place. */
+static void serve(unsigned long request, void *arg)
+{
+	struct handler *h = arg;
+
+	(void)request;
+	h->served++;
+}
+
+static void *handler_main(void *arg)
+{
+	struct handler *h = arg;
+
+	Pthread_barrier_wait(h->start);
+	handler_loop(h->stats, h->nrequests, serve, h);
+	return NULL;
+}
+
+/* Runs NHANDLERS handler threads released together on STATS, NREQUESTS requests each, joins
+ * them, and returns how many requests serve() saw in total. */
+static unsigned long run_handlers(struct server_stats *stats, int nhandlers,
+				  unsigned long nrequests)
+{
+	struct handler *h = Malloc(sizeof(*h) * (size_t)nhandlers);
+	pthread_barrier_t start;
+	unsigned long served = 0;
+
+	Pthread_barrier_init(&start, NULL, (unsigned)nhandlers);
+	for (int i = 0; i < nhandlers; i++) {
+		h[i] = (struct handler){ .stats = stats, .start = &start, .nrequests = nrequests };
+		Pthread_create(&h[i].thread, NULL, handler_main, &h[i]);
+	}
+	for (int i = 0; i < nhandlers; i++) {
+		Pthread_join(h[i].thread, NULL);
+		served += h[i].served;
+	}
+	Pthread_barrier_destroy(&start);
+	free(h);
+	return served;
+}
+
+static void test_new_stats_start_at_zero(void **state)
+{
+	struct server_stats *stats = stats_create();
+
+	(void)state;
+	assert_int_equal(stats_requests(stats), 0);
+	stats_destroy(stats);
+}
+
+static void test_one_handler_counts_every_request(void **state)
+{
+	struct server_stats *stats = stats_create();
+	unsigned long served;
+
+	(void)state;
+	served = run_handlers(stats, 1, 1000);
+	assert_int_equal(served, 1000);
+	assert_int_equal(stats_requests(stats), 1000);
+	stats_destroy(stats);
+}
+
+static void test_concurrent_handlers_count_every_request(void **state)
+{
+	struct server_stats *stats = stats_create();
+	unsigned long expected = MANY_HANDLERS * MANY_REQUESTS;
+	unsigned long served, counted;
+
+	(void)state;
+	served = run_handlers(stats, MANY_HANDLERS, MANY_REQUESTS);
+	counted = stats_requests(stats);
+	assert_int_equal(served, expected);
+	if (counted != expected)
+		fail_msg("%d handlers served %lu requests but the statistics counted %lu (%lu lost)",
+			 MANY_HANDLERS, expected, counted, expected - counted);
+	stats_destroy(stats);
+}
+
+static void test_no_thread_left_behind(void **state)
+{
+	struct tc_baseline base;
+	struct tc_options opt = { .settle_seconds = 1.0 };
+	char report[4096] = "";
+	struct server_stats *stats = stats_create();
+	int leaked;
+
+	(void)state;
+	assert_int_equal(tc_baseline_take(&base), 0);
+	run_handlers(stats, 4, 1000);
+	stats_destroy(stats);
+	leaked = tc_verify_none(&base, &opt, report, sizeof(report));
+	if (leaked != 0)
+		fail_msg("%d thread(s) still alive after every handler returned:\n%s", leaked, report);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_stats_start_at_zero),
+		cmocka_unit_test(test_one_handler_counts_every_request),
+		cmocka_unit_test(test_concurrent_handlers_count_every_request),
+		cmocka_unit_test(test_no_thread_left_behind),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
