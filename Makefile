@@ -14,8 +14,8 @@ CC_HARNESS ?= gcc
 TSAN_CC ?= clang
 # Findings and paths live in fixed-size fields that truncate by design (see tl_strlcpy), so
 # gcc's guesses about snprintf truncation are noise here; every other warning is an error.
-WARN := -Wall -Wextra -Werror -Wno-format-truncation
-HCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O2 -pthread -Iharness/src -Iharness/threadcheck
+WARN := -Wall -Wextra -Werror
+HCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Wno-format-truncation -g -O2 -pthread -Iharness/src -Iharness/threadcheck
 TSANFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -pthread -fsanitize=thread -Iharness/src -Iharness/threadcheck
 DEPFLAGS = -MMD -MP
 

@@ -196,8 +196,11 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 	char log[TL_PATH + 8];
 	snprintf(log, sizeof log, "%s.log", out);
 	unlink(out);
+	static const char *const no_extra[] = {NULL};
+	char **env = tl_env_make(no_extra);
 	struct tl_spawn s = {0};
 	s.argv = a.v;
+	s.envp = env;
 	s.stdout_path = log;
 	s.stderr_path = log;
 	s.timeout_s = 120;
@@ -206,6 +209,7 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 	double t0 = tl_now();
 	int ok = tl_spawn_run(&s, err, sizeof err) == 0 && s.exited && s.exit_code == 0;
 	t->build_seconds += tl_now() - t0;
+	tl_env_free(env);
 	if (ok) {
 		char cmdpath[TL_PATH + 8];
 		snprintf(cmdpath, sizeof cmdpath, "%s.cmd", out);

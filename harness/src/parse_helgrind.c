@@ -210,12 +210,13 @@ static struct tl__xml_node *new_node(const char *name, size_t n)
 
 static void append_text(struct tl__xml_node *node, const char *s, size_t n)
 {
-	size_t old = strlen(node->text);
+	size_t old = node->text_len;
 	char *t = realloc(node->text, old + n + 1);
 	TL_ASSERT(t != NULL);
 	memcpy(t + old, s, n);
 	t[old + n] = '\0';
 	node->text = t;
+	node->text_len = old + n;
 }
 
 /* Reads character data up to the next '<' into the current element. Returns 0 or -1. */
@@ -246,7 +247,12 @@ static int read_text(struct xml_reader *r)
 	}
 	if (rc > 0)
 		r->truncated = 1;
-	if (b.n)
+	/* Why skip white space between child elements: nobody reads mixed content, and keeping
+	 * the indentation of a root with thousands of children would cost quadratic copying. */
+	int blank = 1;
+	for (size_t k = 0; k < b.n && blank; k++)
+		blank = is_space(b.p[k]);
+	if (b.n && !(blank && r->cur->child != NULL))
 		append_text(r->cur, b.p, b.n);
 	free(b.p);
 	return 0;
@@ -407,6 +413,7 @@ static int skip_to(struct xml_reader *r, size_t from, const char *close)
 	return 1;
 }
 
+/* See threadlab.h. Aborts when memory runs out. */
 int tl__xml_parse(const char *xml, size_t len, struct tl__xml_node **doc, int *truncated,
 		  char *err, size_t errlen)
 {
@@ -495,6 +502,7 @@ void tl__xml_free(struct tl__xml_node *doc)
 	}
 }
 
+/* The next sibling of N named NAME, or NULL (also for a NULL N). */
 const struct tl__xml_node *tl__xml_next(const struct tl__xml_node *n, const char *name)
 {
 	for (n = n ? n->next : NULL; n != NULL; n = n->next)
@@ -503,6 +511,7 @@ const struct tl__xml_node *tl__xml_next(const struct tl__xml_node *n, const char
 	return NULL;
 }
 
+/* The first child of N named NAME, or NULL (also for a NULL N). */
 const struct tl__xml_node *tl__xml_child(const struct tl__xml_node *n, const char *name)
 {
 	if (n == NULL || n->child == NULL)
@@ -512,12 +521,14 @@ const struct tl__xml_node *tl__xml_child(const struct tl__xml_node *n, const cha
 	return tl__xml_next(n->child, name);
 }
 
+/* The text of N's first child named NAME, or NULL when there is no such child. */
 const char *tl__xml_child_text(const struct tl__xml_node *n, const char *name)
 {
 	const struct tl__xml_node *c = tl__xml_child(n, name);
 	return c ? c->text : NULL;
 }
 
+/* The decoded value of N's attribute NAME, or NULL when N has none (or N is NULL). */
 const char *tl__xml_attr(const struct tl__xml_node *n, const char *name)
 {
 	if (n == NULL)

@@ -65,13 +65,11 @@ static void finding_block(FILE *out, const struct tl_config *cfg, const struct t
 			  const struct tl_finding *f)
 {
 	fprintf(out, "==================\n");
-	fprintf(out, "%sWARNING: %s reports %s%s in %s%s%s\n", c(cfg, BOLD), tl_tool_name(f->tool),
-		tl_kind_name(f->kind), c(cfg, RESET), t->name,
-		t->lab != NULL ? " (" : "", t->lab != NULL ? tl_variant_name(t->variant) : "");
+	fprintf(out, "%sWARNING: %s reports %s%s in %s", c(cfg, BOLD), tl_tool_name(f->tool),
+		tl_kind_name(f->kind), c(cfg, RESET), t->name);
 	if (t->lab != NULL)
-		fputs(")\n", out);
-	else
-		fputc('\n', out);
+		fprintf(out, " (%s)", tl_variant_name(t->variant));
+	fputc('\n', out);
 	fprintf(out, "  %s\n", f->message);
 	const char *first = f->kind == TL_KIND_RACE ? "access" : "at";
 	const char *second = f->kind == TL_KIND_RACE ? "races with" :

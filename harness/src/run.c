@@ -9,7 +9,6 @@
 
 #include "stages.h"
 
-extern char **environ;
 
 /* Exit status threadcheck uses when it reports (see harness/threadcheck). */
 #define TC_EXITCODE "67"
@@ -68,40 +67,6 @@ int tl_tool_available(const struct tl_config *cfg, enum tl_tool tool, char *why,
 	}
 	snprintf(why, whylen, "unknown tool");
 	return 0;
-}
-
-/* Builds the child's environment: ours without any variable that configures a tool, plus
- * EXTRA (NULL-terminated "K=V" strings). Free with free_env. */
-static char **make_env(const char *const *extra)
-{
-	static const char *const drop[] = {"TSAN_OPTIONS=", "LD_PRELOAD=", "VALGRIND_OPTS=",
-					   "THREADCHECK_", "CMOCKA_", "ASAN_OPTIONS=", NULL};
-	size_t n = 0, m = 0;
-	while (environ[n] != NULL)
-		n++;
-	while (extra[m] != NULL)
-		m++;
-	char **env = calloc(n + m + 1, sizeof *env);
-	TL_ASSERT(env != NULL);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		int skip = 0;
-		for (int d = 0; drop[d] != NULL; d++)
-			skip |= strncmp(environ[i], drop[d], strlen(drop[d])) == 0;
-		if (!skip)
-			env[k++] = strdup(environ[i]);
-	}
-	for (size_t i = 0; i < m; i++)
-		env[k++] = strdup(extra[i]);
-	env[k] = NULL;
-	return env;
-}
-
-static void free_env(char **env)
-{
-	for (size_t i = 0; env[i] != NULL; i++)
-		free(env[i]);
-	free(env);
 }
 
 /* Removes DIR's files whose names start with PREFIX (a previous run's logs). */
@@ -216,6 +181,18 @@ static const char *signame(int sig)
 	return s != NULL ? s : "?";
 }
 
+/* Shortens an absolute file name under the current directory to a relative one, the way a
+ * user typed it (sources are compiled by absolute path). */
+static void relative(struct tl_site *s)
+{
+	char cwd[TL_PATH];
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return;
+	size_t n = strlen(cwd);
+	if (strncmp(s->file, cwd, n) == 0 && s->file[n] == '/')
+		memmove(s->file, s->file + n + 1, strlen(s->file + n + 1) + 1);
+}
+
 /* Adds the run's outcome that the tool's channel does not carry itself: a timeout (with
  * every thread's stack), death by a signal, or a test program that failed without saying
  * which test. */
@@ -306,7 +283,7 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 	}
 	argv[a] = NULL;
 
-	char **env = make_env(extra);
+	char **env = tl_env_make(extra);
 	struct tl_spawn s = {0};
 	s.argv = argv;
 	s.envp = env;
@@ -326,10 +303,10 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		if (atomic_fetch_add(&said_setarch, 1) == 0)
 			fprintf(stderr, "threadlab: TSan hit 'unexpected memory mapping' (high mmap "
 					"randomisation); rerunning TSan jobs under 'setarch -R'\n");
-		free_env(env);
+		tl_env_free(env);
 		return run_once(cfg, t, tool, i, run, note, notelen);
 	}
-	free_env(env);
+	tl_env_free(env);
 	if (rc != 0) {
 		snprintf(note, notelen, "could not start %s: %s", argv[0], err);
 		return -1;
@@ -367,8 +344,11 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		snprintf(note, notelen, "cannot read %s's report: %s", name, perr);
 		return -1;
 	}
-	for (size_t k = 0; k < run->n; k++)
+	for (size_t k = 0; k < run->n; k++) {
 		run->v[k].tool = tool;
+		relative(&run->v[k].site);
+		relative(&run->v[k].other);
+	}
 
 	run_level(t, tool, &s, errp, run);
 	return 0;

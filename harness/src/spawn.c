@@ -15,6 +15,43 @@
 
 #include "stages.h"
 
+extern char **environ;
+
+/* Builds the child's environment: ours without any variable that configures a tool, plus
+ * EXTRA (NULL-terminated "K=V" strings). Free with tl_env_free. */
+char **tl_env_make(const char *const *extra)
+{
+	static const char *const drop[] = {"TSAN_OPTIONS=", "LD_PRELOAD=", "VALGRIND_OPTS=",
+					   "THREADCHECK_", "CMOCKA_", "ASAN_OPTIONS=", NULL};
+	size_t n = 0, m = 0;
+	while (environ[n] != NULL)
+		n++;
+	while (extra[m] != NULL)
+		m++;
+	char **env = calloc(n + m + 1, sizeof *env);
+	TL_ASSERT(env != NULL);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int skip = 0;
+		for (int d = 0; drop[d] != NULL; d++)
+			skip |= strncmp(environ[i], drop[d], strlen(drop[d])) == 0;
+		if (!skip)
+			env[k++] = strdup(environ[i]);
+	}
+	for (size_t i = 0; i < m; i++)
+		env[k++] = strdup(extra[i]);
+	env[k] = NULL;
+	return env;
+}
+
+void tl_env_free(char **env)
+{
+	for (size_t i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+
 double tl_now(void)
 {
 	struct timespec ts;

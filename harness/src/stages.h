@@ -145,6 +145,12 @@ struct tl_spawn {
  * or -1 with ERR filled when it could not be. On timeout the whole group is killed. */
 int tl_spawn_run(struct tl_spawn *s, char *err, size_t errlen);
 
+/* The environment for a child: ours without any variable that configures a tool (TSAN_OPTIONS,
+ * LD_PRELOAD, VALGRIND_OPTS, THREADCHECK_*, CMOCKA_*), plus EXTRA (NULL-terminated "K=V").
+ * Aborts on allocation failure. Free with tl_env_free. */
+char **tl_env_make(const char *const *extra);
+void tl_env_free(char **env);
+
 /* A bounded worker pool: jobs may submit further jobs; tl_pool_wait returns when the queue
  * is empty and no job runs. */
 struct tl_pool;

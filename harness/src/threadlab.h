@@ -114,6 +114,7 @@ struct tl__xml_attr {
 struct tl__xml_node {
 	char *name;            /* "" for the document node */
 	char *text;            /* the decoded character data directly inside, "" when none */
+	size_t text_len;
 	struct tl__xml_attr *attr;
 	size_t nattr;
 	int complete;          /* 1 once the end tag was read (always 1 for <x/>) */

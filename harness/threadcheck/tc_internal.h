@@ -98,6 +98,14 @@ void tc__thread_name(struct tc__thread *t, int alive, char *buf, size_t len);
 void tc__symbolize(void *const *addrs, struct tc__sym *out, size_t n);
 /* Records the path of the running executable (done once at start, before any chdir). */
 void tc__symbolize_init(void);
+/* Releases the symboliser's lock in a forked child, where its holder does not exist. */
+void tc__symbolize_atfork_child(void);
+
+/* The exit report (tc_report.c). Reports what the registry shows now, leaving out CALLER
+ * (the thread that called exit); UNTRACKED is how many threads the full registry missed.
+ * Returns when there is nothing to report, else ends the process with
+ * _exit(THREADCHECK_EXITCODE). */
+void tc__report_at_exit(struct tc__thread *caller, int untracked);
 
 /* Bounded formatting into a fixed buffer, never failing: output is truncated at the end. */
 struct tc__buf {

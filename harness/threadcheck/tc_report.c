@@ -166,6 +166,8 @@ static void tc__explain(struct tc__finding *f, const struct tc__thread *caller)
 	f->message[0] = '\0';
 	switch (f->kind) {
 	case TC__KIND_THREAD_LEAK:
+		if (f->label == 0)
+			tc__bprintf(&b, "the main thread: ");
 		if (f->wait.op == TC__OP_NONE)
 			tc__bprintf(&b, "T%d is still running at exit (not in a blocking call "
 					"threadcheck tracks)", f->label);
@@ -192,8 +194,11 @@ static void tc__format_record(struct tc__buf *b, const struct tc__finding *f)
 {
 	tc__bprintf(b, "BEGIN %s\n", tc__kind_raw(f->kind));
 	tc__bprintf(b, "thread T%d tid=%d name=%s\n", f->label, (int)f->tid, f->name);
-	tc__bprintf(b, "start %s %s\n", f->start.function, f->start.fileline);
-	tc__bprintf(b, "created %s %s\n", f->created.function, f->created.fileline);
+	/* The main thread has no start routine or creation site of its own. */
+	if (f->label != 0) {
+		tc__bprintf(b, "start %s %s\n", f->start.function, f->start.fileline);
+		tc__bprintf(b, "created %s %s\n", f->created.function, f->created.fileline);
+	}
 	if (f->wait.op != TC__OP_NONE)
 		tc__bprintf(b, "wait %s %p %s %s\n", tc__op_name(f->wait.op), f->wait.obj,
 			    f->where.function, f->where.fileline);
@@ -212,14 +217,18 @@ static void tc__format_human(struct tc__buf *b, const struct tc__finding *f)
 			       "    #0 %s %s\n",
 			    f->label, (int)f->tid, f->name, tc__op_name(f->wait.op), f->wait.obj,
 			    f->where.function, f->where.fileline);
-	else
+	else if (f->label != 0)
 		tc__bprintf(b, "  Thread T%d (tid=%d, name=%s) runs %s (%s)\n", f->label,
 			    (int)f->tid, f->name, f->start.function, f->start.fileline);
-	tc__bprintf(b, "  Thread T%d was created", f->label);
-	if (f->creator >= 0)
-		tc__bprintf(b, " by T%d", f->creator);
-	tc__bprintf(b, " to run %s at:\n    #0 %s %s\n", f->start.function, f->created.function,
-		    f->created.fileline);
+	if (f->label == 0) {
+		tc__bprintf(b, "  Thread T0 is the main thread\n");
+	} else {
+		tc__bprintf(b, "  Thread T%d was created", f->label);
+		if (f->creator >= 0)
+			tc__bprintf(b, " by T%d", f->creator);
+		tc__bprintf(b, " to run %s at:\n    #0 %s %s\n", f->start.function,
+			    f->created.function, f->created.fileline);
+	}
 	if (f->wait.op != TC__OP_NONE)
 		tc__bprintf(b, "SUMMARY: ThreadCheck: %s %s in %s\n", tc__kind_words(f->kind),
 			    f->where.fileline, f->where.function);
@@ -255,8 +264,6 @@ static void tc__flush_stdio(void)
 		funlockfile(stdout);
 	}
 }
-
-void tc__report_at_exit(struct tc__thread *caller, int untracked);
 
 /* Reports what the registry shows now. With THREADCHECK_LOG set the log file is always
  * written (header and summary even when clean) so that the harness can tell a clean run

@@ -71,6 +71,11 @@ void tc__symbolize_init(void)
 	tc__exe[n > 0 ? n : 0] = '\0';
 }
 
+void tc__symbolize_atfork_child(void)
+{
+	atomic_flag_clear(&tc__sym_lock);
+}
+
 static void tc__sym_unknown(struct tc__sym *s)
 {
 	snprintf(s->function, sizeof s->function, "?");
@@ -133,7 +138,7 @@ static int tc__addr2line(const char *module, size_t noffs)
 	posix_spawn_file_actions_t fa;
 	int pfd[2], status, rc = -1;
 	size_t used = 0;
-	pid_t pid;
+	pid_t pid, w;
 	struct timespec start, now;
 
 	tc__out[0] = '\0';
@@ -199,9 +204,11 @@ static int tc__addr2line(const char *module, size_t noffs)
 	}
 	tc__out[used] = '\0';
 	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	status = 0;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+	/* With SIGCHLD ignored the child reaps itself (ECHILD); its output then decides. */
+	if (rc == 0 && w == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		rc = -1;
 	return rc;
 }

@@ -64,20 +64,29 @@ const char *tc__op_name(enum tc__op op)
 	return "?";
 }
 
-/* Resolves the next definition of NAME after this library, preferring VERSION when it is
+/* Looks up the next definition of NAME after this library, preferring VERSION when it is
  * not NULL (pthread_cond_* exist in two ABIs and plain dlsym may hand back the old one).
- * Caches the result in *CACHE. Aborts when the symbol does not exist, since the caller has
- * nothing to forward to. */
+ * Returns NULL when there is none. */
+static void *tc__lookup(const char *name, const char *version)
+{
+	void *p = NULL;
+
+	if (version != NULL)
+		p = dlvsym(RTLD_NEXT, name, version);
+	if (p == NULL)
+		p = dlsym(RTLD_NEXT, name);
+	return p;
+}
+
+/* Returns the real NAME, cached in *CACHE. Aborts when it does not exist, since the caller
+ * has nothing to forward to. */
 static void *tc__real(void *_Atomic *cache, const char *name, const char *version)
 {
 	void *p = atomic_load_explicit(cache, memory_order_acquire);
 
 	if (p != NULL)
 		return p;
-	if (version != NULL)
-		p = dlvsym(RTLD_NEXT, name, version);
-	if (p == NULL)
-		p = dlsym(RTLD_NEXT, name);
+	p = tc__lookup(name, version);
 	if (p == NULL) {
 		char msg[256];
 		struct tc__buf b = { msg, 0, sizeof msg };
@@ -86,17 +95,33 @@ static void *tc__real(void *_Atomic *cache, const char *name, const char *versio
 		(void)tc__write_all(2, b.p, b.len);
 		abort();
 	}
-	/* Two threads may race here; both store the same pointer. */
+	/* Two threads may race here before the constructor ran; both store the same value. */
 	atomic_store_explicit(cache, p, memory_order_release);
 	return p;
 }
 
-#define TC__REAL(type, name, version)                                                       \
-	static type tc__real_##name(void)                                                   \
-	{                                                                                   \
-		static void *_Atomic cache;                                                 \
-		return (type)tc__real(&cache, #name, version);                              \
-	}
+/* The real functions, as X(type, name, version). */
+#define TC__REALS(X)                                                                        \
+	X(tc__create_fn, pthread_create, NULL)                                              \
+	X(tc__join_fn, pthread_join, NULL)                                                  \
+	X(tc__tryjoin_fn, pthread_tryjoin_np, NULL)                                         \
+	X(tc__timedjoin_fn, pthread_timedjoin_np, NULL)                                     \
+	X(tc__clockjoin_fn, pthread_clockjoin_np, NULL)                                     \
+	X(tc__detach_fn, pthread_detach, NULL)                                              \
+	X(tc__exit_fn, pthread_exit, NULL)                                                  \
+	X(tc__setname_fn, pthread_setname_np, NULL)                                         \
+	X(tc__mutex_fn, pthread_mutex_lock, NULL)                                           \
+	X(tc__mutex_timed_fn, pthread_mutex_timedlock, NULL)                                \
+	X(tc__cond_wait_fn, pthread_cond_wait, "GLIBC_2.3.2")                               \
+	X(tc__cond_timed_fn, pthread_cond_timedwait, "GLIBC_2.3.2")                         \
+	X(tc__cond_clock_fn, pthread_cond_clockwait, NULL)                                  \
+	X(tc__rwlock_fn, pthread_rwlock_rdlock, NULL)                                       \
+	X(tc__rwlock_fn, pthread_rwlock_wrlock, NULL)                                       \
+	X(tc__rwlock_timed_fn, pthread_rwlock_timedrdlock, NULL)                            \
+	X(tc__rwlock_timed_fn, pthread_rwlock_timedwrlock, NULL)                            \
+	X(tc__sem_fn, sem_wait, NULL)                                                       \
+	X(tc__sem_timed_fn, sem_timedwait, NULL)                                            \
+	X(tc__barrier_fn, pthread_barrier_wait, NULL)
 
 typedef int (*tc__create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 typedef int (*tc__join_fn)(pthread_t, void **);
@@ -118,26 +143,26 @@ typedef int (*tc__sem_fn)(sem_t *);
 typedef int (*tc__sem_timed_fn)(sem_t *, const struct timespec *);
 typedef int (*tc__barrier_fn)(pthread_barrier_t *);
 
-TC__REAL(tc__create_fn, pthread_create, NULL)
-TC__REAL(tc__join_fn, pthread_join, NULL)
-TC__REAL(tc__tryjoin_fn, pthread_tryjoin_np, NULL)
-TC__REAL(tc__timedjoin_fn, pthread_timedjoin_np, NULL)
-TC__REAL(tc__clockjoin_fn, pthread_clockjoin_np, NULL)
-TC__REAL(tc__detach_fn, pthread_detach, NULL)
-TC__REAL(tc__exit_fn, pthread_exit, NULL)
-TC__REAL(tc__setname_fn, pthread_setname_np, NULL)
-TC__REAL(tc__mutex_fn, pthread_mutex_lock, NULL)
-TC__REAL(tc__mutex_timed_fn, pthread_mutex_timedlock, NULL)
-TC__REAL(tc__cond_wait_fn, pthread_cond_wait, "GLIBC_2.3.2")
-TC__REAL(tc__cond_timed_fn, pthread_cond_timedwait, "GLIBC_2.3.2")
-TC__REAL(tc__cond_clock_fn, pthread_cond_clockwait, NULL)
-TC__REAL(tc__rwlock_fn, pthread_rwlock_rdlock, NULL)
-TC__REAL(tc__rwlock_fn, pthread_rwlock_wrlock, NULL)
-TC__REAL(tc__rwlock_timed_fn, pthread_rwlock_timedrdlock, NULL)
-TC__REAL(tc__rwlock_timed_fn, pthread_rwlock_timedwrlock, NULL)
-TC__REAL(tc__sem_fn, sem_wait, NULL)
-TC__REAL(tc__sem_timed_fn, sem_timedwait, NULL)
-TC__REAL(tc__barrier_fn, pthread_barrier_wait, NULL)
+#define X(type, name, version)                                                              \
+	static void *_Atomic tc__cache_##name;                                              \
+	static type tc__real_##name(void)                                                   \
+	{                                                                                   \
+		return (type)tc__real(&tc__cache_##name, #name, version);                   \
+	}
+TC__REALS(X)
+#undef X
+
+/* Resolves every real function while the process is still single-threaded, so that later
+ * calls only read the caches (and Helgrind, which cannot see our atomics, sees no race).
+ * A function this C library lacks stays unresolved; nobody can call it then. */
+static void tc__resolve_all(void)
+{
+#define X(type, name, version)                                                              \
+	if (atomic_load(&tc__cache_##name) == NULL)                                         \
+		atomic_store(&tc__cache_##name, tc__lookup(#name, version));
+	TC__REALS(X)
+#undef X
+}
 
 /* Decides once whether to track. Under ThreadSanitizer the runtime's interceptors already
  * sit in front of us and start every thread through their own trampoline, and under
@@ -162,11 +187,6 @@ static int tc__active(void)
 		atomic_store_explicit(&tc__mode_v, m, memory_order_release);
 	}
 	return m == TC__MODE_ACTIVE;
-}
-
-static pid_t tc__gettid(void)
-{
-	return gettid();
 }
 
 /* ---- registry ---------------------------------------------------------------------- */
@@ -267,11 +287,14 @@ static void tc__finish(struct tc__thread *t)
 		tc__slot_release(t);
 }
 
+/* Runs when a tracked thread leaves through pthread_exit or cancellation. */
 static void tc__key_destructor(void *p)
 {
 	tc__finish(p);
 }
 
+/* Records in the calling thread's slot that it is about to block in OP on OBJ, called from
+ * SITE; TIMED says the call has a timeout. Does nothing for an untracked thread. */
 static void tc__wait_begin(enum tc__op op, const void *obj, void *site, int timed)
 {
 	struct tc__thread *t = tc__me;
@@ -290,6 +313,7 @@ static void tc__wait_begin(enum tc__op op, const void *obj, void *site, int time
 	atomic_store_explicit(&t->wait_seq, s + 2, memory_order_release);
 }
 
+/* Clears what tc__wait_begin recorded, once the blocking call has returned. */
 static void tc__wait_end(void)
 {
 	struct tc__thread *t = tc__me;
@@ -370,6 +394,8 @@ void tc__thread_name(struct tc__thread *t, int alive, char *buf, size_t len)
 
 /* ---- interposed thread lifecycle --------------------------------------------------- */
 
+/* The start routine every tracked thread really runs: it completes the slot ARG from inside
+ * the new thread, runs the user's routine and marks the slot finished. */
 static void *tc__trampoline(void *arg)
 {
 	struct tc__thread *t = arg;
@@ -377,7 +403,7 @@ static void *tc__trampoline(void *arg)
 
 	tc__me = t;
 	atomic_store(&t->self, (uintptr_t)pthread_self());
-	atomic_store(&t->tid, tc__gettid());
+	atomic_store(&t->tid, gettid());
 	/* The key's destructor marks the thread finished when it leaves through pthread_exit
 	 * or cancellation, where the code after the call below never runs. */
 	if (atomic_load(&tc__key_ok))
@@ -389,6 +415,9 @@ static void *tc__trampoline(void *arg)
 	return ret;
 }
 
+/* The interposed lifecycle calls behave exactly like the real ones (same return values and
+ * errno); they only add bookkeeping, and when the registry is full a thread simply goes
+ * untracked. */
 int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
 		   void *arg)
 {
@@ -664,8 +693,7 @@ int threadcheck_describe_tid(pid_t tid, struct tc_thread_info *info)
 
 /* ---- exit ------------------------------------------------------------------------- */
 
-void tc__report_at_exit(struct tc__thread *caller, int untracked);
-
+/* Sleeps MS milliseconds, resuming after signals (nanosleep is not interposed). */
 static void tc__sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -706,24 +734,32 @@ static void tc__at_exit(void)
 	errno = saved_errno;
 }
 
+/* In a forked child only the forking thread exists: the others' records (and a symboliser
+ * lock another thread may have held) belong to the parent. */
 static void tc__atfork_child(void)
 {
 	int hw = atomic_load(&tc__high_water);
 
-	/* Only the forking thread exists in the child; the others' records are the parent's. */
 	for (int i = 0; i < hw; i++)
 		if (&tc__threads[i] != tc__me)
 			atomic_store(&tc__threads[i].state, TC__FREE);
+	tc__symbolize_atfork_child();
 	if (tc__me != NULL) {
-		atomic_store(&tc__me->tid, tc__gettid());
+		atomic_store(&tc__me->tid, gettid());
 		atomic_store(&tc__me->self, (uintptr_t)pthread_self());
 	}
 }
 
+/* Runs before the program's own constructors: resolves the real functions, decides the
+ * mode, registers the main thread as T0 and the exit hook. Failing to register the hook
+ * is reported on stderr; the library then only tracks. */
 __attribute__((constructor)) static void tc__init(void)
 {
 	struct tc__thread *m = &tc__threads[0];
 
+	/* First, outside any interposed call, so that dlsym's own locking and allocation never
+	 * happen while a program lock is being taken. */
+	tc__resolve_all();
 	if (!tc__active()) {
 		static const char pre[] = "threadcheck: passive (";
 		(void)tc__write_all(2, pre, sizeof pre - 1);
@@ -734,7 +770,7 @@ __attribute__((constructor)) static void tc__init(void)
 	m->label = 0;
 	m->creator = -1;
 	atomic_store(&m->self, (uintptr_t)pthread_self());
-	atomic_store(&m->tid, tc__gettid());
+	atomic_store(&m->tid, gettid());
 	atomic_store(&m->state, TC__RUNNING);
 	int hw = atomic_load(&tc__high_water);
 	while (hw < 1 && !atomic_compare_exchange_weak(&tc__high_water, &hw, 1))
@@ -749,12 +785,4 @@ __attribute__((constructor)) static void tc__init(void)
 		static const char msg[] = "threadcheck: atexit failed; no exit report\n";
 		(void)tc__write_all(2, msg, sizeof msg - 1);
 	}
-	/* Resolve the real functions now, outside any interposed call, so that dlsym's own
-	 * locking and allocation never happen while a program lock is being taken. */
-	(void)tc__real_pthread_create();
-	(void)tc__real_pthread_join();
-	(void)tc__real_pthread_mutex_lock();
-	(void)tc__real_pthread_cond_wait();
-	(void)tc__real_pthread_cond_timedwait();
-	(void)tc__real_pthread_exit();
 }

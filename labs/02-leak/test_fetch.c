@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "check.h"
 #include "fetch.h"
 #include "threadcheck.h"
 
@@ -30,11 +31,12 @@ static void assert_no_thread_left(const struct tc_baseline *base)
 {
 	struct tc_options opt = {.settle_seconds = 1.0};
 	char report[4096] = "";
-	int leaked = tc_verify_none(base, &opt, report, sizeof(report));
+	int threads_left_behind = tc_verify_none(base, &opt, report, sizeof(report));
 
-	if (leaked != 0)
-		print_error("%d thread(s) left behind:\n%s\n", leaked, report);
-	assert_int_equal(leaked, 0);
+	assert_int_not_equal(threads_left_behind, -1); /* -1: the threads could not be listed */
+	if (threads_left_behind > 0)
+		print_error("%s\n", report);
+	assert_false(threads_left_behind);
 }
 
 /* A backend that answers in time: its answer is returned, and the helper is gone. */
@@ -77,6 +79,24 @@ static void test_no_helper_left_behind(void **state)
 	assert_no_thread_left(&base);
 }
 
+static void *do_nothing(void *arg)
+{
+	return arg;
+}
+
+/* Starts and joins one thread before any baseline is taken: a runtime that starts a thread of
+ * its own on the first pthread_create (ThreadSanitizer does) then has it in every baseline,
+ * and it is not mistaken for a helper left behind. */
+static int start_runtime_threads(void **state)
+{
+	pthread_t t;
+
+	(void)state;
+	Pthread_create(&t, NULL, do_nothing, NULL);
+	Pthread_join(t, NULL);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -85,5 +105,5 @@ int main(void)
 		cmocka_unit_test(test_no_helper_left_behind),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, start_runtime_threads, NULL);
 }

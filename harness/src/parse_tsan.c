@@ -1,0 +1,584 @@
+/* parse_tsan.c: turns the text ThreadSanitizer writes to its log_path= file into findings, one per report block or deadly signal. */
+#include "threadlab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BANNER "=================="
+#define WARNING_PREFIX "WARNING: ThreadSanitizer: "
+#define SUMMARY_PREFIX "SUMMARY: ThreadSanitizer: "
+#define ERROR_PREFIX "ERROR: ThreadSanitizer: "
+
+/* One line of the input: [b, e), without its newline or a trailing '\r'. */
+struct line {
+	const char *b, *e;
+	unsigned no;
+};
+
+/* Where the frames being read go: each section of a report fills one slot. */
+enum section {
+	SEC_NONE,      /* frames here are not used (sleep, heap block, extra stacks) */
+	SEC_STACK,     /* the report's own stack (misuse, signal reports) */
+	SEC_MOP0,      /* the first memory access of a race */
+	SEC_MOP1,      /* the previous, conflicting access */
+	SEC_ACQ0,      /* lock-order: first "acquired here while holding" */
+	SEC_ACQ1,      /* lock-order: second one */
+	SEC_MUTEX,     /* "Mutex M0 (...) created at:" */
+	SEC_THREAD,    /* "Thread T1 (...) created by ... at:" (the first one) */
+};
+
+/* A slot: the first user frame seen in its section, and its thread label. */
+struct slot {
+	struct tl_site site;
+	int seen;             /* the section header was read */
+	int have_site;
+	char thread[64];
+	char creator[64];     /* SEC_THREAD only */
+};
+
+/* What one report block has told so far. */
+struct block {
+	char raw[64];
+	struct slot slot[SEC_THREAD + 1];
+	char location[256];
+	char summary[256];
+	int nacqs;
+	const char *begin;
+};
+
+static int starts_with(const struct line *l, const char *lit)
+{
+	size_t n = strlen(lit);
+	return (size_t)(l->e - l->b) >= n && memcmp(l->b, lit, n) == 0;
+}
+
+static int ends_with(const char *b, const char *e, const char *lit)
+{
+	size_t n = strlen(lit);
+	return (size_t)(e - b) >= n && memcmp(e - n, lit, n) == 0;
+}
+
+/* Finds the last occurrence of LIT in [b, e), or NULL. */
+static const char *find_last(const char *b, const char *e, const char *lit)
+{
+	size_t n = strlen(lit);
+	if ((size_t)(e - b) < n)
+		return NULL;
+	for (const char *p = e - n;; p--) {
+		if (memcmp(p, lit, n) == 0)
+			return p;
+		if (p == b)
+			return NULL;
+	}
+}
+
+static const char *find_first(const char *b, const char *e, const char *lit)
+{
+	size_t n = strlen(lit);
+	for (const char *p = b; (size_t)(e - p) >= n; p++)
+		if (memcmp(p, lit, n) == 0)
+			return p;
+	return NULL;
+}
+
+/* Copies [b, e) into DST (cut to fit, always terminated). */
+static void copy_span(char *dst, size_t dstlen, const char *b, const char *e)
+{
+	size_t n = (size_t)(e - b);
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, b, n);
+	dst[n] = '\0';
+}
+
+static const char *skip_spaces(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* The decimal number [b, e) (all digits, as all_digits checked), capped so it cannot overflow.
+ * Why not atoi: the text is not NUL-terminated. */
+static int span_int(const char *b, const char *e)
+{
+	int v = 0;
+	for (; b < e && v < 100000000; b++)
+		v = v * 10 + (*b - '0');
+	return v;
+}
+
+static int all_digits(const char *b, const char *e)
+{
+	if (b == e)
+		return 0;
+	for (; b < e; b++)
+		if (*b < '0' || *b > '9')
+			return 0;
+	return 1;
+}
+
+/* Splits a frame line "#N func file:line:col (module+0xoff) (BuildId: ...)" into function,
+ * file and line. FUNC and FILE are "" for "<null>"; LINE is 0 when absent. Returns 0, or -1
+ * when the line is not a frame. Why the care: paths may hold spaces and C++ names hold spaces
+ * inside <> and (), so the function ends at the first space outside brackets, and the location
+ * is everything after it up to the module in parentheses. */
+static int parse_frame(const struct line *l, char *func, size_t funclen, char *file, size_t filelen,
+		       int *line)
+{
+	const char *p = skip_spaces(l->b, l->e), *e = l->e;
+
+	func[0] = file[0] = '\0';
+	*line = 0;
+	if (p == e || *p != '#')
+		return -1;
+	const char *d = ++p;
+	while (p < e && *p >= '0' && *p <= '9')
+		p++;
+	if (p == d || p == e || *p != ' ')
+		return -1;
+	p = skip_spaces(p, e);
+	while (e > p && e[-1] == ' ')
+		e--;
+	if (ends_with(p, e, ")")) {
+		const char *bid = find_last(p, e, " (BuildId: ");
+		if (bid != NULL)
+			e = bid;
+	}
+	if (ends_with(p, e, ")")) {
+		const char *mod = find_last(p, e, " (");
+		if (mod != NULL && (find_first(mod, e, "+0x") != NULL || (e - mod > 4 && mod[2] == '0' && mod[3] == 'x')))
+			e = mod;
+	}
+	if (p == e)
+		return -1;
+	/* The function: up to the first space outside () and <>. */
+	const char *q = p;
+	int depth = 0;
+	for (; q < e; q++) {
+		if (*q == '(' || *q == '<')
+			depth++;
+		else if ((*q == ')' || *q == '>') && depth > 0)
+			depth--;
+		else if (*q == ' ' && depth == 0)
+			break;
+	}
+	if (q == e && depth != 0) {
+		/* Unbalanced (say, "operator<"): fall back to the first space. */
+		q = memchr(p, ' ', (size_t)(e - p));
+		if (q == NULL)
+			q = e;
+	}
+	/* A C++ method's qualifiers belong to the function, not to the file. */
+	for (;;) {
+		static const char *const quals[] = {" const", " volatile", " &&", " &"};
+		size_t k, n = 0;
+		for (k = 0; k < sizeof(quals) / sizeof(quals[0]); k++) {
+			n = strlen(quals[k]);
+			if ((size_t)(e - q) > n && memcmp(q, quals[k], n) == 0 && q[n] == ' ')
+				break;
+		}
+		if (k == sizeof(quals) / sizeof(quals[0]))
+			break;
+		q += n;
+	}
+	if (!(q - p == 6 && memcmp(p, "<null>", 6) == 0))
+		copy_span(func, funclen, p, q);
+	const char *fb = skip_spaces(q, e), *fe = e;
+	if (fb == fe || (fe - fb == 6 && memcmp(fb, "<null>", 6) == 0))
+		return 0;
+	/* file:line:col, file:line or file. */
+	for (int k = 0; k < 2; k++) {
+		const char *colon = find_last(fb, fe, ":");
+		if (colon == NULL || !all_digits(colon + 1, fe))
+			break;
+		const char *prev = find_last(fb, colon, ":");
+		if (k == 0 && prev != NULL && all_digits(prev + 1, colon)) {
+			fe = colon; /* drop the column, then read the line */
+			continue;
+		}
+		*line = span_int(colon + 1, fe);
+		fe = colon;
+		break;
+	}
+	copy_span(file, filelen, fb, fe);
+	return 0;
+}
+
+/* Reads the thread named after MARK ("by ", "in ") in the header: "main thread" gives "main",
+ * "thread T7" gives "T7". DST is "" when there is none. */
+static void thread_after(const struct line *l, const char *mark, char *dst, size_t dstlen)
+{
+	const char *p = find_last(l->b, l->e, mark);
+
+	dst[0] = '\0';
+	if (p == NULL)
+		return;
+	p += strlen(mark);
+	struct line rest = {p, l->e, 0};
+	if (starts_with(&rest, "main thread")) {
+		tl_strlcpy(dst, "main", dstlen);
+	} else if (starts_with(&rest, "thread T")) {
+		const char *b = p + 7, *q = b + 1;
+		while (q < l->e && *q >= '0' && *q <= '9')
+			q++;
+		copy_span(dst, dstlen, b, q);
+	}
+}
+
+/* Whether the trimmed header H announces a memory access of a race ("Write of size 4 at",
+ * "Previous atomic read of size 8 at", "Modifying access of ... at"), and whether it is the
+ * previous one. */
+static int mop_header(const struct line *h, int *previous)
+{
+	static const char *const first[] = {"Write of size ", "Read of size ", "Atomic write of size ",
+					    "Atomic read of size ", "Modifying access of ",
+					    "Read-only access of "};
+	static const char *const prev[] = {"Previous write of size ", "Previous read of size ",
+					   "Previous atomic write of size ",
+					   "Previous atomic read of size ",
+					   "Previous modifying access of ",
+					   "Previous read-only access of "};
+	for (size_t k = 0; k < sizeof(first) / sizeof(first[0]); k++) {
+		if (starts_with(h, first[k])) {
+			*previous = 0;
+			return 1;
+		}
+		if (starts_with(h, prev[k])) {
+			*previous = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Shortens a "Location is ..." line for a one-line message: drops addresses ("at 0x..."), the
+ * module in parentheses and a trailing ':'. */
+static void clean_location(const struct line *h, char *dst, size_t dstlen)
+{
+	const char *b = h->b, *e = h->e;
+	size_t o = 0;
+
+	const char *mod = find_last(b, e, " (");
+	if (mod != NULL && find_first(mod, e, "+0x") != NULL)
+		e = mod;
+	while (e > b && (e[-1] == ':' || e[-1] == ' ' || e[-1] == '.'))
+		e--;
+	for (const char *p = b; p < e && o + 1 < dstlen;) {
+		struct line rest = {p, e, 0};
+		if (starts_with(&rest, " at 0x")) {
+			p += 4;
+			while (p < e && *p != ' ')
+				p++;
+			continue;
+		}
+		dst[o++] = *p++;
+	}
+	dst[o] = '\0';
+}
+
+/* Builds the finding of a finished block B, whose text is [B->begin, END). */
+static void block_finding(const struct block *b, const char *end, struct tl_finding *f)
+{
+	const struct slot *site = NULL, *other = NULL;
+
+	memset(f, 0, sizeof(*f));
+	f->tool = TL_TOOL_TSAN;
+	tl_strlcpy(f->raw, b->raw, sizeof(f->raw));
+	f->kind = (enum tl_kind)tl_classify(TL_TOOL_TSAN, f->raw);
+	if (b->slot[SEC_MOP0].seen || b->slot[SEC_MOP1].seen) {
+		site = &b->slot[SEC_MOP0];
+		other = &b->slot[SEC_MOP1];
+	} else if (b->slot[SEC_ACQ0].seen) {
+		site = &b->slot[SEC_ACQ0];
+		other = &b->slot[SEC_ACQ1];
+	} else if (b->slot[SEC_STACK].seen) {
+		site = &b->slot[SEC_STACK];
+		other = &b->slot[SEC_MUTEX];
+	} else if (b->slot[SEC_THREAD].seen) {
+		/* A thread leak has only the creation stack: it is both where to look and, as the
+		 * header asks of leaks, `other`. */
+		site = other = &b->slot[SEC_THREAD];
+	}
+	if (site != NULL) {
+		f->site = site->site;
+		tl_strlcpy(f->thread, site->thread, sizeof(f->thread));
+	}
+	if (other != NULL) {
+		f->other = other->site;
+		tl_strlcpy(f->other_thread, other == site ? site->creator : other->thread,
+			   sizeof(f->other_thread));
+	}
+	const char *head = b->summary[0] ? b->summary : b->raw;
+	size_t n = strlen(head);
+	tl_strlcpy(f->message, head, sizeof(f->message));
+	if (b->location[0] && n + 2 < sizeof(f->message)) {
+		tl_strlcpy(f->message + n, "; ", sizeof(f->message) - n);
+		tl_strlcpy(f->message + n + 2, b->location, sizeof(f->message) - n - 2);
+	}
+	size_t len = (size_t)(end - b->begin);
+	f->detail = malloc(len + 1);
+	TL_ASSERT(f->detail != NULL);
+	memcpy(f->detail, b->begin, len);
+	f->detail[len] = '\0';
+}
+
+/* Reads one line of a report block. */
+static void block_line(struct block *b, const struct line *l, enum section *sec)
+{
+	struct line h = {skip_spaces(l->b, l->e), l->e, l->no};
+	int previous;
+
+	if (h.b == h.e)
+		return;
+	if (*h.b == '#') {
+		char func[128], file[256];
+		int line;
+		struct slot *s = &b->slot[*sec];
+		if (*sec == SEC_STACK)
+			s->seen = 1; /* why here: only a stack right after the header makes the slot */
+		if (*sec == SEC_NONE || s->have_site || parse_frame(l, func, sizeof(func), file, sizeof(file), &line) < 0)
+			return;
+		if (tl_frame_is_runtime(file, func))
+			return;
+		tl_strlcpy(s->site.file, file, sizeof(s->site.file));
+		tl_strlcpy(s->site.function, func, sizeof(s->site.function));
+		s->site.line = line;
+		s->have_site = 1;
+		return;
+	}
+	if (starts_with(&h, SUMMARY_PREFIX)) {
+		copy_span(b->summary, sizeof(b->summary), h.b + strlen(SUMMARY_PREFIX), h.e);
+		*sec = SEC_NONE;
+		return;
+	}
+	if (mop_header(&h, &previous)) {
+		/* TSan prints the current access, then the "Previous" one it conflicts with; a
+		 * report with more accesses (external races) keeps the first of each. */
+		*sec = previous ? SEC_MOP1 : SEC_MOP0;
+		if (b->slot[*sec].seen)
+			*sec = SEC_NONE;
+		if (*sec != SEC_NONE) {
+			b->slot[*sec].seen = 1;
+			thread_after(&h, " by ", b->slot[*sec].thread, sizeof(b->slot[*sec].thread));
+		}
+		return;
+	}
+	if (starts_with(&h, "Mutex ") && find_first(h.b, h.e, " acquired here while holding ") != NULL) {
+		int k = b->nacqs++;
+		*sec = k == 0 ? SEC_ACQ0 : k == 1 ? SEC_ACQ1 : SEC_NONE;
+		if (*sec != SEC_NONE) {
+			b->slot[*sec].seen = 1;
+			thread_after(&h, " in ", b->slot[*sec].thread, sizeof(b->slot[*sec].thread));
+		}
+		return;
+	}
+	if (starts_with(&h, "Mutex ") && ends_with(h.b, h.e, " created at:")) {
+		*sec = b->slot[SEC_MUTEX].seen ? SEC_NONE : SEC_MUTEX;
+		b->slot[SEC_MUTEX].seen = 1;
+		return;
+	}
+	if (starts_with(&h, "Thread T") && find_first(h.b, h.e, " created by ") != NULL) {
+		struct slot *s = &b->slot[SEC_THREAD];
+		*sec = s->seen ? SEC_NONE : SEC_THREAD;
+		if (!s->seen) {
+			const char *q = h.b + 7, *t = q + 1;
+			while (t < h.e && *t >= '0' && *t <= '9')
+				t++;
+			copy_span(s->thread, sizeof(s->thread), q, t);
+			thread_after(&h, " created by ", s->creator, sizeof(s->creator));
+			s->seen = 1;
+		}
+		return;
+	}
+	if (starts_with(&h, "Location is ")) {
+		if (b->location[0] == '\0')
+			clean_location(&h, b->location, sizeof(b->location));
+		*sec = SEC_NONE; /* a heap block's allocation stack is not a site */
+		return;
+	}
+	if (starts_with(&h, "Signal ") && ends_with(h.b, h.e, " handler invoked at:")) {
+		*sec = b->slot[SEC_STACK].seen ? SEC_NONE : SEC_STACK;
+		b->slot[SEC_STACK].seen = 1;
+		return;
+	}
+	if (starts_with(&h, "and:") || starts_with(&h, "Hint:") || starts_with(&h, "[failed to restore"))
+		return;
+	/* Any other line ("As if synchronized via sleep:", "Mutex M0 previously acquired by the
+	 * same thread here:", "Cycle in lock order graph", a future addition) ends the section. */
+	*sec = SEC_NONE;
+}
+
+/* Reads the line of TEXT that starts at *POS into L and moves *POS past it. Returns 0 at the
+ * end of the text. */
+static int next_line(const char *text, size_t len, size_t *pos, struct line *l)
+{
+	if (*pos >= len)
+		return 0;
+	const char *b = text + *pos;
+	const char *nl = memchr(b, '\n', len - *pos);
+	const char *e = nl ? nl : text + len;
+	*pos = (size_t)(e - text) + (nl ? 1 : 0);
+	l->b = b;
+	l->e = e > b && e[-1] == '\r' ? e - 1 : e;
+	l->no++;
+	return 1;
+}
+
+/* Parses the deadly-signal report that starts at L ("==PID==ERROR: ThreadSanitizer: SEGV on
+ * unknown address ..."), reading lines up to "==PID==ABORTING" or the end. */
+static void crash_finding(const char *text, size_t len, size_t *pos, struct line *l, struct tl_finding *f)
+{
+	const char *begin = l->b, *end = l->e;
+	const char *p = find_first(l->b, l->e, ERROR_PREFIX) + strlen(ERROR_PREFIX);
+	const char *cut = find_first(p, l->e, " on unknown address");
+	struct slot s;
+
+	memset(f, 0, sizeof(*f));
+	memset(&s, 0, sizeof(s));
+	f->tool = TL_TOOL_TSAN;
+	if (cut != NULL) {
+		copy_span(f->raw, sizeof(f->raw), p, cut + strlen(" on unknown address"));
+	} else {
+		cut = find_first(p, l->e, " on address");
+		copy_span(f->raw, sizeof(f->raw), p, cut ? cut : l->e);
+	}
+	f->kind = (enum tl_kind)tl_classify(TL_TOOL_TSAN, f->raw);
+	copy_span(f->message, sizeof(f->message), p, l->e);
+	size_t save = *pos;
+	struct line save_l = *l;
+	while (next_line(text, len, pos, l)) {
+		struct line h = {skip_spaces(l->b, l->e), l->e, l->no};
+		const char *marker = find_first(l->b, l->e, "==");
+		end = l->e;
+		if (h.b < h.e && *h.b == '#' && !s.have_site) {
+			char func[128], file[256];
+			int line;
+			if (parse_frame(l, func, sizeof(func), file, sizeof(file), &line) == 0 &&
+			    !tl_frame_is_runtime(file, func)) {
+				tl_strlcpy(s.site.file, file, sizeof(s.site.file));
+				tl_strlcpy(s.site.function, func, sizeof(s.site.function));
+				s.site.line = line;
+				s.have_site = 1;
+			}
+		} else if (starts_with(&h, SUMMARY_PREFIX)) {
+			copy_span(f->message, sizeof(f->message), h.b + strlen(SUMMARY_PREFIX), h.e);
+		} else if (marker == l->b && find_first(l->b, l->e, "==ABORTING") != NULL) {
+			break;
+		} else if (starts_with(&h, "WARNING: ThreadSanitizer: ") || starts_with(&h, BANNER) ||
+			   find_first(l->b, l->e, ERROR_PREFIX) != NULL) {
+			/* Why step back: another report starts; it is not part of this one. */
+			*pos = save;
+			*l = save_l;
+			end = save_l.e;
+			break;
+		}
+		save = *pos;
+		save_l = *l;
+	}
+	f->site = s.site;
+	size_t n = (size_t)(end - begin);
+	f->detail = malloc(n + 1);
+	TL_ASSERT(f->detail != NULL);
+	memcpy(f->detail, begin, n);
+	f->detail[n] = '\0';
+}
+
+/* Whether L says ThreadSanitizer itself failed (it could not run, so no verdict is possible). */
+static int tool_failure(const struct line *l)
+{
+	return find_first(l->b, l->e, "FATAL: ThreadSanitizer") != NULL ||
+	       find_first(l->b, l->e, "ThreadSanitizer: CHECK failed") != NULL ||
+	       find_first(l->b, l->e, "ThreadSanitizer: failed to") != NULL;
+}
+
+/* Parses ThreadSanitizer's log text. Each "WARNING: ThreadSanitizer: <raw> (pid=N)" block,
+ * from its banner line to the closing one, gives one finding; each deadly-signal report
+ * ("ERROR: ThreadSanitizer: SEGV on unknown address ...") gives a crash. Lines between them are
+ * ignored. A block the text ends inside (the run was killed while TSan wrote) is dropped and
+ * noted in ERR, and 0 is returned; ERR is "" otherwise. Returns -1 with ERR, OUT unchanged,
+ * when a WARNING line is malformed, when TSan reports it failed itself (FATAL, CHECK failed),
+ * or when non-blank text holds no ThreadSanitizer output at all. Blank text is a clean run. */
+int tl_parse_tsan(const char *text, size_t len, struct tl_findings *out, char *err, size_t errlen)
+{
+	struct tl_findings local = {0};
+	struct block b;
+	struct line l = {0};
+	size_t pos = 0;
+	int in_block = 0, saw_tsan = 0, saw_text = 0;
+	const char *banner = NULL; /* the banner line just before a WARNING line, if any */
+	enum section sec = SEC_NONE;
+	unsigned cut_line = 0;
+
+	tl__errf(err, errlen, "%s", "");
+	TL_ASSERT(out != NULL && (text != NULL || len == 0));
+	while (next_line(text, len, &pos, &l)) {
+		struct line h = {skip_spaces(l.b, l.e), l.e, l.no};
+		if (h.b != h.e)
+			saw_text = 1;
+		if (find_first(l.b, l.e, "ThreadSanitizer") != NULL)
+			saw_tsan = 1;
+		if (tool_failure(&l)) {
+			tl__errf(err, errlen, "line %u: ThreadSanitizer failed: %.*s", l.no,
+				 (int)(l.e - l.b), l.b);
+			goto fail;
+		}
+		if (in_block) {
+			if (starts_with(&l, BANNER)) {
+				struct tl_finding f;
+				block_finding(&b, l.e, &f);
+				tl_findings_add(&local, &f);
+				in_block = 0;
+				banner = NULL;
+				continue;
+			}
+			if (!starts_with(&l, WARNING_PREFIX)) {
+				block_line(&b, &l, &sec);
+				continue;
+			}
+			/* A new WARNING inside a block: the old one was cut; fall through. */
+			cut_line = l.no;
+			in_block = 0;
+		}
+		if (starts_with(&l, BANNER)) {
+			banner = l.b;
+			continue;
+		}
+		if (starts_with(&l, WARNING_PREFIX)) {
+			const char *p = l.b + strlen(WARNING_PREFIX);
+			const char *pid = find_last(p, l.e, " (pid=");
+			if (pid == NULL || pid == p || !ends_with(pid, l.e, ")")) {
+				tl__errf(err, errlen, "line %u: malformed ThreadSanitizer WARNING line", l.no);
+				goto fail;
+			}
+			memset(&b, 0, sizeof(b));
+			copy_span(b.raw, sizeof(b.raw), p, pid);
+			b.begin = banner ? banner : l.b;
+			sec = SEC_STACK; /* frames right after the header are the report's own stack */
+			in_block = 1;
+			banner = NULL;
+			continue;
+		}
+		banner = NULL;
+		if (find_first(l.b, l.e, ERROR_PREFIX) != NULL) {
+			struct tl_finding f;
+			crash_finding(text, len, &pos, &l, &f);
+			tl_findings_add(&local, &f);
+		}
+	}
+	if (in_block)
+		cut_line = l.no;
+	if (saw_text && !saw_tsan) {
+		tl__errf(err, errlen, "no ThreadSanitizer output in the text");
+		goto fail;
+	}
+	size_t kept = local.n;
+	tl__findings_move(out, &local);
+	if (cut_line != 0)
+		tl__errf(err, errlen, "ThreadSanitizer report cut short at line %u (was the run killed?); "
+			 "kept %zu complete reports", cut_line, kept);
+	return 0;
+fail:
+	tl_findings_free(&local);
+	return -1;
+}

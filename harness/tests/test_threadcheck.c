@@ -1,0 +1,707 @@
+/* test_threadcheck.c: cmocka tests of threadcheck: child programs run under libthreadcheck.so
+ * (their machine log and exit status), and the test API of tc_api.c in this process. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "threadcheck.h"
+
+extern char **environ;
+
+#define CHILD_TIMEOUT_MS 10000
+#define DEFAULT_EXITCODE 67
+
+/* The scratch directory of this run (logs and captured output), made by the group setup. */
+static char scratch[64];
+
+/* One finished child run. Free the texts with run_free. */
+struct run {
+	pid_t pid;
+	int timed_out;
+	int exited;        /* 1 when it exited normally; code is then its exit status */
+	int code;
+	char *log;         /* the log file's text, NULL when none was written */
+	char *out;         /* what it printed on stdout */
+	char *err;         /* ... and on stderr */
+};
+
+/* Reads the whole file PATH into a malloc'd string. Returns NULL when it cannot be read. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *n = realloc(buf, cap + 65536);
+
+			if (n == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = n;
+			cap += 65536;
+		}
+		size_t got = fread(buf + len, 1, cap - len - 1, f);
+
+		len += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("TL_BUILD");
+
+	return b != NULL && b[0] != '\0' ? b : "build";
+}
+
+static void run_free(struct run *r)
+{
+	free(r->log);
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof *r);
+}
+
+/* Runs child NAME from $TL_BUILD/tests/children with libthreadcheck.so preloaded (unless
+ * PRELOAD is 0), THREADCHECK_LOG set (unless WITH_LOG is 0) and the extra "K=V" entry EXTRA
+ * (may be NULL), in its own process group. Waits up to CHILD_TIMEOUT_MS, then kills the whole
+ * group. Fills R; fails the test when the child cannot be started. */
+static void run_child(const char *name, int preload, int with_log, const char *extra,
+		      struct run *r)
+{
+	char exe[512], lib[512], libabs[PATH_MAX], logprefix[256], path[320];
+	char env_preload[PATH_MAX + 16], env_log[300], outp[300], errp[300];
+	char **envp;
+	size_t nenv = 0, k = 0;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	char *argv[] = { exe, NULL };
+	struct timespec start, now;
+	int st = 0;
+
+	memset(r, 0, sizeof *r);
+	snprintf(exe, sizeof exe, "%s/tests/children/%s", build_dir(), name);
+	snprintf(lib, sizeof lib, "%s/lib/libthreadcheck.so", build_dir());
+	assert_non_null(realpath(lib, libabs));
+	assert_int_equal(access(exe, X_OK), 0);
+	snprintf(logprefix, sizeof logprefix, "%s/%s", scratch, name);
+	snprintf(env_preload, sizeof env_preload, "LD_PRELOAD=%s", libabs);
+	snprintf(env_log, sizeof env_log, "THREADCHECK_LOG=%s", logprefix);
+	snprintf(outp, sizeof outp, "%s/%s.out", scratch, name);
+	snprintf(errp, sizeof errp, "%s/%s.err", scratch, name);
+
+	/* Our environment minus what would change threadcheck's behaviour, plus the run's. */
+	while (environ[nenv] != NULL)
+		nenv++;
+	envp = calloc(nenv + 4, sizeof *envp);
+	assert_non_null(envp);
+	for (size_t i = 0; i < nenv; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
+		    strncmp(environ[i], "THREADCHECK_", 12) != 0)
+			envp[k++] = environ[i];
+	if (preload)
+		envp[k++] = env_preload;
+	if (with_log)
+		envp[k++] = env_log;
+	if (extra != NULL)
+		envp[k++] = (char *)extra;
+	envp[k] = NULL;
+
+	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+	assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), 0);
+	assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, outp,
+							  O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+	assert_int_equal(posix_spawn_file_actions_addopen(&fa, 2, errp,
+							  O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+	assert_int_equal(posix_spawnattr_init(&at), 0);
+	/* Its own process group, so that a timeout kills everything it started. */
+	assert_int_equal(posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP), 0);
+	assert_int_equal(posix_spawnattr_setpgroup(&at, 0), 0);
+	int rc = posix_spawn(&r->pid, exe, &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	free(envp);
+	assert_int_equal(rc, 0);
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		siginfo_t si;
+
+		memset(&si, 0, sizeof si);
+		/* WNOWAIT keeps the child a zombie, so its group id cannot be reused before the
+		 * group is killed below. */
+		if (waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    si.si_pid == r->pid)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
+		    CHILD_TIMEOUT_MS) {
+			r->timed_out = 1;
+			break;
+		}
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	(void)kill(-r->pid, SIGKILL);
+	while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	r->exited = WIFEXITED(st);
+	r->code = r->exited ? WEXITSTATUS(st) : -1;
+	snprintf(path, sizeof path, "%s.%d", logprefix, (int)r->pid);
+	r->log = slurp(path);
+	r->out = slurp(outp);
+	r->err = slurp(errp);
+	unlink(path);
+	unlink(outp);
+	unlink(errp);
+	assert_false(r->timed_out);
+}
+
+/* The line number in harness/tests/children/NAME.c of the line holding MARKER
+ * ("@wait" and the like); fails the test when there is none. */
+static int marker_line(const char *name, const char *marker)
+{
+	char path[256], line[512];
+	int n = 0, found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "harness/tests/children/%s.c", name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		n++;
+		char *m = strstr(line, marker);
+		/* Whole marker only: "@wait" must not match "@wait-sem". */
+		if (m != NULL && !(m[strlen(marker)] == '-' || m[strlen(marker)] == '_')) {
+			found = n;
+			break;
+		}
+	}
+	fclose(f);
+	assert_int_not_equal(found, 0);
+	return found;
+}
+
+/* Copies into BUF (without the key and the newline) the first line starting with "KEY "
+ * inside the INDEX-th record (0-based) of raw kind KIND in LOG. Returns 0, or -1 when there
+ * is no such record or line. */
+static int record_line(const char *log, const char *kind, int index, const char *key, char *buf,
+		       size_t len)
+{
+	char begin[64];
+	const char *p = log;
+
+	snprintf(begin, sizeof begin, "BEGIN %s\n", kind);
+	for (int i = 0; p != NULL; i++) {
+		p = strstr(p, begin);
+		if (p == NULL)
+			return -1;
+		p += strlen(begin);
+		if (i == index)
+			break;
+	}
+	const char *end = strstr(p, "\nEND\n");
+	size_t klen = strlen(key);
+
+	for (const char *l = p; l != NULL && (end == NULL || l <= end);) {
+		const char *nl = strchr(l, '\n');
+
+		if (strncmp(l, key, klen) == 0 && l[klen] == ' ') {
+			size_t n = (nl != NULL ? (size_t)(nl - l) : strlen(l)) - klen - 1;
+
+			snprintf(buf, len, "%.*s", (int)n, l + klen + 1);
+			return 0;
+		}
+		l = nl != NULL ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+static int count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Asserts that LINE ends with "<dir>/FILE:LINE" or is exactly "FILE:LINE". */
+static void assert_site(const char *line, const char *file, int lineno)
+{
+	char want[128];
+	size_t n = strlen(line), w;
+
+	snprintf(want, sizeof want, "%s:%d", file, lineno);
+	w = strlen(want);
+	if (n < w || strcmp(line + n - w, want) != 0 ||
+	    (n > w && line[n - w - 1] != '/' && line[n - w - 1] != ' '))
+		fail_msg("expected a site ending in %s, got \"%s\"", want, line);
+}
+
+/* Asserts the log's frame: header with the child's pid first, summary of N last. */
+static void assert_log_frame(const struct run *r, int n)
+{
+	char head[64], tail[64];
+
+	assert_non_null(r->log);
+	snprintf(head, sizeof head, "threadcheck 1 pid=%d\n", (int)r->pid);
+	snprintf(tail, sizeof tail, "summary %d findings\n", n);
+	assert_int_equal(strncmp(r->log, head, strlen(head)), 0);
+	assert_true(strlen(r->log) >= strlen(tail));
+	assert_string_equal(r->log + strlen(r->log) - strlen(tail), tail);
+	assert_int_equal(count(r->log, "BEGIN "), n);
+	assert_int_equal(count(r->log, "\nEND\n"), n);
+}
+
+/* Asserts that the child printed "<what> object <address>" and that LINE (a wait line's
+ * rest) starts with OP and that address. */
+static void assert_wait_object(const struct run *r, const char *what, const char *line,
+			       const char *op)
+{
+	char key[32], want[64];
+	const char *p;
+	void *addr = NULL;
+
+	snprintf(key, sizeof key, "%s object ", what);
+	assert_non_null(r->out);
+	p = strstr(r->out, key);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(key), "%p", &addr), 1);
+	snprintf(want, sizeof want, "%s %p ", op, addr);
+	assert_int_equal(strncmp(line, want, strlen(want)), 0);
+}
+
+/* ---- children under libthreadcheck.so ---------------------------------------------- */
+
+static void test_leak_cond(void **state)
+{
+	struct run r;
+	char buf[512];
+
+	(void)state;
+	run_child("tc_leak_cond", 1, 1, NULL, &r);
+	assert_true(r.exited);
+	assert_int_equal(r.code, DEFAULT_EXITCODE);
+	assert_log_frame(&r, 1);
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "thread", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "T1 tid=", 7), 0);
+	assert_non_null(strstr(buf, " name=tc-waiter"));
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "start", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "waiter ", 7), 0);
+	assert_non_null(strstr(buf, "tc_leak_cond.c:"));
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "created", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "main ", 5), 0);
+	assert_site(buf, "tc_leak_cond.c", marker_line("tc_leak_cond", "@create"));
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "wait", buf, sizeof buf), 0);
+	assert_wait_object(&r, "cond", buf, "cond");
+	assert_non_null(strstr(buf, " waiter "));
+	assert_site(buf, "tc_leak_cond.c", marker_line("tc_leak_cond", "@wait"));
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "message", buf, sizeof buf), 0);
+	assert_non_null(strstr(buf, "blocked forever"));
+	run_free(&r);
+}
+
+static void test_leak_mutex(void **state)
+{
+	struct run r;
+	char buf[512];
+
+	(void)state;
+	run_child("tc_leak_mutex", 1, 1, NULL, &r);
+	assert_int_equal(r.code, DEFAULT_EXITCODE);
+	assert_log_frame(&r, 1);
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "wait", buf, sizeof buf), 0);
+	assert_wait_object(&r, "mutex", buf, "mutex");
+	assert_site(buf, "tc_leak_mutex.c", marker_line("tc_leak_mutex", "@wait"));
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "created", buf, sizeof buf), 0);
+	assert_site(buf, "tc_leak_mutex.c", marker_line("tc_leak_mutex", "@create"));
+	run_free(&r);
+}
+
+static void test_leak_join(void **state)
+{
+	struct run r;
+	char buf[512];
+
+	(void)state;
+	run_child("tc_leak_join", 1, 1, NULL, &r);
+	assert_int_equal(r.code, DEFAULT_EXITCODE);
+	assert_log_frame(&r, 2);
+	/* Records come in creation order: T1 the sleeper (sem), T2 the joiner. */
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "thread", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "T1 ", 3), 0);
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "wait", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "sem 0x", 6), 0);
+	assert_site(buf, "tc_leak_join.c", marker_line("tc_leak_join", "@wait-sem"));
+	assert_int_equal(record_line(r.log, "thread-leak", 1, "thread", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "T2 ", 3), 0);
+	assert_int_equal(record_line(r.log, "thread-leak", 1, "wait", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "join 0x", 7), 0);
+	assert_non_null(strstr(buf, " joiner "));
+	assert_site(buf, "tc_leak_join.c", marker_line("tc_leak_join", "@wait-join"));
+	assert_int_equal(record_line(r.log, "thread-leak", 1, "created", buf, sizeof buf), 0);
+	assert_site(buf, "tc_leak_join.c", marker_line("tc_leak_join", "@create-joiner"));
+	run_free(&r);
+}
+
+static void test_unjoined(void **state)
+{
+	struct run r;
+	char buf[512];
+
+	(void)state;
+	run_child("tc_unjoined", 1, 1, NULL, &r);
+	assert_int_equal(r.code, DEFAULT_EXITCODE);
+	assert_log_frame(&r, 1);
+	assert_int_equal(count(r.log, "BEGIN unjoined-thread\n"), 1);
+	assert_int_equal(record_line(r.log, "unjoined-thread", 0, "start", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "quick ", 6), 0);
+	assert_int_equal(record_line(r.log, "unjoined-thread", 0, "created", buf, sizeof buf), 0);
+	assert_site(buf, "tc_unjoined.c", marker_line("tc_unjoined", "@create"));
+	/* A finished thread waits on nothing. */
+	assert_int_equal(record_line(r.log, "unjoined-thread", 0, "wait", buf, sizeof buf), -1);
+	run_free(&r);
+}
+
+static void test_leak_timed(void **state)
+{
+	struct run r;
+	char buf[512];
+
+	(void)state;
+	run_child("tc_leak_timed", 1, 1, NULL, &r);
+	assert_int_equal(r.code, DEFAULT_EXITCODE);
+	assert_log_frame(&r, 1);
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "wait", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "cond 0x", 7), 0);
+	assert_site(buf, "tc_leak_timed.c", marker_line("tc_leak_timed", "@wait"));
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "message", buf, sizeof buf), 0);
+	assert_non_null(strstr(buf, "in a timed cond wait"));
+	assert_non_null(strstr(buf, "not blocked forever"));
+	run_free(&r);
+}
+
+static void test_exit_in_thread(void **state)
+{
+	struct run r;
+	char buf[512];
+
+	(void)state;
+	run_child("tc_exit_in_thread", 1, 1, NULL, &r);
+	assert_int_equal(r.code, DEFAULT_EXITCODE);
+	assert_non_null(r.log);
+	/* T2 called exit(): it is "main" for the report and never appears in it. */
+	assert_null(strstr(r.log, "thread T2 "));
+	assert_int_equal(record_line(r.log, "thread-leak", 1, "thread", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "T1 ", 3), 0);
+	assert_int_equal(record_line(r.log, "thread-leak", 1, "wait", buf, sizeof buf), 0);
+	assert_site(buf, "tc_exit_in_thread.c", marker_line("tc_exit_in_thread", "@wait"));
+	/* The real main thread, blocked in its join of T2, is one of the others now. */
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "thread", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "T0 ", 3), 0);
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "wait", buf, sizeof buf), 0);
+	assert_int_equal(strncmp(buf, "join ", 5), 0);
+	run_free(&r);
+}
+
+static void test_exitcode_from_env(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_child("tc_unjoined", 1, 1, "THREADCHECK_EXITCODE=9", &r);
+	assert_int_equal(r.code, 9);
+	assert_log_frame(&r, 1);
+	run_free(&r);
+}
+
+/* Without THREADCHECK_LOG the records and a human-readable block go to stderr. */
+static void test_stderr_without_log(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_child("tc_leak_cond", 1, 0, NULL, &r);
+	assert_int_equal(r.code, DEFAULT_EXITCODE);
+	assert_null(r.log);
+	assert_non_null(r.err);
+	assert_non_null(strstr(r.err, "WARNING: ThreadCheck: thread leak"));
+	assert_non_null(strstr(r.err, "BEGIN thread-leak\n"));
+	assert_non_null(strstr(r.err, "\nsummary 1 findings\n"));
+	run_free(&r);
+}
+
+/* A clean twin: exit status 0, a log holding only its frame, nothing on stderr. */
+static void check_clean(const char *name)
+{
+	struct run r;
+
+	run_child(name, 1, 1, NULL, &r);
+	if (!r.exited || r.code != 0)
+		fail_msg("%s: exit %d, log:\n%s\nstderr:\n%s", name, r.code,
+			 r.log != NULL ? r.log : "(none)", r.err != NULL ? r.err : "(none)");
+	assert_log_frame(&r, 0);
+	assert_non_null(r.err);
+	assert_string_equal(r.err, "");
+	run_free(&r);
+}
+
+static void test_clean_joined(void **state)
+{
+	(void)state;
+	check_clean("tc_clean_joined");
+}
+
+static void test_clean_detached(void **state)
+{
+	(void)state;
+	check_clean("tc_clean_detached");
+}
+
+static void test_clean_released(void **state)
+{
+	(void)state;
+	check_clean("tc_clean_released");
+}
+
+static void test_clean_nothreads(void **state)
+{
+	struct run r;
+
+	(void)state;
+	check_clean("tc_clean_nothreads");
+	/* The program's own output is flushed as usual. */
+	run_child("tc_clean_nothreads", 1, 1, NULL, &r);
+	assert_string_equal(r.out, "no threads here\n");
+	run_free(&r);
+}
+
+/* The test API inside a preloaded child: the report carries the library's detail. */
+static void test_api_preloaded(void **state)
+{
+	struct run r;
+	char want[64];
+
+	(void)state;
+	run_child("tc_api_preloaded", 1, 1, NULL, &r);
+	if (!r.exited || r.code != 0)
+		fail_msg("tc_api_preloaded: exit %d, stderr:\n%s", r.code,
+			 r.err != NULL ? r.err : "(none)");
+	assert_non_null(strstr(r.out, "T1 runs parked ("));
+	snprintf(want, sizeof want, "tc_api_preloaded.c:%d\n",
+		 marker_line("tc_api_preloaded", "@create"));
+	assert_non_null(strstr(r.out, want));
+	snprintf(want, sizeof want, "tc_api_preloaded.c:%d\n",
+		 marker_line("tc_api_preloaded", "@wait"));
+	assert_non_null(strstr(r.out, want));
+	assert_log_frame(&r, 0);
+	run_free(&r);
+}
+
+/* ---- the test API in this process (no library) ------------------------------------- */
+
+/* A thread that parks on a condition variable until released. */
+struct parked {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pid_t tid;        /* set by the thread once it is parked */
+	int release;
+};
+
+static void *parked_main(void *arg)
+{
+	struct parked *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	p->tid = gettid();
+	pthread_cond_broadcast(&p->cv);
+	while (!p->release)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void park(struct parked *p)
+{
+	memset(p, 0, sizeof *p);
+	assert_int_equal(pthread_mutex_init(&p->mu, NULL), 0);
+	assert_int_equal(pthread_cond_init(&p->cv, NULL), 0);
+	assert_int_equal(pthread_create(&p->thread, NULL, parked_main, p), 0);
+	pthread_mutex_lock(&p->mu);
+	while (p->tid == 0)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void unpark(struct parked *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->release = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	assert_int_equal(pthread_join(p->thread, NULL), 0);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+}
+
+static const struct tc_options quick = { 0.2, NULL, NULL };
+
+static void test_api_leak_then_release(void **state)
+{
+	static char report[4096];
+	struct parked p;
+	char want[64];
+
+	(void)state;
+	assert_int_equal(tc_preloaded(), 0);
+	assert_int_equal(tc_verify_none(NULL, &quick, report, sizeof report), 0);
+	park(&p);
+	assert_int_equal(tc_verify_none(NULL, &quick, report, sizeof report), 1);
+	snprintf(want, sizeof want, "tid=%d ", (int)p.tid);
+	assert_non_null(strstr(report, want));
+	assert_non_null(strstr(report, "state=S"));
+	/* Without the library the report says how to get more. */
+	assert_non_null(strstr(report, "libthreadcheck.so"));
+	unpark(&p);
+	assert_int_equal(tc_verify_none(NULL, &quick, report, sizeof report), 0);
+	assert_string_equal(report, "");
+}
+
+static void test_api_baseline(void **state)
+{
+	static char report[4096];
+	struct tc_baseline base;
+	struct parked a, b;
+	char want_a[64], want_b[64];
+
+	(void)state;
+	park(&a);
+	assert_int_equal(tc_baseline_take(&base), 0);
+	assert_true(base.n >= 2);
+	assert_int_equal(tc_verify_none(&base, &quick, report, sizeof report), 0);
+	assert_int_equal(tc_verify_none(NULL, &quick, report, sizeof report), 1);
+	park(&b);
+	assert_int_equal(tc_verify_none(&base, &quick, report, sizeof report), 1);
+	snprintf(want_a, sizeof want_a, "tid=%d ", (int)a.tid);
+	snprintf(want_b, sizeof want_b, "tid=%d ", (int)b.tid);
+	assert_non_null(strstr(report, want_b));
+	assert_null(strstr(report, want_a));
+	/* A NULL report buffer is allowed. */
+	assert_int_equal(tc_verify_none(NULL, &quick, NULL, 0), 2);
+	unpark(&b);
+	unpark(&a);
+	assert_int_equal(tc_verify_none(NULL, &quick, report, sizeof report), 0);
+}
+
+static void *nap_then_exit(void *arg)
+{
+	struct timespec ts = { 0, 30 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	return arg;
+}
+
+/* A thread that ends within the settle time is not a leak: the back-off waits for it. */
+static void test_api_settles(void **state)
+{
+	static const struct tc_options patient = { 5.0, NULL, NULL };
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, nap_then_exit, NULL), 0);
+	assert_int_equal(tc_verify_none(NULL, &patient, NULL, 0), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+}
+
+/* Without the library the ignore lists cannot be resolved, so they ignore nothing. */
+static void test_api_ignore_needs_library(void **state)
+{
+	static const char *const names[] = { "parked_main", NULL };
+	const struct tc_options opt = { 0.1, names, names };
+	struct parked p;
+
+	(void)state;
+	park(&p);
+	assert_int_equal(tc_verify_none(NULL, &opt, NULL, 0), 1);
+	unpark(&p);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	snprintf(scratch, sizeof scratch, "/tmp/test_threadcheck.XXXXXX");
+	return mkdtemp(scratch) != NULL ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	DIR *d = opendir(scratch);
+	struct dirent *e;
+	char path[512];
+
+	(void)state;
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", scratch, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	return rmdir(scratch);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_leak_cond),
+		cmocka_unit_test(test_leak_mutex),
+		cmocka_unit_test(test_leak_join),
+		cmocka_unit_test(test_unjoined),
+		cmocka_unit_test(test_leak_timed),
+		cmocka_unit_test(test_exit_in_thread),
+		cmocka_unit_test(test_exitcode_from_env),
+		cmocka_unit_test(test_stderr_without_log),
+		cmocka_unit_test(test_clean_joined),
+		cmocka_unit_test(test_clean_detached),
+		cmocka_unit_test(test_clean_released),
+		cmocka_unit_test(test_clean_nothreads),
+		cmocka_unit_test(test_api_preloaded),
+		cmocka_unit_test(test_api_leak_then_release),
+		cmocka_unit_test(test_api_baseline),
+		cmocka_unit_test(test_api_settles),
+		cmocka_unit_test(test_api_ignore_needs_library),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,337 @@
+/* tc_api.c: the goleak-style test API of threadcheck.h: it lists this process's threads from
+ * /proc/self/task and, when libthreadcheck.so is preloaded, asks it what each thread is. */
+#include "threadcheck.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_THREAD__)
+#define TC_API_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TC_API_TSAN 1
+#endif
+#endif
+
+/* A finite back-off: 1, 2, 4, ... ms, never more than this per step. */
+#define TC_API_MAX_STEP_MS 100
+
+/* Threads that belong to a sanitizer runtime, found once at start (see tc_api_runtime_init). */
+static pid_t tc_api_runtime[8];
+static size_t tc_api_nruntime;
+
+/* Appends to a caller's fixed buffer, truncating at its end. */
+struct tc_api_out {
+	char *p;
+	size_t len, cap;
+};
+
+__attribute__((format(printf, 2, 3))) static void tc_api_printf(struct tc_api_out *o,
+								 const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->p == NULL || o->cap == 0 || o->len >= o->cap - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n < o->cap - o->len ? (size_t)n : o->cap - o->len - 1;
+}
+
+/* Lists the tids in /proc/self/task into OUT (at most MAX). Returns the count, or -1 when
+ * the directory cannot be read. */
+static int tc_api_tasks(pid_t *out, size_t max)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	size_t n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL && n < max) {
+		char *end;
+		long v = strtol(e->d_name, &end, 10);
+
+		if (e->d_name[0] == '.' || *end != '\0' || v <= 0)
+			continue;
+		out[n++] = (pid_t)v;
+	}
+	closedir(d);
+	return (int)n;
+}
+
+static int tc_api_contains(const pid_t *v, size_t n, pid_t tid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == tid)
+			return 1;
+	return 0;
+}
+
+/* Reads /proc/self/task/TID/FILE into BUF (first line, newline removed). Returns 0 or -1. */
+static int tc_api_proc(pid_t tid, const char *file, char *buf, size_t len)
+{
+	char path[96];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* The one-letter scheduler state from /proc/self/task/TID/stat, '?' when unknown. */
+static char tc_api_state(pid_t tid)
+{
+	char stat[512];
+	char *rp;
+
+	if (tc_api_proc(tid, "stat", stat, sizeof stat) != 0)
+		return '?';
+	/* The name in parentheses may itself hold ')': the state follows the last one. */
+	rp = strrchr(stat, ')');
+	if (rp == NULL || rp[1] != ' ' || rp[2] == '\0')
+		return '?';
+	return rp[2];
+}
+
+static const char *tc_api_state_words(char s)
+{
+	switch (s) {
+	case 'R':
+		return "running";
+	case 'S':
+		return "sleeping";
+	case 'D':
+		return "in uninterruptible wait";
+	case 'T':
+	case 't':
+		return "stopped";
+	case 'Z':
+		return "zombie";
+	default:
+		return "unknown";
+	}
+}
+
+/* The library's describe function when it is preloaded and active, else NULL. */
+static tc_describe_fn *tc_api_describe_fn(void)
+{
+	void *a = dlsym(RTLD_DEFAULT, TC_ACTIVE_SYMBOL);
+	void *d = dlsym(RTLD_DEFAULT, TC_DESCRIBE_SYMBOL);
+	tc_active_fn *active;
+	tc_describe_fn *describe;
+
+	if (a == NULL || d == NULL)
+		return NULL;
+	/* Why memcpy: ISO C has no conversion from void * to a function pointer. */
+	memcpy(&active, &a, sizeof active);
+	memcpy(&describe, &d, sizeof describe);
+	return active() ? describe : NULL;
+}
+
+int tc_preloaded(void)
+{
+	return tc_api_describe_fn() != NULL;
+}
+
+int tc_baseline_take(struct tc_baseline *b)
+{
+	int n;
+
+	b->n = 0;
+	n = tc_api_tasks(b->tid, TC_MAX_THREADS);
+	if (n < 0)
+		return -1;
+	b->n = (size_t)n;
+	return 0;
+}
+
+static int tc_api_listed(const char *const *names, const char *fn)
+{
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++)
+		if (strcmp(names[i], fn) == 0)
+			return 1;
+	return 0;
+}
+
+/* What one round found about a thread that is not the caller's and not in the baseline. */
+struct tc_api_seen {
+	pid_t tid;
+	int ignored;      /* -1: not decided yet, 0/1 */
+};
+
+/* Whether OPT tells us to ignore TID; asks the library, so without it nothing is ignored. */
+static int tc_api_ignored(tc_describe_fn *describe, const struct tc_options *opt, pid_t tid)
+{
+	struct tc_thread_info info;
+
+	if (describe == NULL || opt == NULL || (opt->ignore_start == NULL && opt->ignore_creator == NULL))
+		return 0;
+	memset(&info, 0, sizeof info);
+	info.size = sizeof info;
+	if (describe(tid, &info) != 1)
+		return 0;
+	return tc_api_listed(opt->ignore_start, info.start_fn) ||
+	       tc_api_listed(opt->ignore_creator, info.created_fn);
+}
+
+/* Writes the paragraph about leaked thread TID to O. */
+static void tc_api_describe(struct tc_api_out *o, tc_describe_fn *describe, pid_t tid)
+{
+	struct tc_thread_info info;
+	char comm[64] = "?", wchan[128] = "";
+	char st = tc_api_state(tid);
+
+	(void)tc_api_proc(tid, "comm", comm, sizeof comm);
+	if (tc_api_proc(tid, "wchan", wchan, sizeof wchan) != 0 || strcmp(wchan, "0") == 0)
+		wchan[0] = '\0';
+	tc_api_printf(o, "leaked thread tid=%d name=%s state=%c (%s%s%s)\n", (int)tid, comm, st,
+		      tc_api_state_words(st), wchan[0] != '\0' ? ", wchan " : "", wchan);
+	memset(&info, 0, sizeof info);
+	info.size = sizeof info;
+	if (describe == NULL || describe(tid, &info) != 1) {
+		tc_api_printf(o, "  (run under libthreadcheck.so for its start function, creation "
+				 "site and what it waits on)\n");
+		return;
+	}
+	tc_api_printf(o, "  T%d runs %s (%s), created", info.label, info.start_fn, info.start_site);
+	if (info.creator >= 0)
+		tc_api_printf(o, " by T%d", info.creator);
+	tc_api_printf(o, " in %s at %s\n", info.created_fn, info.created_site);
+	if (info.wait_op[0] == '\0')
+		tc_api_printf(o, "  not in a blocking call threadcheck tracks\n");
+	else
+		tc_api_printf(o, "  %s on %s %p in %s at %s\n",
+			      info.wait_timed ? "in a timed wait" : "blocked", info.wait_op,
+			      info.wait_obj, info.wait_fn, info.wait_site);
+}
+
+static double tc_api_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int tc_verify_none(const struct tc_baseline *base, const struct tc_options *opt, char *report,
+		   size_t reportlen)
+{
+	static const size_t max = TC_MAX_THREADS * 4;
+	struct tc_api_out out = { report, 0, reportlen };
+	double settle = opt != NULL && opt->settle_seconds > 0 ? opt->settle_seconds : 1.0;
+	double start = tc_api_now();
+	tc_describe_fn *describe = tc_api_describe_fn();
+	struct tc_api_seen *seen = NULL;
+	pid_t *tasks = NULL;
+	size_t nseen = 0;
+	long step_ms = 1;
+	pid_t me = gettid();
+	int rc = -1;
+
+	if (report != NULL && reportlen > 0)
+		report[0] = '\0';
+	tasks = malloc(max * sizeof *tasks);
+	seen = malloc(max * sizeof *seen);
+	if (tasks == NULL || seen == NULL)
+		goto out;
+	for (;;) {
+		int n = tc_api_tasks(tasks, max);
+		size_t nleak = 0;
+
+		if (n < 0)
+			goto out;
+		for (int i = 0; i < n; i++) {
+			pid_t tid = tasks[i];
+			size_t k;
+
+			if (tid == me || tc_api_contains(tc_api_runtime, tc_api_nruntime, tid) ||
+			    (base != NULL && tc_api_contains(base->tid, base->n, tid)))
+				continue;
+			/* Remember each thread's ignore verdict: asking the library symbolises. */
+			for (k = 0; k < nseen && seen[k].tid != tid; k++)
+				;
+			if (k == nseen) {
+				if (nseen == max)
+					continue;
+				seen[nseen].tid = tid;
+				seen[nseen].ignored = tc_api_ignored(describe, opt, tid);
+				nseen++;
+			}
+			if (!seen[k].ignored)
+				tasks[nleak++] = tid;
+		}
+		double elapsed = tc_api_now() - start;
+		if (nleak == 0 || elapsed >= settle) {
+			for (size_t i = 0; i < nleak; i++)
+				tc_api_describe(&out, describe, tasks[i]);
+			rc = (int)nleak;
+			goto out;
+		}
+		/* Back off, but never sleep past the settle deadline. */
+		double left_ms = (settle - elapsed) * 1000.0;
+		long ms = step_ms < left_ms ? step_ms : (long)left_ms + 1;
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		if (step_ms < TC_API_MAX_STEP_MS)
+			step_ms *= 2;
+	}
+out:
+	free(tasks);
+	free(seen);
+	return rc;
+}
+
+#ifdef TC_API_TSAN
+static pid_t tc_api_probe_tid;
+
+static void *tc_api_probe(void *arg)
+{
+	tc_api_probe_tid = gettid();
+	return arg;
+}
+
+/* ThreadSanitizer starts a background thread of its own at the first pthread_create; it
+ * would look like a leak to every test. Start that first thread now, while the process has
+ * no other, and remember which tids appeared that are not our probe's. */
+__attribute__((constructor)) static void tc_api_runtime_init(void)
+{
+	pid_t before[64], after[64];
+	int nb = tc_api_tasks(before, 64), na;
+	pthread_t t;
+
+	if (nb < 0 || pthread_create(&t, NULL, tc_api_probe, NULL) != 0)
+		return;
+	(void)pthread_join(t, NULL);
+	na = tc_api_tasks(after, 64);
+	for (int i = 0; i < na; i++) {
+		if (tc_api_contains(before, (size_t)nb, after[i]) || after[i] == tc_api_probe_tid)
+			continue;
+		if (tc_api_nruntime < sizeof tc_api_runtime / sizeof tc_api_runtime[0])
+			tc_api_runtime[tc_api_nruntime++] = after[i];
+	}
+}
+#endif
