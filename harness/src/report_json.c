@@ -101,7 +101,7 @@ void tl_report_json(FILE *out, const struct tl_config *cfg, const char *mode,
 			fprintf(out, ",\"variant\":");
 			jstr(out, tl_variant_name(t->variant));
 		}
-		fprintf(out, ",\"tools\":{");
+		fprintf(out, ",\"build_seconds\":%.3f,\"tools\":{", t->build_seconds);
 		int first = 1;
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 			if (!(cfg->tools & (1 << tool)))

@@ -202,8 +202,28 @@ static void run_level(const struct tl_target *t, enum tl_tool tool, const struct
 	char msg[256];
 	if (s->timed_out) {
 		snprintf(msg, sizeof msg, "did not finish within %d s and was killed", t->timeout_s);
-		add_run_finding(run, tool, TL_KIND_TIMEOUT, "timeout", msg,
-				access(s->stacks_path, R_OK) == 0 ? s->stacks_path : NULL);
+		int have_stacks = access(s->stacks_path, R_OK) == 0;
+		add_run_finding(run, tool, TL_KIND_TIMEOUT, "timeout", msg, have_stacks ? s->stacks_path : NULL);
+		struct tl_finding *f = &run->v[run->n - 1];
+		if (f->detail != NULL) {
+			/* Point at where the threads were stuck: the first two threads' innermost frames
+			 * in the user's code. */
+			struct tl_site sites[2];
+			char threads[2][64];
+			int k = tl_parse_gdb_stacks(f->detail, sites, threads, 2);
+			if (k > 0) {
+				f->site = sites[0];
+				tl_strlcpy(f->thread, threads[0], sizeof f->thread);
+				snprintf(f->message, sizeof f->message,
+					 "did not finish within %d s and was killed; threads were stuck at %s:%d in %s%s",
+					 t->timeout_s, sites[0].file, sites[0].line, sites[0].function,
+					 k > 1 ? " and more (see the stacks)" : "");
+			}
+			if (k > 1) {
+				f->other = sites[1];
+				tl_strlcpy(f->other_thread, threads[1], sizeof f->other_thread);
+			}
+		}
 		return;
 	}
 	if (s->signaled) {
@@ -344,6 +364,8 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		snprintf(note, notelen, "cannot read %s's report: %s", name, perr);
 		return -1;
 	}
+	if (perr[0] != '\0')
+		snprintf(note, notelen, "%s", perr); /* e.g. a log cut short by the kill */
 	for (size_t k = 0; k < run->n; k++) {
 		run->v[k].tool = tool;
 		relative(&run->v[k].site);

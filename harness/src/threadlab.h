@@ -90,6 +90,12 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 /* cmocka's XML output (CMOCKA_MESSAGE_OUTPUT=xml): one test-fail finding per failed test. */
 int tl_parse_cmocka(const char *xml, size_t len, struct tl_findings *out, char *err, size_t errlen);
 
+/* Reads gdb's "thread apply all bt" output of a hung run: for each thread (at most MAX), the
+ * innermost frame in the user's code (runtime frames skipped, see tl_frame_is_runtime) into
+ * SITES and gdb's thread label into THREADS. Threads with no such frame are left out. Returns
+ * the number filled (0 for text that is not gdb's). */
+int tl_parse_gdb_stacks(const char *text, struct tl_site *sites, char (*threads)[64], int max);
+
 /* Classify: maps a tool's raw report name to a kind. Returns the kind, or -1 when the
  * table has no entry for RAW (the caller then reports it as misuse and says so). */
 int tl_classify(enum tl_tool tool, const char *raw);
