@@ -162,6 +162,20 @@ static void test_compile_error_is_build_error(void **state)
 	free(json);
 }
 
+/* TSan dying with "unexpected memory mapping" (high mmap randomisation) is rerun under
+ * setarch -R, and the report says so. */
+static void test_tsan_mapping_failure_reruns_under_setarch(void **state)
+{
+	(void)state;
+	int rc;
+	char *json = analyze("harness/tests/programs/mmap_probe.c", "--tools=tsan", &rc);
+	char k[128];
+	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[\"race\"]");
+	assert_non_null(strstr(json, "setarch -R"));
+	assert_int_equal(rc, 1);
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_fake_report_is_clean),
 		cmocka_unit_test(test_missing_file_is_usage_error_fail),
 		cmocka_unit_test(test_compile_error_is_build_error),
+		cmocka_unit_test(test_tsan_mapping_failure_reruns_under_setarch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
