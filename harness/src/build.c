@@ -198,9 +198,12 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 	unlink(out);
 	static const char *const no_extra[] = {NULL};
 	char **env = tl_env_make(no_extra);
+	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, t->outdir, a.v) : NULL;
 	struct tl_spawn s = {0};
-	s.argv = a.v;
+	s.argv = confined != NULL ? confined : a.v;
 	s.envp = env;
+	if (cfg->grading)
+		s.limits = &cfg->build_limits;
 	s.stdout_path = log;
 	s.stderr_path = log;
 	s.timeout_s = 120;
@@ -210,6 +213,7 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 	int ok = tl_spawn_run(&s, err, sizeof err) == 0 && s.exited && s.exit_code == 0;
 	t->build_seconds += tl_now() - t0;
 	tl_env_free(env);
+	tl_argv_free(confined);
 	if (ok) {
 		char cmdpath[TL_PATH + 8];
 		snprintf(cmdpath, sizeof cmdpath, "%s.cmd", out);
@@ -235,7 +239,6 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 		r->kinds |= TL_KINDSET(TL_KIND_BUILD_ERROR);
 		r->status = TL_ST_RAN;
 	}
-	(void)cfg;
 out:
 	argv_free(&a);
 	return rc;
@@ -250,6 +253,16 @@ int tl_build_target(const struct tl_config *cfg, struct tl_target *t, int tools)
 			t->result[tool].status = TL_ST_ERROR;
 			snprintf(t->result[tool].note, sizeof t->result[tool].note, "cannot create %s: %s",
 				 t->outdir, strerror(errno));
+		}
+		return -1;
+	}
+	if (cfg->grading && tl_sandbox_prepare_dir(cfg, t->outdir) != 0) {
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			if (!(tools & (1 << tool)))
+				continue;
+			t->result[tool].status = TL_ST_ERROR;
+			snprintf(t->result[tool].note, sizeof t->result[tool].note,
+				 "cannot hand %s to the sandbox user: %s", t->outdir, strerror(errno));
 		}
 		return -1;
 	}

@@ -14,8 +14,12 @@ static const char usage[] =
 	"usage: threadlab check    [--solutions] [--lab NN] [options]   run the labs under every tool\n"
 	"       threadlab selftest [--lab NN] [options]                 buggy and fixed vs. declarations\n"
 	"       threadlab analyze  PATH... [options]                    your own C file(s) or folder(s)\n"
+	"       threadlab grade    SUBMISSION [--lab NN] [--runs K] [--rubric FILE] [--out FILE] [--keep]\n"
+	"                          grade a folder, git repository or tarball (default K=3)\n"
+	"       threadlab labs                                          the labs' declarations as a Markdown table\n"
 	"options:\n"
-	"  --format text|json|tap   report format (default text)\n"
+	"  --format text|json|tap   report format (default text); grade also takes\n"
+	"                           gradescope|junit|sarif|github\n"
 	"  --tools LIST             comma-separated subset of tsan,helgrind,threadcheck,test\n"
 	"  --timeout SECONDS        wall-clock limit of one run (default: the lab's, or 10)\n"
 	"  --runs N                 run each tool up to N times, stopping at the first report\n"
@@ -91,7 +95,7 @@ static void lab_target(const struct tl_config *cfg, const struct tl_lab *lab, en
 	t->lab = lab;
 	t->variant = v;
 	tl_strlcpy(t->name, lab->slug, sizeof t->name);
-	snprintf(t->outdir, sizeof t->outdir, "%s/labs/%s/%s", cfg->build, lab->slug, tl_variant_name(v));
+	snprintf(t->outdir, sizeof t->outdir, "%s/%s/%s", cfg->out_root, lab->slug, tl_variant_name(v));
 	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
 	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
 	snprintf(t->bin_test, sizeof t->bin_test, "%s/test", t->outdir);
@@ -99,7 +103,7 @@ static void lab_target(const struct tl_config *cfg, const struct tl_lab *lab, en
 	t->runs = cfg->runs > 0 ? cfg->runs : lab->runs;
 	t->werror = cfg->werror;
 	tl_strlcpy(t->include[t->ninclude++], lab->dir, TL_PATH);
-	snprintf(t->include[t->ninclude++], TL_PATH, "%s/labs/common", cfg->root);
+	snprintf(t->include[t->ninclude++], TL_PATH, "%s/labs/common", cfg->labs_root);
 	snprintf(t->include[t->ninclude++], TL_PATH, "%s/harness/threadcheck", cfg->root);
 
 	const char(*lists[2])[64] = {lab->program, lab->test};
@@ -118,7 +122,7 @@ static void lab_target(const struct tl_config *cfg, const struct tl_lab *lab, en
 		}
 		/* Shared lab code: the .c files of labs/common except its own tests. */
 		char common[TL_PATH];
-		snprintf(common, sizeof common, "%s/labs/common", cfg->root);
+		snprintf(common, sizeof common, "%s/labs/common", cfg->labs_root);
 		DIR *d = opendir(common);
 		struct dirent *e;
 		char *names[32];
@@ -239,6 +243,189 @@ static int parse_tools(const char *list, int *tools)
 	return *tools ? 0 : -1;
 }
 
+/* Prints the lab x tool table of what each buggy lab is declared to report (the README's
+ * table is generated from this, never kept by hand). */
+static int labs_table(int argc, char **argv)
+{
+	char root[TL_PATH], err[1024];
+	if (argc > 3 && strcmp(argv[2], "--root") == 0)
+		tl_strlcpy(root, argv[3], sizeof root);
+	else if (find_root(root, sizeof root) != 0) {
+		fprintf(stderr, "threadlab: cannot find the toolkit (use --root)\n");
+		return TL_EXIT_ERROR;
+	}
+	struct tl_lab *labs = NULL;
+	size_t n = 0;
+	if (tl_discover(root, NULL, &labs, &n, err, sizeof err) != 0) {
+		fprintf(stderr, "threadlab: %s\n", err);
+		return TL_EXIT_ERROR;
+	}
+	printf("| lab | what goes wrong |");
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+		printf(" %s |", tl_tool_name((enum tl_tool)tool));
+	printf("\n| --- | --- |");
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+		printf(" --- |");
+	printf("\n");
+	for (size_t i = 0; i < n; i++) {
+		printf("| [%s](labs/%s/README.md) | %s |", labs[i].slug, labs[i].slug, labs[i].title);
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			char kinds[128];
+			const struct tl_expect *e = &labs[i].expect[TL_BUGGY][tool];
+			printf(" %s |", e->declared ? tl_kindset_str(e->kinds, kinds, sizeof kinds) : "-");
+		}
+		printf("\n");
+	}
+	free(labs);
+	return TL_EXIT_PASS;
+}
+
+/* Strips PREFIX + '/' from the file names of every finding of T (grading scratch paths become
+ * the paths the student knows, labs/NN-slug/file.c). */
+static void strip_prefix(struct tl_target *t, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+		struct tl_findings *l = &t->result[tool].findings;
+		for (size_t i = 0; i < l->n; i++) {
+			struct tl_site *sites[2] = {&l->v[i].site, &l->v[i].other};
+			for (int k = 0; k < 2; k++)
+				if (strncmp(sites[k]->file, prefix, n) == 0 && sites[k]->file[n] == '/')
+					memmove(sites[k]->file, sites[k]->file + n + 1, strlen(sites[k]->file + n + 1) + 1);
+		}
+	}
+}
+
+/* threadlab grade: intake into a pristine scratch copy, anti-tamper scan, K runs of every tool
+ * in the sandbox, scoring, report. Exit 0 full marks, 1 points lost, 2 harness error. */
+static int grade_main(struct tl_config *cfg, const char *submission, const char *filter, const char *format,
+		      const char *out_path, const char *rubric_path, int keep)
+{
+	char err[1024];
+	struct tl_rubric rubric;
+	if (tl_rubric_load(rubric_path, &rubric, err, sizeof err) != 0) {
+		fprintf(stderr, "threadlab: %s\n", err);
+		return TL_EXIT_ERROR;
+	}
+	struct tl_lab *tk_labs = NULL, *labs = NULL;
+	size_t ntk = 0, nlabs = 0;
+	if (tl_discover(cfg->root, filter, &tk_labs, &ntk, err, sizeof err) != 0 || ntk == 0) {
+		fprintf(stderr, "threadlab: %s\n", ntk == 0 ? "no labs to grade" : err);
+		free(tk_labs);
+		return TL_EXIT_ERROR;
+	}
+	double t0 = tl_now();
+	cfg->grading = 1;
+	if (cfg->runs == 0)
+		cfg->runs = 3;
+	tl_sandbox_init(cfg);
+	char gradedir[TL_PATH + 16], scratch[TL_PATH + 32];
+	snprintf(gradedir, sizeof gradedir, "%s/grade", cfg->build);
+	snprintf(scratch, sizeof scratch, "%s/g-XXXXXX", gradedir);
+	/* The sandbox user must be able to read the scratch copy (mkdtemp makes it 0700). */
+	if (tl_mkdirs(gradedir) != 0 || mkdtemp(scratch) == NULL || chmod(scratch, 0755) != 0) {
+		fprintf(stderr, "threadlab: cannot make a scratch folder under %s: %s\n", gradedir, strerror(errno));
+		free(tk_labs);
+		return TL_EXIT_ERROR;
+	}
+	int rc = TL_EXIT_ERROR;
+	struct tl_grade g;
+	memset(&g, 0, sizeof g);
+	tl_strlcpy(g.submission, submission, sizeof g.submission);
+	tl_strlcpy(g.sandbox, cfg->sandbox_note, sizeof g.sandbox);
+	g.runs = cfg->runs;
+	g.n = ntk;
+	g.labs = calloc(ntk, sizeof *g.labs);
+	struct tl_target **targets = calloc(ntk, sizeof *targets);
+	TL_ASSERT(g.labs != NULL && targets != NULL);
+	for (size_t i = 0; i < ntk; i++)
+		g.labs[i].lab = &tk_labs[i];
+	if (tl_submission_intake(cfg, submission, scratch, &g, err, sizeof err) != 0) {
+		fprintf(stderr, "threadlab: cannot take the submission: %s\n", err);
+		goto out;
+	}
+	/* From here on, labs come from the scratch copy: the toolkit's declarations, drivers and
+	 * tests with the student's files in place. */
+	tl_strlcpy(cfg->labs_root, scratch, sizeof cfg->labs_root);
+	snprintf(cfg->out_root, sizeof cfg->out_root, "%s/out", scratch);
+	if (tl_discover(cfg->labs_root, filter, &labs, &nlabs, err, sizeof err) != 0 || nlabs != ntk) {
+		fprintf(stderr, "threadlab: scratch copy: %s\n", err);
+		goto out;
+	}
+	size_t nrun = 0;
+	struct tl_target **to_run = calloc(ntk, sizeof *to_run);
+	TL_ASSERT(to_run != NULL);
+	for (size_t i = 0; i < ntk; i++) {
+		struct tl_target *t = malloc(sizeof *t);
+		TL_ASSERT(t != NULL);
+		lab_target(cfg, &labs[i], TL_BUGGY, t);
+		t->runs = cfg->runs;
+		targets[i] = t;
+		g.labs[i].lab = &labs[i];
+		g.labs[i].target = t;
+		char why[1024] = "";
+		if (tl_mkdirs(t->outdir) != 0 || tl_sandbox_prepare_dir(cfg, t->outdir) != 0) {
+			fprintf(stderr, "threadlab: %s: %s\n", t->outdir, strerror(errno));
+			free(to_run);
+			goto out;
+		}
+		int tampered = tl_tamper_scan(cfg, t, why, sizeof why);
+		if (tampered < 0) {
+			fprintf(stderr, "threadlab: the anti-tamper check of %s could not run\n", labs[i].slug);
+			free(to_run);
+			goto out;
+		}
+		if (tampered) {
+			g.labs[i].tampered = 1;
+			size_t len = strlen(g.labs[i].note);
+			snprintf(g.labs[i].note + len, sizeof g.labs[i].note - len, "%s%s", len ? "; " : "", why);
+		} else {
+			to_run[nrun++] = t;
+		}
+	}
+	execute(cfg, to_run, nrun, 0);
+	free(to_run);
+	int tool_errors = 0;
+	for (size_t i = 0; i < ntk; i++) {
+		strip_prefix(targets[i], scratch);
+		tl_grade_score(&rubric, &g.labs[i], cfg->runs);
+		g.points += g.labs[i].points;
+		g.max += g.labs[i].max;
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+			tool_errors += targets[i]->result[tool].status == TL_ST_ERROR;
+	}
+	g.seconds = tl_now() - t0;
+	FILE *out = stdout;
+	if (out_path != NULL && (out = fopen(out_path, "we")) == NULL) {
+		fprintf(stderr, "threadlab: %s: %s\n", out_path, strerror(errno));
+		goto out;
+	}
+	tl_report_grade(out, format, &g);
+	if (out != stdout)
+		fclose(out);
+	if (tool_errors > 0)
+		fprintf(stderr, "threadlab: %d tool run(s) failed on the harness side; their points were not given (see the feedback)\n",
+			tool_errors);
+	rc = g.points + 1e-9 >= g.max ? TL_EXIT_PASS : TL_EXIT_FAIL;
+out:
+	for (size_t i = 0; i < ntk; i++)
+		if (targets[i] != NULL)
+			target_free(targets[i]);
+	free(targets);
+	free(g.labs);
+	free(labs);
+	free(tk_labs);
+	if (!keep) {
+		char *rm[] = {"rm", "-rf", scratch, NULL};
+		struct tl_spawn s = {0};
+		s.argv = rm;
+		s.timeout_s = 120;
+		char e[256];
+		(void)tl_spawn_run(&s, e, sizeof e);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -246,9 +433,11 @@ int main(int argc, char **argv)
 		return argc < 2 ? TL_EXIT_ERROR : TL_EXIT_PASS;
 	}
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "labs") == 0)
+		return labs_table(argc, argv);
 	const int check = strcmp(cmd, "check") == 0, selftest = strcmp(cmd, "selftest") == 0,
-		  analyze = strcmp(cmd, "analyze") == 0;
-	if (!check && !selftest && !analyze) {
+		  analyze = strcmp(cmd, "analyze") == 0, grade = strcmp(cmd, "grade") == 0;
+	if (!check && !selftest && !analyze && !grade) {
 		fprintf(stderr, "threadlab: unknown command '%s'\n%s", cmd, usage);
 		return TL_EXIT_ERROR;
 	}
@@ -261,13 +450,18 @@ int main(int argc, char **argv)
 		cfg.tools &= ~(1 << TL_TOOL_TEST);
 	const char *format = "text", *lab = NULL, *root = NULL;
 	int solutions = 0;
-	enum { O_FORMAT = 256, O_TOOLS, O_TIMEOUT, O_RUNS, O_VERBOSE, O_WERROR, O_ROOT, O_LAB, O_SOLUTIONS };
+	const char *out_path = NULL, *rubric = NULL;
+	int keep = 0;
+	enum { O_FORMAT = 256, O_TOOLS, O_TIMEOUT, O_RUNS, O_VERBOSE, O_WERROR, O_ROOT, O_LAB, O_SOLUTIONS,
+	       O_OUT, O_RUBRIC, O_KEEP };
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, O_FORMAT}, {"tools", required_argument, NULL, O_TOOLS},
 		{"timeout", required_argument, NULL, O_TIMEOUT}, {"runs", required_argument, NULL, O_RUNS},
 		{"verbose", no_argument, NULL, O_VERBOSE}, {"werror", no_argument, NULL, O_WERROR},
 		{"root", required_argument, NULL, O_ROOT}, {"lab", required_argument, NULL, O_LAB},
-		{"solutions", no_argument, NULL, O_SOLUTIONS}, {NULL, 0, NULL, 0},
+		{"solutions", no_argument, NULL, O_SOLUTIONS}, {"out", required_argument, NULL, O_OUT},
+		{"rubric", required_argument, NULL, O_RUBRIC}, {"keep", no_argument, NULL, O_KEEP},
+		{NULL, 0, NULL, 0},
 	};
 	optind = 2;
 	int c;
@@ -281,7 +475,9 @@ int main(int argc, char **argv)
 			break;
 		case O_FORMAT:
 			format = optarg;
-			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "tap"))
+			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "tap") &&
+			    !(grade && (!strcmp(format, "gradescope") || !strcmp(format, "junit") ||
+					!strcmp(format, "sarif") || !strcmp(format, "github"))))
 				goto bad;
 			break;
 		case O_TOOLS:
@@ -313,12 +509,22 @@ int main(int argc, char **argv)
 		case O_SOLUTIONS:
 			solutions = 1;
 			break;
+		case O_OUT:
+			out_path = optarg;
+			break;
+		case O_RUBRIC:
+			rubric = optarg;
+			break;
+		case O_KEEP:
+			keep = 1;
+			break;
 		default:
 			goto bad;
 		}
 	}
-	if (analyze != (optind < argc)) {
-		fprintf(stderr, "threadlab: %s\n", analyze ? "analyze needs at least one PATH" : "unexpected argument");
+	if ((analyze || grade) != (optind < argc) || (grade && optind + 1 != argc)) {
+		fprintf(stderr, "threadlab: %s\n", analyze ? "analyze needs at least one PATH" :
+						  grade ? "grade needs exactly one SUBMISSION" : "unexpected argument");
 		goto bad;
 	}
 	if (root != NULL)
@@ -333,8 +539,13 @@ int main(int argc, char **argv)
 	else
 		snprintf(cfg.build, sizeof cfg.build, "%s/build", cfg.root);
 	snprintf(cfg.tc_lib, sizeof cfg.tc_lib, "%s/lib/libthreadcheck.so", cfg.build);
+	tl_strlcpy(cfg.labs_root, cfg.root, sizeof cfg.labs_root);
+	snprintf(cfg.out_root, sizeof cfg.out_root, "%s/labs", cfg.build);
 	const char *nc = getenv("NO_COLOR");
 	cfg.color = isatty(1) && (nc == NULL || nc[0] == '\0') && strcmp(format, "text") == 0;
+
+	if (grade)
+		return grade_main(&cfg, argv[optind], lab, format, out_path, rubric, keep);
 
 	char err[1024];
 	struct tl_lab *labs = NULL;
@@ -356,7 +567,7 @@ int main(int argc, char **argv)
 			targets[n++] = t;
 		}
 	} else {
-		if (tl_discover(cfg.root, lab, &labs, &nlabs, err, sizeof err) != 0) {
+		if (tl_discover(cfg.labs_root, lab, &labs, &nlabs, err, sizeof err) != 0) {
 			fprintf(stderr, "threadlab: %s\n", err);
 			rc = TL_EXIT_ERROR;
 			goto out;

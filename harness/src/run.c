@@ -244,7 +244,7 @@ static void run_level(const struct tl_target *t, enum tl_tool tool, const struct
 /* One run of TOOL on T, index I. Appends findings to RUN. Returns 0, or -1 when the tool
  * itself failed (NOTE says why). */
 static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int i,
-		    struct tl_findings *run, char *note, size_t notelen)
+		    struct tl_findings *run, int *test_cases, char *note, size_t notelen)
 {
 	const char *name = tl_tool_name(tool);
 	char out[TL_PATH + 64], errp[TL_PATH + 64], logp[TL_PATH + 64], prefix[64];
@@ -304,8 +304,11 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 	argv[a] = NULL;
 
 	char **env = tl_env_make(extra);
+	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, t->outdir, argv) : NULL;
 	struct tl_spawn s = {0};
-	s.argv = argv;
+	s.argv = confined != NULL ? confined : argv;
+	if (cfg->grading)
+		s.limits = tool == TL_TOOL_TSAN ? &cfg->tsan_limits : &cfg->limits;
 	s.envp = env;
 	s.stdout_path = out;
 	s.stderr_path = errp;
@@ -313,6 +316,9 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 	s.max_output = MAX_OUTPUT;
 	snprintf(s.stacks_path, sizeof s.stacks_path, "%s/%s.%d.stacks", t->outdir, name, i);
 	unlink(s.stacks_path);
+	/* In its own PID namespace the program cannot be reached by gdb from here. */
+	if (cfg->sandbox)
+		s.stacks_path[0] = '\0';
 	char err[256];
 	int rc = tl_spawn_run(&s, err, sizeof err);
 	if (rc == 0 && tool == TL_TOOL_TSAN && !setarch &&
@@ -324,15 +330,22 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 			fprintf(stderr, "threadlab: TSan hit 'unexpected memory mapping' (high mmap "
 					"randomisation); rerunning TSan jobs under 'setarch -R'\n");
 		tl_env_free(env);
-		return run_once(cfg, t, tool, i, run, note, notelen);
+		tl_argv_free(confined);
+		return run_once(cfg, t, tool, i, run, test_cases, note, notelen);
 	}
 	tl_env_free(env);
+	tl_argv_free(confined);
 	if (rc != 0) {
 		snprintf(note, notelen, "could not start %s: %s", argv[0], err);
 		return -1;
 	}
 	if (setarch && tool == TL_TOOL_TSAN)
 		snprintf(note, notelen, "ran under setarch -R (TSan memory mapping)");
+	if (tool == TL_TOOL_TSAN && !s.timed_out && file_contains(errp, "FATAL: ThreadSanitizer")) {
+		/* TSan could not start (or died of its own accord): no log does not mean clean. */
+		snprintf(note, notelen, "ThreadSanitizer failed to run the program; see %s", errp);
+		return -1;
+	}
 
 	size_t len = 0;
 	char *text = read_prefixed(t->outdir, prefix, &len);
@@ -355,6 +368,12 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		break;
 	case TL_TOOL_TEST:
 		prc = tl_parse_cmocka(text, len, run, perr, sizeof perr);
+		if (prc == 0) {
+			int cases = 0;
+			for (const char *p = strstr(text, "<testcase"); p != NULL; p = strstr(p + 1, "<testcase"))
+				cases++;
+			*test_cases = cases;
+		}
 		break;
 	case TL_TOOL_COUNT:
 		break;
@@ -393,11 +412,13 @@ void tl_run_tool(const struct tl_config *cfg, struct tl_target *t, enum tl_tool 
 		return;
 	}
 	double t0 = tl_now();
+	r->tests_passed_min = -1;
 	int runs = t->runs > 0 ? t->runs : 1;
 	for (int i = 0; i < runs; i++) {
 		struct tl_findings run = {0};
 		char note[256] = "";
-		int rc = run_once(cfg, t, tool, i, &run, note, sizeof note);
+		int cases = 0;
+		int rc = run_once(cfg, t, tool, i, &run, &cases, note, sizeof note);
 		r->runs++;
 		if (note[0] != '\0')
 			tl_strlcpy(r->note, note, sizeof r->note);
@@ -409,6 +430,19 @@ void tl_run_tool(const struct tl_config *cfg, struct tl_target *t, enum tl_tool 
 		r->status = TL_ST_RAN;
 		if (run.n > 0)
 			r->runs_with_findings++;
+		if (tool == TL_TOOL_TEST) {
+			/* A test program that crashed or hung passed nothing we can count. */
+			int failed = 0, broken = 0;
+			for (size_t k = 0; k < run.n; k++) {
+				failed += run.v[k].kind == TL_KIND_TEST_FAIL && strcmp(run.v[k].raw, "exit status") != 0;
+				broken |= run.v[k].kind != TL_KIND_TEST_FAIL || strcmp(run.v[k].raw, "exit status") == 0;
+			}
+			int passed = broken || cases == 0 ? 0 : cases - failed;
+			if (cases > r->tests_total)
+				r->tests_total = cases;
+			if (r->tests_passed_min < 0 || passed < r->tests_passed_min)
+				r->tests_passed_min = passed;
+		}
 		merge(r, &run);
 		tl_findings_free(&run);
 		if (deflake && r->kinds != 0)

@@ -1,6 +1,7 @@
 /* spawn.c: runs one child in its own process group with a wall-clock limit and captured output. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -111,6 +112,31 @@ static void child(const struct tl_spawn *s)
 	}
 	if (s->cwd != NULL && chdir(s->cwd) != 0)
 		_exit(127);
+	/* Limits and the drop of privileges come after the output files are open, so those are
+	 * created by us whoever runs the program. */
+	const struct tl_limits *l = s->limits;
+	if (l != NULL) {
+		const struct {
+			int resource;
+			long long value;
+		} lims[] = {{RLIMIT_CPU, l->cpu_s}, {RLIMIT_AS, l->as_bytes}, {RLIMIT_DATA, l->data_bytes},
+			    {RLIMIT_NOFILE, l->nofile}, {RLIMIT_NPROC, l->nproc}};
+		for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++) {
+			if (lims[i].value <= 0)
+				continue;
+			struct rlimit rl = {(rlim_t)lims[i].value, (rlim_t)lims[i].value};
+			if (setrlimit(lims[i].resource, &rl) != 0)
+				_exit(126);
+		}
+		/* Root ignores RLIMIT_NPROC and may write anywhere: untrusted code runs as an
+		 * unprivileged user instead. */
+		if (l->drop_uid > 0 && geteuid() == 0) {
+			gid_t g = (gid_t)l->drop_uid;
+			if (setgroups(0, NULL) != 0 || setresgid(g, g, g) != 0 ||
+			    setresuid((uid_t)l->drop_uid, (uid_t)l->drop_uid, (uid_t)l->drop_uid) != 0)
+				_exit(126);
+		}
+	}
 	if (s->envp != NULL)
 		execvpe(s->argv[0], s->argv, s->envp);
 	else

@@ -73,6 +73,8 @@ struct tl_result {
 	tl_kindset kinds;
 	double seconds;            /* wall time of all runs */
 	char note[256];            /* e.g. why skipped or errored, "reran under setarch -R" */
+	int tests_total;           /* test tool: test cases in a run (0: unknown) */
+	int tests_passed_min;      /* test tool: fewest passing in any run (-1: no run counted) */
 	/* compare stage */
 	int compared;
 	int match;
@@ -99,6 +101,16 @@ struct tl_target {
 	double build_seconds;
 };
 
+/* Resource limits for a child (0: leave as is). Used when grading untrusted code. */
+struct tl_limits {
+	long long cpu_s;      /* RLIMIT_CPU */
+	long long as_bytes;   /* RLIMIT_AS (not for TSan builds: their shadow memory is huge) */
+	long long data_bytes; /* RLIMIT_DATA */
+	long long nofile;     /* RLIMIT_NOFILE */
+	long long nproc;      /* RLIMIT_NPROC (counts every process of the user: see drop_uid) */
+	int drop_uid;         /* when running as root: become this uid/gid before exec (0: don't) */
+};
+
 /* Settings shared by every stage. */
 struct tl_config {
 	char root[TL_PATH];        /* the toolkit's top directory */
@@ -111,6 +123,15 @@ struct tl_config {
 	int color;
 	int werror;
 	char tc_lib[TL_PATH];      /* libthreadcheck.so */
+	char labs_root[TL_PATH];   /* the folder holding labs/: root, or a grading scratch copy */
+	char out_root[TL_PATH];    /* where lab builds and runs go: <build>/labs, or the scratch */
+	/* Grading untrusted code (see sandbox.c): builds and runs are sandboxed and limited. */
+	int grading;
+	int sandbox;               /* bubblewrap is in use */
+	char sandbox_note[256];    /* what protection the runs have, for the report */
+	struct tl_limits limits;   /* for plain builds' runs and the tests */
+	struct tl_limits tsan_limits;
+	struct tl_limits build_limits;
 };
 
 /* Build: compiles what TOOLS need for T (tsan build, plain build, test program), skipping
@@ -136,6 +157,7 @@ struct tl_spawn {
 	const char *stderr_path;
 	double timeout_s;
 	long long max_output;     /* RLIMIT_FSIZE for the child */
+	const struct tl_limits *limits; /* NULL: none */
 	/* results */
 	int exited, exit_code, signaled, signo, timed_out;
 	double seconds;
@@ -172,6 +194,88 @@ void tl_report_json(FILE *out, const struct tl_config *cfg, const char *mode,
 		    struct tl_target *const *targets, size_t n);
 void tl_report_tap(FILE *out, const struct tl_config *cfg, const char *mode,
 		   struct tl_target *const *targets, size_t n);
+
+/* Sandbox: decides, for grading, how builds and runs of untrusted code are confined
+ * (bubblewrap when it works here, an unprivileged uid when we are root, rlimits always) and
+ * fills CFG's limits and sandbox_note. */
+void tl_sandbox_init(struct tl_config *cfg);
+/* Returns a malloc'd argv that runs ARGV confined with only WRITABLE writable (or a plain copy
+ * when no sandbox is in use). Free with tl_argv_free. */
+char **tl_sandbox_wrap(const struct tl_config *cfg, const char *writable, char *const *argv);
+void tl_argv_free(char **argv);
+/* Makes DIR writable by the sandboxed user. Returns 0 or -1. */
+int tl_sandbox_prepare_dir(const struct tl_config *cfg, const char *dir);
+
+/* Grading. */
+enum tl_item {
+#define X(e, name, what) TL_ITEM_##e,
+#include "items.def"
+#undef X
+	TL_ITEM_COUNT
+};
+const char *tl_item_name(enum tl_item i);
+const char *tl_item_what(enum tl_item i);
+
+#define TL_RUBRIC_MAX 128
+/* Points per item: defaults, and per-lab overrides ("01-counter.tests: 6"). */
+struct tl_rubric {
+	double def[TL_ITEM_COUNT];
+	struct {
+		char slug[64];
+		enum tl_item item;
+		double points;
+	} over[TL_RUBRIC_MAX];
+	int nover;
+};
+/* Loads PATH (NULL: the built-in defaults only). Strict like lab.decl. Returns 0 or -1 with
+ * "file:line: reason" in ERR. */
+int tl_rubric_load(const char *path, struct tl_rubric *r, char *err, size_t errlen);
+double tl_rubric_points(const struct tl_rubric *r, const char *slug, enum tl_item item);
+
+struct tl_grade_item {
+	double points, max;
+	char feedback[2048]; /* why points were lost: what, where (file:line), which lesson */
+};
+
+struct tl_grade_lab {
+	const struct tl_lab *lab;
+	struct tl_target *target;   /* the student's code, run K times under every tool */
+	int submitted;              /* how many of the lab's student files the submission had */
+	int tampered;
+	char note[1024];            /* intake or tamper message */
+	struct tl_grade_item item[TL_ITEM_COUNT];
+	double points, max;
+};
+
+struct tl_grade {
+	char submission[TL_PATH];
+	char sandbox[256];
+	int runs;
+	struct tl_grade_lab *labs;
+	size_t n;
+	double points, max;
+	double seconds;
+};
+
+/* Intake: copies the toolkit's labs/ to SCRATCH/labs (pristine) and, for each lab, the
+ * student-owned files found in SUBMISSION (a folder, a git repository or a tarball) over it.
+ * Only regular files of at most 1 MiB are taken. Fills submitted/note of each G->labs[i]
+ * (whose lab points at LABS). Returns 0, or -1 with ERR when the submission cannot be read
+ * at all. */
+int tl_submission_intake(const struct tl_config *cfg, const char *submission, const char *scratch,
+			 struct tl_grade *g, char *err, size_t errlen);
+
+/* Anti-tamper: checks the student files of T's lab (preprocessed and compiled on their own)
+ * for sanitizer or Valgrind hooks, no_sanitize attributes, inline assembly (client requests),
+ * interposed pthread/libc functions, environment or process tricks, and includes from
+ * outside the lab. Returns 0 when clean, 1 when tampered (WHY says what and where), -1 when
+ * the check itself could not run. */
+int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char *why, size_t whylen);
+
+/* Scores one lab from its target's results and the rubric. */
+void tl_grade_score(const struct tl_rubric *r, struct tl_grade_lab *gl, int runs);
+
+void tl_report_grade(FILE *out, const char *format, const struct tl_grade *g);
 
 /* Small helpers shared by stages. */
 int tl_mkdirs(const char *path);

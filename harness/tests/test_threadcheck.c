@@ -526,6 +526,199 @@ static void test_api_preloaded(void **state)
 	run_free(&r);
 }
 
+/* ---- live deadlocks ---------------------------------------------------------------- */
+
+#define DEADLOCK_EXITCODE 68
+
+/* Whether some line of TEXT starts with PREFIX and ends with "FILE:LINE" of the child's
+ * marker MARKER (after a '/' or a space). */
+static int has_site_line(const char *text, const char *prefix, const char *child,
+			 const char *marker)
+{
+	char want[128];
+	size_t plen = strlen(prefix);
+
+	snprintf(want, sizeof want, "%s.c:%d", child, marker_line(child, marker));
+	for (const char *l = text; l != NULL && *l != '\0';) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - l) : strlen(l), w = strlen(want);
+
+		if (n >= plen + w && strncmp(l, prefix, plen) == 0 &&
+		    strncmp(l + n - w, want, w) == 0 && (l[n - w - 1] == '/' || l[n - w - 1] == ' '))
+			return 1;
+		l = nl != NULL ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Runs deadlocking child NAME and checks what every deadlock report has: the exit status,
+ * a log with exactly one deadlock record of NTHREADS threads, the table on stderr. Leaves
+ * the run in R for more checks; the caller frees it. */
+static void check_deadlock(const char *name, int nthreads, struct run *r)
+{
+	run_child(name, 1, 1, NULL, r);
+	if (!r->exited || r->code != DEADLOCK_EXITCODE)
+		fail_msg("%s: exit %d, log:\n%s\nstderr:\n%s", name, r->code,
+			 r->log != NULL ? r->log : "(none)", r->err != NULL ? r->err : "(none)");
+	assert_log_frame(r, 1);
+	assert_int_equal(count(r->log, "BEGIN deadlock\n"), 1);
+	assert_int_equal(count(r->log, "\nthread T"), nthreads);
+	assert_int_equal(count(r->log, "\nwait "), nthreads);
+	assert_int_equal(count(r->log, "\nmessage "), 1);
+	assert_non_null(strstr(r->err, "WARNING: ThreadCheck: deadlock"));
+	assert_non_null(strstr(r->err, "Possible unsafe scenario"));
+	assert_non_null(strstr(r->err, "*** DEADLOCK ***"));
+}
+
+/* The address the child printed after "<what> object ", as text. */
+static void printed_object(const struct run *r, const char *what, char *buf, size_t len)
+{
+	char key[48];
+	const char *p;
+	void *addr = NULL;
+
+	snprintf(key, sizeof key, "%s object ", what);
+	p = strstr(r->out, key);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(key), "%p", &addr), 1);
+	snprintf(buf, len, "%p", addr);
+}
+
+static void test_deadlock_abba(void **state)
+{
+	static const char c[] = "tc_dl_abba";
+	struct run r;
+	char a[32], b[32], line[128];
+	struct timespec t0, t1;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	check_deadlock(c, 2, &r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* Found live, well before any timeout a harness would use. */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 3000);
+	printed_object(&r, "lock-a", a, sizeof a);
+	printed_object(&r, "lock-b", b, sizeof b);
+	assert_non_null(strstr(r.log, "\nthread T1 "));
+	assert_non_null(strstr(r.log, "\nthread T2 "));
+	snprintf(line, sizeof line, "holds %s forward ", a);
+	assert_true(has_site_line(r.log, line, c, "@t1-holds-a"));
+	snprintf(line, sizeof line, "wait mutex %s forward ", b);
+	assert_true(has_site_line(r.log, line, c, "@t1-waits-b"));
+	snprintf(line, sizeof line, "holds %s backward ", b);
+	assert_true(has_site_line(r.log, line, c, "@t2-holds-b"));
+	snprintf(line, sizeof line, "wait mutex %s backward ", a);
+	assert_true(has_site_line(r.log, line, c, "@t2-waits-a"));
+	assert_non_null(strstr(r.log, "message cycle of 2 threads: "));
+	/* The table: each thread's first lock, then the one it waits for. */
+	assert_non_null(strstr(r.err, "  lock(A);\n"));
+	assert_non_null(strstr(r.err, "lock(B);\n  lock(B);\n"));
+	run_free(&r);
+}
+
+/* The ABBA run with the exit status from the environment. */
+static void test_deadlock_exitcode_from_env(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_child("tc_dl_abba", 1, 1, "THREADCHECK_DEADLOCK_EXITCODE=12", &r);
+	assert_int_equal(r.code, 12);
+	assert_log_frame(&r, 1);
+	run_free(&r);
+}
+
+static void test_deadlock_self(void **state)
+{
+	static const char c[] = "tc_dl_self";
+	struct run r;
+	char m[32], line[128];
+
+	(void)state;
+	check_deadlock(c, 1, &r);
+	printed_object(&r, "mutex", m, sizeof m);
+	assert_non_null(strstr(r.log, "thread T0 "));
+	snprintf(line, sizeof line, "holds %s main ", m);
+	assert_true(has_site_line(r.log, line, c, "@first"));
+	snprintf(line, sizeof line, "wait mutex %s main ", m);
+	assert_true(has_site_line(r.log, line, c, "@again"));
+	/* The recursive mutex was released: only the plain one is held. */
+	assert_int_equal(count(r.log, "\nholds "), 1);
+	assert_non_null(strstr(r.log, "already holds"));
+	run_free(&r);
+}
+
+static void test_deadlock_three(void **state)
+{
+	static const char c[] = "tc_dl_three";
+	struct run r;
+
+	(void)state;
+	check_deadlock(c, 3, &r);
+	assert_int_equal(count(r.log, "\nholds "), 3);
+	assert_int_equal(count(r.log, "\nwait mutex "), 3);
+	assert_true(has_site_line(r.log, "wait mutex ", c, "@waits"));
+	assert_true(has_site_line(r.log, "holds ", c, "@holds"));
+	assert_non_null(strstr(r.log, "message cycle of 3 threads: "));
+	run_free(&r);
+}
+
+static void test_deadlock_lost_wakeup(void **state)
+{
+	static const char c[] = "tc_dl_lost_wakeup";
+	struct run r;
+
+	(void)state;
+	check_deadlock(c, 2, &r);
+	assert_non_null(strstr(r.log, "thread T0 "));
+	assert_non_null(strstr(r.log, "thread T1 "));
+	assert_true(has_site_line(r.log, "wait cond ", c, "@main-wait"));
+	assert_true(has_site_line(r.log, "wait cond ", c, "@worker-wait"));
+	/* Both released the mutex inside their cond waits. */
+	assert_int_equal(count(r.log, "\nholds "), 0);
+	assert_non_null(strstr(r.log, "every live thread is blocked forever"));
+	run_free(&r);
+}
+
+static void test_deadlock_join(void **state)
+{
+	static const char c[] = "tc_dl_join";
+	struct run r;
+
+	(void)state;
+	check_deadlock(c, 2, &r);
+	assert_true(has_site_line(r.log, "wait join ", c, "@main-join"));
+	assert_true(has_site_line(r.log, "wait join ", c, "@t1-join"));
+	assert_non_null(strstr(r.err, "join(T1);"));
+	assert_non_null(strstr(r.err, "join(T0);"));
+	run_free(&r);
+}
+
+/* The silent twins: blocked or contended for a while, never deadlocked. */
+static void test_deadlock_quiet_sleep(void **state)
+{
+	(void)state;
+	check_clean("tc_dl_quiet_sleep");
+}
+
+static void test_deadlock_quiet_ordered(void **state)
+{
+	(void)state;
+	check_clean("tc_dl_quiet_ordered");
+}
+
+static void test_deadlock_quiet_trylock(void **state)
+{
+	(void)state;
+	check_clean("tc_dl_quiet_trylock");
+}
+
+static void test_deadlock_quiet_timed(void **state)
+{
+	(void)state;
+	check_clean("tc_dl_quiet_timed");
+}
+
 /* ---- the test API in this process (no library) ------------------------------------- */
 
 /* A thread that parks on a condition variable until released. */
@@ -697,6 +890,16 @@ int main(void)
 		cmocka_unit_test(test_clean_released),
 		cmocka_unit_test(test_clean_nothreads),
 		cmocka_unit_test(test_api_preloaded),
+		cmocka_unit_test(test_deadlock_abba),
+		cmocka_unit_test(test_deadlock_exitcode_from_env),
+		cmocka_unit_test(test_deadlock_self),
+		cmocka_unit_test(test_deadlock_three),
+		cmocka_unit_test(test_deadlock_lost_wakeup),
+		cmocka_unit_test(test_deadlock_join),
+		cmocka_unit_test(test_deadlock_quiet_sleep),
+		cmocka_unit_test(test_deadlock_quiet_ordered),
+		cmocka_unit_test(test_deadlock_quiet_trylock),
+		cmocka_unit_test(test_deadlock_quiet_timed),
 		cmocka_unit_test(test_api_leak_then_release),
 		cmocka_unit_test(test_api_baseline),
 		cmocka_unit_test(test_api_settles),

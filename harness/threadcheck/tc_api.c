@@ -150,6 +150,18 @@ static tc_describe_fn *tc_api_describe_fn(void)
 	return active() ? describe : NULL;
 }
 
+/* Whether the preloaded library says TID is its own thread (the deadlock watchdog). */
+static int tc_api_internal(pid_t tid)
+{
+	void *a = dlsym(RTLD_DEFAULT, TC_INTERNAL_SYMBOL);
+	tc_internal_fn *internal;
+
+	if (a == NULL)
+		return 0;
+	memcpy(&internal, &a, sizeof internal);
+	return internal(tid);
+}
+
 int tc_preloaded(void)
 {
 	return tc_api_describe_fn() != NULL;
@@ -267,6 +279,7 @@ int tc_verify_none(const struct tc_baseline *base, const struct tc_options *opt,
 			size_t k;
 
 			if (tid == me || tc_api_contains(tc_api_runtime, tc_api_nruntime, tid) ||
+			    tc_api_internal(tid) ||
 			    (base != NULL && tc_api_contains(base->tid, base->n, tid)))
 				continue;
 			/* Remember each thread's ignore verdict: asking the library symbolises. */

@@ -43,6 +43,19 @@ enum tc__slot_state { TC__FREE, TC__CLAIMED, TC__RUNNING, TC__FINISHED };
 
 #define TC__MAX_THREADS 4096
 #define TC__NAME_LEN 16
+#define TC__MAX_HELD 16             /* locks one thread is known to hold at once */
+
+/* How a lock is held: FORMAT.md's `holds` lines do not say, the wait-for graph does. */
+enum tc__hold_mode { TC__HOLD_MUTEX, TC__HOLD_RD, TC__HOLD_WR };
+
+/* One lock a thread holds: written only by that thread; other threads read it while the
+ * owner is blocked (and its wait_seq shows it stayed blocked). */
+struct tc__held {
+	_Atomic uintptr_t obj;
+	_Atomic uintptr_t site;     /* return address of the call that acquired it */
+	_Atomic int count;          /* re-entries of a recursive mutex or a read lock */
+	_Atomic int mode;           /* enum tc__hold_mode */
+};
 
 /* One thread. Fields written once before the thread is published (start_fn, create_site,
  * creator, label) are plain; everything another thread may read while this one runs is
@@ -65,6 +78,9 @@ struct tc__thread {
 	_Atomic uintptr_t wait_obj;
 	_Atomic uintptr_t wait_site;
 	_Atomic char name[TC__NAME_LEN]; /* set by pthread_setname_np through us, else empty */
+	_Atomic int nheld;          /* entries in use in held[], written by the owner only */
+	_Atomic int held_lost;      /* locks it took while held[] was full (not tracked) */
+	struct tc__held held[TC__MAX_HELD];
 };
 
 /* A consistent copy of a thread's wait state. */
@@ -84,6 +100,10 @@ struct tc__sym {
 /* Registry access (threadcheck.c). */
 extern struct tc__thread tc__threads[TC__MAX_THREADS];
 extern _Atomic int tc__high_water;  /* slots [0, high_water) have ever been used */
+/* Who reports: 0 nobody yet, TC__REPORT_EXIT the exit handler, TC__REPORT_DEADLOCK the
+ * deadlock reporter. Whoever sets it first owns the process's end. */
+enum { TC__REPORT_NONE, TC__REPORT_EXIT, TC__REPORT_DEADLOCK };
+extern _Atomic int tc__exiting;
 struct tc__thread *tc__find_tid(pid_t tid);
 /* Copies T's wait state consistently. Returns 0, or -1 when T kept changing it. */
 int tc__read_wait(struct tc__thread *t, struct tc__wait *out);
@@ -106,6 +126,39 @@ void tc__symbolize_atfork_child(void);
  * Returns when there is nothing to report, else ends the process with
  * _exit(THREADCHECK_EXITCODE). */
 void tc__report_at_exit(struct tc__thread *caller, int untracked);
+
+/* Starts a thread of the library's own through the real pthread_create: it gets no slot.
+ * Returns pthread_create's result. */
+int tc__create_internal(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+			void *arg);
+
+/* Live deadlock detection (tc_deadlock.c). */
+/* Starts the watchdog thread once (the caller is pthread_create, before the first thread
+ * exists); on failure the watchdog is missing and only self-deadlocks are found. */
+void tc__watchdog_start(void);
+/* Whether TID is the watchdog (a thread of the library, never reported). */
+int tc__watchdog_tid(pid_t tid);
+/* In a forked child: the watchdog did not survive; the next pthread_create restarts it. */
+void tc__watchdog_atfork_child(void);
+/* Called by ME right after it published an untimed wait on a lock or a join: follows the
+ * chain holder -> what it waits for, and wakes the watchdog when the chain comes back to ME.
+ * Cheap when the chain is short; never blocks. */
+void tc__deadlock_probe(struct tc__thread *me);
+/* ME is about to relock the normal mutex OBJ it already holds (its wait is published):
+ * reports a self-deadlock and ends the process, or returns when another report is already
+ * under way. */
+void tc__deadlock_self(struct tc__thread *me);
+
+/* Shared by the two reports (tc_report.c). */
+/* Opens THREADCHECK_LOG's PREFIX.<pid> for writing; -1 when unset or on failure (noted on
+ * stderr). */
+int tc__open_log(void);
+/* Flushes stdout unless another thread holds its lock. */
+void tc__flush_stdio(void);
+/* The exit status in environment variable NAME when it is a number in 0..255, else DEF. */
+int tc__env_exitcode(const char *name, int def);
+/* Reads the real time the process can never sleep through: CLOCK_MONOTONIC in ns. */
+uint64_t tc__now_ns(void);
 
 /* Bounded formatting into a fixed buffer, never failing: output is truncated at the end. */
 struct tc__buf {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The raw kinds this file emits: X(ENUM, raw name in the log, words for humans). */
@@ -62,20 +63,27 @@ struct tc__finding {
 static struct tc__finding tc__f[TC__MAX_FINDINGS];
 static char tc__text[16384];
 
-/* THREADCHECK_EXITCODE when it is a number in 0..255, else 67. */
-static int tc__exitcode(void)
+int tc__env_exitcode(const char *name, int def)
 {
-	const char *s = getenv("THREADCHECK_EXITCODE");
+	const char *s = getenv(name);
 	char *end;
 	long v;
 
 	if (s == NULL || *s == '\0')
-		return TC__DEFAULT_EXITCODE;
+		return def;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v < 0 || v > 255)
-		return TC__DEFAULT_EXITCODE;
+		return def;
 	return (int)v;
+}
+
+uint64_t tc__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Gathers the findings into tc__f, sorted by thread label. Returns how many (at most
@@ -255,14 +263,36 @@ static void tc__write_log(int fd, size_t n)
 	(void)tc__write_all(fd, b.p, b.len);
 }
 
-/* Flushes the program's stdout if no other thread holds it (a leaked thread might, and a
- * report that hangs is worse than lost buffered output). */
-static void tc__flush_stdio(void)
+/* Why trylock: a leaked or deadlocked thread might hold stdout's lock, and a report that
+ * hangs is worse than lost buffered output. */
+void tc__flush_stdio(void)
 {
 	if (ftrylockfile(stdout) == 0) {
 		fflush(stdout);
 		funlockfile(stdout);
 	}
+}
+
+int tc__open_log(void)
+{
+	const char *prefix = getenv("THREADCHECK_LOG");
+	char path[4200];
+	struct tc__buf pb = { path, 0, sizeof path };
+	int fd;
+
+	if (prefix == NULL || prefix[0] == '\0')
+		return -1;
+	tc__bprintf(&pb, "%s.%d", prefix, (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		char msg[4300];
+		struct tc__buf mb = { msg, 0, sizeof msg };
+
+		tc__bprintf(&mb, "threadcheck: cannot open %s: %s; writing to stderr\n", path,
+			    strerror(errno));
+		(void)tc__write_all(2, mb.p, mb.len);
+	}
+	return fd;
 }
 
 /* Reports what the registry shows now. With THREADCHECK_LOG set the log file is always
@@ -272,25 +302,10 @@ static void tc__flush_stdio(void)
  * ends the process with _exit(THREADCHECK_EXITCODE). */
 void tc__report_at_exit(struct tc__thread *caller, int untracked)
 {
-	const char *prefix = getenv("THREADCHECK_LOG");
 	size_t more, n = tc__collect(caller, &more);
 	int logfd = -1;
 
-	if (prefix != NULL && prefix[0] != '\0') {
-		char path[4200];
-		struct tc__buf pb = { path, 0, sizeof path };
-
-		tc__bprintf(&pb, "%s.%d", prefix, (int)getpid());
-		logfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (logfd < 0) {
-			char msg[4300];
-			struct tc__buf mb = { msg, 0, sizeof msg };
-
-			tc__bprintf(&mb, "threadcheck: cannot open %s: %s; writing to stderr\n",
-				    path, strerror(errno));
-			(void)tc__write_all(2, mb.p, mb.len);
-		}
-	}
+	logfd = tc__open_log();
 	if (n > 0) {
 		tc__symbolize_findings(n);
 		for (size_t i = 0; i < n; i++)
@@ -323,5 +338,5 @@ void tc__report_at_exit(struct tc__thread *caller, int untracked)
 	if (n == 0)
 		return;
 	tc__flush_stdio();
-	_exit(tc__exitcode());
+	_exit(tc__env_exitcode("THREADCHECK_EXITCODE", TC__DEFAULT_EXITCODE));
 }

@@ -33,7 +33,7 @@ static __thread struct tc__thread *tc__me __attribute__((tls_model("initial-exec
 static _Atomic int tc__next_label = 1;
 static _Atomic int tc__slot_hint;
 static _Atomic int tc__untracked;   /* threads created while the registry was full */
-static _Atomic int tc__exiting;
+_Atomic int tc__exiting;
 static pthread_key_t tc__key;
 static _Atomic int tc__key_ok;
 
@@ -111,6 +111,8 @@ static void *tc__real(void *_Atomic *cache, const char *name, const char *versio
 	X(tc__exit_fn, pthread_exit, NULL)                                                  \
 	X(tc__setname_fn, pthread_setname_np, NULL)                                         \
 	X(tc__mutex_fn, pthread_mutex_lock, NULL)                                           \
+	X(tc__mutex_fn, pthread_mutex_trylock, NULL)                                        \
+	X(tc__mutex_fn, pthread_mutex_unlock, NULL)                                         \
 	X(tc__mutex_timed_fn, pthread_mutex_timedlock, NULL)                                \
 	X(tc__cond_wait_fn, pthread_cond_wait, "GLIBC_2.3.2")                               \
 	X(tc__cond_timed_fn, pthread_cond_timedwait, "GLIBC_2.3.2")                         \
@@ -119,6 +121,9 @@ static void *tc__real(void *_Atomic *cache, const char *name, const char *versio
 	X(tc__rwlock_fn, pthread_rwlock_wrlock, NULL)                                       \
 	X(tc__rwlock_timed_fn, pthread_rwlock_timedrdlock, NULL)                            \
 	X(tc__rwlock_timed_fn, pthread_rwlock_timedwrlock, NULL)                            \
+	X(tc__rwlock_fn, pthread_rwlock_tryrdlock, NULL)                                    \
+	X(tc__rwlock_fn, pthread_rwlock_trywrlock, NULL)                                    \
+	X(tc__rwlock_fn, pthread_rwlock_unlock, NULL)                                       \
 	X(tc__sem_fn, sem_wait, NULL)                                                       \
 	X(tc__sem_timed_fn, sem_timedwait, NULL)                                            \
 	X(tc__barrier_fn, pthread_barrier_wait, NULL)
@@ -216,6 +221,8 @@ static struct tc__thread *tc__slot_new(void *(*start)(void *), void *arg, void *
 		t->create_site = site;
 		t->user_start = start;
 		t->user_arg = arg;
+		atomic_store_explicit(&t->nheld, 0, memory_order_relaxed);
+		atomic_store_explicit(&t->held_lost, 0, memory_order_relaxed);
 		atomic_store(&t->self, 0);
 		atomic_store(&t->tid, 0);
 		atomic_store(&t->exit_caller, 0);
@@ -428,6 +435,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 
 	if (!tc__active())
 		return tc__real_pthread_create()(thread, attr, start, arg);
+	tc__watchdog_start();
 	if (attr != NULL) {
 		int ds = PTHREAD_CREATE_JOINABLE;
 
@@ -450,6 +458,12 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 	return 0;
 }
 
+int tc__create_internal(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+			void *arg)
+{
+	return tc__real_pthread_create()(thread, attr, start, arg);
+}
+
 /* After a successful join of THREAD (whose slot, looked up before the join, is T). */
 static void tc__joined(struct tc__thread *t, pthread_t thread)
 {
@@ -466,6 +480,8 @@ int pthread_join(pthread_t thread, void **ret)
 		return tc__real_pthread_join()(thread, ret);
 	t = tc__find_self(thread);
 	tc__wait_begin(TC__OP_JOIN, (void *)thread, __builtin_return_address(0), 0);
+	if (tc__me != NULL)
+		tc__deadlock_probe(tc__me);
 	rc = tc__real_pthread_join()(thread, ret);
 	tc__wait_end();
 	if (rc == 0)
@@ -567,6 +583,86 @@ int pthread_setname_np(pthread_t thread, const char *name)
 	return rc;
 }
 
+/* ---- lock ownership ---------------------------------------------------------------- */
+
+/* The index of OBJ in T's held list, or -1. Only T itself calls this. */
+static int tc__held_find(struct tc__thread *t, const void *obj)
+{
+	int n = atomic_load_explicit(&t->nheld, memory_order_relaxed);
+
+	/* From the top: locks are mostly released in the reverse order of taking them. */
+	for (int i = n - 1; i >= 0; i--)
+		if (atomic_load_explicit(&t->held[i].obj, memory_order_relaxed) == (uintptr_t)obj)
+			return i;
+	return -1;
+}
+
+/* Records that the calling thread T now holds OBJ in MODE, taken at SITE. A re-entry (a
+ * recursive mutex, a second read lock) only counts up when REENTRANT says it can be one. */
+static void tc__held_add(struct tc__thread *t, const void *obj, int mode, void *site,
+			 int reentrant)
+{
+	int n, i = reentrant ? tc__held_find(t, obj) : -1;
+
+	if (i >= 0) {
+		int c = atomic_load_explicit(&t->held[i].count, memory_order_relaxed);
+
+		atomic_store_explicit(&t->held[i].count, c + 1, memory_order_relaxed);
+		return;
+	}
+	n = atomic_load_explicit(&t->nheld, memory_order_relaxed);
+	if (n == TC__MAX_HELD) {
+		atomic_fetch_add_explicit(&t->held_lost, 1, memory_order_relaxed);
+		return;
+	}
+	atomic_store_explicit(&t->held[n].obj, (uintptr_t)obj, memory_order_relaxed);
+	atomic_store_explicit(&t->held[n].site, (uintptr_t)site, memory_order_relaxed);
+	atomic_store_explicit(&t->held[n].count, 1, memory_order_relaxed);
+	atomic_store_explicit(&t->held[n].mode, mode, memory_order_relaxed);
+	/* Release: a reader that sees the new count sees the entry's fields. */
+	atomic_store_explicit(&t->nheld, n + 1, memory_order_release);
+}
+
+/* Forgets one hold of OBJ by the calling thread T (all of them when ALL is set), keeping
+ * the order of the others. Stores the removed entry's site in *SITE when SITE is not NULL.
+ * Returns the count removed, 0 when T was not known to hold OBJ. */
+static int tc__held_drop(struct tc__thread *t, const void *obj, int all, uintptr_t *site)
+{
+	int i = tc__held_find(t, obj), n, c;
+
+	if (i < 0)
+		return 0;
+	c = atomic_load_explicit(&t->held[i].count, memory_order_relaxed);
+	if (site != NULL)
+		*site = atomic_load_explicit(&t->held[i].site, memory_order_relaxed);
+	if (c > 1 && !all) {
+		atomic_store_explicit(&t->held[i].count, c - 1, memory_order_relaxed);
+		return 1;
+	}
+	n = atomic_load_explicit(&t->nheld, memory_order_relaxed);
+	for (int k = i; k + 1 < n; k++) {
+		struct tc__held *d = &t->held[k], *s = &t->held[k + 1];
+
+		atomic_store_explicit(&d->obj, atomic_load_explicit(&s->obj, memory_order_relaxed),
+				      memory_order_relaxed);
+		atomic_store_explicit(&d->site, atomic_load_explicit(&s->site, memory_order_relaxed),
+				      memory_order_relaxed);
+		atomic_store_explicit(&d->count, atomic_load_explicit(&s->count, memory_order_relaxed),
+				      memory_order_relaxed);
+		atomic_store_explicit(&d->mode, atomic_load_explicit(&s->mode, memory_order_relaxed),
+				      memory_order_relaxed);
+	}
+	atomic_store_explicit(&t->nheld, n - 1, memory_order_release);
+	return c;
+}
+
+/* glibc's mutex kind without the robust, priority and elision flags. The layout of
+ * pthread_mutex_t's __data is part of glibc's public headers. */
+static int tc__mutex_kind(const pthread_mutex_t *m)
+{
+	return m->__data.__kind & 0x7f;
+}
+
 /* ---- interposed blocking calls ----------------------------------------------------- */
 
 /* Each wrapper records (op, object, call site) for the duration of the real call. The
@@ -582,50 +678,215 @@ int pthread_setname_np(pthread_t thread, const char *name)
 		return rc_;                                                                 \
 	} while (0)
 
+/* Whether RC from a mutex call means the caller now owns the mutex. */
+static int tc__mutex_owned(int rc)
+{
+	return rc == 0 || rc == EOWNERDEAD;
+}
+
+/* Why trylock first: the uncontended path then costs one atomic and a held-list push, and
+ * only a caller that is really about to sleep publishes its wait and looks for a cycle. */
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
-	TC__WAITING(TC__OP_MUTEX, m, 0, tc__real_pthread_mutex_lock()(m));
+	struct tc__thread *me;
+	void *site = __builtin_return_address(0);
+	int rc, kind;
+
+	if (!tc__active() || (me = tc__me) == NULL)
+		return tc__real_pthread_mutex_lock()(m);
+	rc = tc__real_pthread_mutex_trylock()(m);
+	kind = tc__mutex_kind(m);
+	if (rc != EBUSY) {
+		if (tc__mutex_owned(rc))
+			tc__held_add(me, m, TC__HOLD_MUTEX, site, kind == PTHREAD_MUTEX_RECURSIVE_NP);
+		return rc;
+	}
+	tc__wait_begin(TC__OP_MUTEX, m, site, 0);
+	/* A normal (or adaptive) mutex relocked by its owner never comes back; an errorcheck
+	 * one returns EDEADLK and a recursive one would not have been busy. */
+	if ((kind == PTHREAD_MUTEX_TIMED_NP || kind == PTHREAD_MUTEX_ADAPTIVE_NP) &&
+	    tc__held_find(me, m) >= 0)
+		tc__deadlock_self(me);
+	else
+		tc__deadlock_probe(me);
+	rc = tc__real_pthread_mutex_lock()(m);
+	tc__wait_end();
+	if (tc__mutex_owned(rc))
+		tc__held_add(me, m, TC__HOLD_MUTEX, site, kind == PTHREAD_MUTEX_RECURSIVE_NP);
+	return rc;
+}
+
+int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+	struct tc__thread *me;
+	int rc = tc__real_pthread_mutex_trylock()(m);
+
+	if (tc__mutex_owned(rc) && tc__active() && (me = tc__me) != NULL)
+		tc__held_add(me, m, TC__HOLD_MUTEX, __builtin_return_address(0),
+			     tc__mutex_kind(m) == PTHREAD_MUTEX_RECURSIVE_NP);
+	return rc;
 }
 
 int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
-	TC__WAITING(TC__OP_MUTEX, m, 1, tc__real_pthread_mutex_timedlock()(m, abstime));
+	struct tc__thread *me;
+	void *site = __builtin_return_address(0);
+	int rc;
+
+	if (!tc__active() || (me = tc__me) == NULL)
+		return tc__real_pthread_mutex_timedlock()(m, abstime);
+	tc__wait_begin(TC__OP_MUTEX, m, site, 1);
+	rc = tc__real_pthread_mutex_timedlock()(m, abstime);
+	tc__wait_end();
+	if (tc__mutex_owned(rc))
+		tc__held_add(me, m, TC__HOLD_MUTEX, site,
+			     tc__mutex_kind(m) == PTHREAD_MUTEX_RECURSIVE_NP);
+	return rc;
 }
+
+int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	struct tc__thread *me;
+
+	/* Forgotten before the real unlock: the record may miss a lock for an instant, but it
+	 * never shows one lock held by two threads. */
+	if (tc__active() && (me = tc__me) != NULL)
+		(void)tc__held_drop(me, m, 0, NULL);
+	return tc__real_pthread_mutex_unlock()(m);
+}
+
+/* A condition wait releases M for its duration and takes it back before returning (inside
+ * glibc, where we do not see it): the hold is set aside and put back with its first site. */
+#define TC__COND_WAIT(timed, call)                                                          \
+	do {                                                                                \
+		struct tc__thread *me_;                                                     \
+		uintptr_t site_ = 0;                                                        \
+		int rc_, n_;                                                                \
+		if (!tc__active() || (me_ = tc__me) == NULL)                                \
+			return call;                                                        \
+		n_ = tc__held_drop(me_, m, 1, &site_);                                      \
+		tc__wait_begin(TC__OP_COND, c, __builtin_return_address(0), timed);         \
+		rc_ = call;                                                                 \
+		tc__wait_end();                                                             \
+		if (n_ > 0) {                                                               \
+			tc__held_add(me_, m, TC__HOLD_MUTEX, (void *)site_, 0);             \
+			while (--n_ > 0)                                                    \
+				tc__held_add(me_, m, TC__HOLD_MUTEX, (void *)site_, 1);     \
+		}                                                                           \
+		return rc_;                                                                 \
+	} while (0)
 
 int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	TC__WAITING(TC__OP_COND, c, 0, tc__real_pthread_cond_wait()(c, m));
+	TC__COND_WAIT(0, tc__real_pthread_cond_wait()(c, m));
 }
 
 int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
 {
-	TC__WAITING(TC__OP_COND, c, 1, tc__real_pthread_cond_timedwait()(c, m, abstime));
+	TC__COND_WAIT(1, tc__real_pthread_cond_timedwait()(c, m, abstime));
 }
 
 int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 			   const struct timespec *abstime)
 {
-	TC__WAITING(TC__OP_COND, c, 1, tc__real_pthread_cond_clockwait()(c, m, clk, abstime));
+	TC__COND_WAIT(1, tc__real_pthread_cond_clockwait()(c, m, clk, abstime));
+}
+
+/* A read or write lock: tries first, like pthread_mutex_lock, and publishes a wait (and
+ * looks for a cycle) only when it is about to sleep. */
+static int tc__rwlock(pthread_rwlock_t *l, int wr, void *site)
+{
+	struct tc__thread *me;
+	int (*try)(pthread_rwlock_t *) =
+		wr ? tc__real_pthread_rwlock_trywrlock() : tc__real_pthread_rwlock_tryrdlock();
+	int (*lock)(pthread_rwlock_t *) =
+		wr ? tc__real_pthread_rwlock_wrlock() : tc__real_pthread_rwlock_rdlock();
+	int mode = wr ? TC__HOLD_WR : TC__HOLD_RD;
+	int rc;
+
+	if (!tc__active() || (me = tc__me) == NULL)
+		return lock(l);
+	rc = try(l);
+	if (rc != EBUSY) {
+		if (rc == 0)
+			tc__held_add(me, l, mode, site, !wr);
+		return rc;
+	}
+	tc__wait_begin(wr ? TC__OP_RWLOCK_WR : TC__OP_RWLOCK_RD, l, site, 0);
+	tc__deadlock_probe(me);
+	rc = lock(l);
+	tc__wait_end();
+	if (rc == 0)
+		tc__held_add(me, l, mode, site, !wr);
+	return rc;
 }
 
 int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-	TC__WAITING(TC__OP_RWLOCK_RD, l, 0, tc__real_pthread_rwlock_rdlock()(l));
+	return tc__rwlock(l, 0, __builtin_return_address(0));
 }
 
 int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
-	TC__WAITING(TC__OP_RWLOCK_WR, l, 0, tc__real_pthread_rwlock_wrlock()(l));
+	return tc__rwlock(l, 1, __builtin_return_address(0));
+}
+
+int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+	struct tc__thread *me;
+	int rc = tc__real_pthread_rwlock_tryrdlock()(l);
+
+	if (rc == 0 && tc__active() && (me = tc__me) != NULL)
+		tc__held_add(me, l, TC__HOLD_RD, __builtin_return_address(0), 1);
+	return rc;
+}
+
+int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
+{
+	struct tc__thread *me;
+	int rc = tc__real_pthread_rwlock_trywrlock()(l);
+
+	if (rc == 0 && tc__active() && (me = tc__me) != NULL)
+		tc__held_add(me, l, TC__HOLD_WR, __builtin_return_address(0), 0);
+	return rc;
+}
+
+/* A timed rwlock wait: published as timed (not forever), never probed. */
+static int tc__rwlock_timed(pthread_rwlock_t *l, int wr, const struct timespec *abstime,
+			    void *site)
+{
+	struct tc__thread *me;
+	int rc;
+
+	if (!tc__active() || (me = tc__me) == NULL)
+		return wr ? tc__real_pthread_rwlock_timedwrlock()(l, abstime)
+			  : tc__real_pthread_rwlock_timedrdlock()(l, abstime);
+	tc__wait_begin(wr ? TC__OP_RWLOCK_WR : TC__OP_RWLOCK_RD, l, site, 1);
+	rc = wr ? tc__real_pthread_rwlock_timedwrlock()(l, abstime)
+		: tc__real_pthread_rwlock_timedrdlock()(l, abstime);
+	tc__wait_end();
+	if (rc == 0)
+		tc__held_add(me, l, wr ? TC__HOLD_WR : TC__HOLD_RD, site, !wr);
+	return rc;
 }
 
 int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
 {
-	TC__WAITING(TC__OP_RWLOCK_RD, l, 1, tc__real_pthread_rwlock_timedrdlock()(l, abstime));
+	return tc__rwlock_timed(l, 0, abstime, __builtin_return_address(0));
 }
 
 int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
 {
-	TC__WAITING(TC__OP_RWLOCK_WR, l, 1, tc__real_pthread_rwlock_timedwrlock()(l, abstime));
+	return tc__rwlock_timed(l, 1, abstime, __builtin_return_address(0));
+}
+
+int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+	struct tc__thread *me;
+
+	if (tc__active() && (me = tc__me) != NULL)
+		(void)tc__held_drop(me, l, 0, NULL);
+	return tc__real_pthread_rwlock_unlock()(l);
 }
 
 int sem_wait(sem_t *s)
@@ -648,6 +909,11 @@ int pthread_barrier_wait(pthread_barrier_t *b)
 int threadcheck_active(void)
 {
 	return tc__active();
+}
+
+int threadcheck_internal_tid(pid_t tid)
+{
+	return tc__active() && tc__watchdog_tid(tid);
 }
 
 int threadcheck_describe_tid(pid_t tid, struct tc_thread_info *info)
@@ -720,8 +986,18 @@ static void tc__at_exit(void)
 	struct tc__thread *caller = tc__me;
 	int saved_errno = errno;
 
-	if (!tc__active() || atomic_exchange(&tc__exiting, 1) != 0)
+	int none = TC__REPORT_NONE;
+
+	if (!tc__active())
 		return;
+	if (!atomic_compare_exchange_strong(&tc__exiting, &none, TC__REPORT_EXIT)) {
+		/* The deadlock reporter owns the end of the process and will _exit it; leaving
+		 * now would cut its report short. */
+		if (none == TC__REPORT_DEADLOCK)
+			for (;;)
+				tc__sleep_ms(1000);
+		return;
+	}
 	/* Settle: a thread that is just finishing, or about to wake from a signal sent right
 	 * before exit, gets up to ~200 ms (1, 2, 4, ... ms) before it is declared leaked. */
 	for (long slept = 0, step = 1; slept < 200 && tc__count_alive(caller) > 0; step *= 2) {
@@ -744,6 +1020,7 @@ static void tc__atfork_child(void)
 		if (&tc__threads[i] != tc__me)
 			atomic_store(&tc__threads[i].state, TC__FREE);
 	tc__symbolize_atfork_child();
+	tc__watchdog_atfork_child();
 	if (tc__me != NULL) {
 		atomic_store(&tc__me->tid, gettid());
 		atomic_store(&tc__me->self, (uintptr_t)pthread_self());

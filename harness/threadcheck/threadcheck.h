@@ -66,4 +66,10 @@ typedef int tc_active_fn(void);
 tc_describe_fn threadcheck_describe_tid;
 tc_active_fn threadcheck_active;
 
+/* Exported too: 1 when TID is a thread of the library itself (its deadlock watchdog), which
+ * is never a leak, else 0. */
+#define TC_INTERNAL_SYMBOL "threadcheck_internal_tid"
+typedef int tc_internal_fn(pid_t tid);
+tc_internal_fn threadcheck_internal_tid;
+
 #endif

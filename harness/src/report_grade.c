@@ -1,0 +1,349 @@
+/* report_grade.c: prints a grade as text, JSON, Gradescope results.json, JUnit XML, TAP 13, SARIF 2.1.0 or GitHub annotations. */
+#include <string.h>
+
+#include "stages.h"
+
+/* GitHub shows at most this many annotations of one kind per step. */
+#define GITHUB_ANNOTATION_LIMIT 10
+
+/* Writes S with bytes that are not printable ASCII replaced, so every output is valid UTF-8
+ * whatever a compiler or a student's source put in a message. */
+static void clean_char(FILE *out, unsigned char c)
+{
+	fputc(c >= 0x80 ? '?' : c, out);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p == '\t')
+			fputs("\\t", out);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			clean_char(out, *p);
+	}
+	fputc('"', out);
+}
+
+static void xml_str(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&apos;", out);
+			break;
+		default:
+			/* XML 1.0 allows no other control characters. */
+			if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+				fputc(' ', out);
+			else
+				clean_char(out, *p);
+		}
+	}
+}
+
+/* GitHub workflow-command escaping: %, CR and LF always; ':' and ',' in properties too. */
+static void gh_str(FILE *out, const char *s, int property)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '%')
+			fputs("%25", out);
+		else if (*p == '\r')
+			fputs("%0D", out);
+		else if (*p == '\n')
+			fputs("%0A", out);
+		else if (property && *p == ':')
+			fputs("%3A", out);
+		else if (property && *p == ',')
+			fputs("%2C", out);
+		else
+			clean_char(out, *p);
+	}
+}
+
+static void text(FILE *out, const struct tl_grade *g)
+{
+	fprintf(out, "threadlab grade: %s\n", g->submission);
+	fprintf(out, "sandbox: %s\n", g->sandbox);
+	fprintf(out, "each tool ran %d time(s) per lab\n\n", g->runs);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_grade_lab *gl = &g->labs[i];
+		fprintf(out, "%-16s %5.1f / %-5.1f%s\n", gl->lab->slug, gl->points, gl->max, gl->tampered ? "  REFUSED" : "");
+		if (gl->note[0] != '\0')
+			fprintf(out, "    note: %s\n", gl->note);
+		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+			const struct tl_grade_item *it = &gl->item[k];
+			fprintf(out, "    %-9s %4.1f / %-4.1f %s\n", tl_item_name((enum tl_item)k), it->points, it->max,
+				tl_item_what((enum tl_item)k));
+			if (it->feedback[0] != '\0')
+				fprintf(out, "              %s\n", it->feedback);
+		}
+	}
+	fprintf(out, "\ntotal: %.1f / %.1f\n", g->points, g->max);
+}
+
+static void findings_json(FILE *out, const struct tl_target *t)
+{
+	int first = 1;
+	fputc('[', out);
+	for (int k = 0; k < TL_TOOL_COUNT; k++) {
+		const struct tl_result *r = &t->result[k];
+		for (size_t f = 0; f < r->findings.n; f++) {
+			const struct tl_finding *x = &r->findings.v[f];
+			fprintf(out, "%s{\"tool\":", first ? "" : ",");
+			json_str(out, tl_tool_name(x->tool));
+			fprintf(out, ",\"kind\":");
+			json_str(out, tl_kind_name(x->kind));
+			fprintf(out, ",\"file\":");
+			json_str(out, x->site.file);
+			fprintf(out, ",\"line\":%d,\"function\":", x->site.line);
+			json_str(out, x->site.function);
+			fprintf(out, ",\"message\":");
+			json_str(out, x->message);
+			fputc('}', out);
+			first = 0;
+		}
+	}
+	fputc(']', out);
+}
+
+static void json(FILE *out, const struct tl_grade *g)
+{
+	fprintf(out, "{\"submission\":");
+	json_str(out, g->submission);
+	fprintf(out, ",\"sandbox\":");
+	json_str(out, g->sandbox);
+	fprintf(out, ",\"runs\":%d,\"score\":%.2f,\"max_score\":%.2f,\"seconds\":%.1f,\"labs\":[", g->runs, g->points,
+		g->max, g->seconds);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_grade_lab *gl = &g->labs[i];
+		fprintf(out, "%s{\"lab\":", i ? "," : "");
+		json_str(out, gl->lab->slug);
+		fprintf(out, ",\"title\":");
+		json_str(out, gl->lab->title);
+		fprintf(out, ",\"submitted\":%d,\"tampered\":%s,\"note\":", gl->submitted, gl->tampered ? "true" : "false");
+		json_str(out, gl->note);
+		fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"items\":[", gl->points, gl->max);
+		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+			fprintf(out, "%s{\"item\":", k ? "," : "");
+			json_str(out, tl_item_name((enum tl_item)k));
+			fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"feedback\":", gl->item[k].points, gl->item[k].max);
+			json_str(out, gl->item[k].feedback);
+			fputc('}', out);
+		}
+		fprintf(out, "],\"findings\":");
+		findings_json(out, gl->target);
+		fputc('}', out);
+	}
+	fprintf(out, "]}\n");
+}
+
+/* Gradescope's results.json: score, and one test per lab item. */
+static void gradescope(FILE *out, const struct tl_grade *g)
+{
+	fprintf(out, "{\"score\":%.2f,\"max_score\":%.2f,\"output\":", g->points, g->max);
+	char head[512];
+	snprintf(head, sizeof head, "Graded by threadlab; each tool ran %d time(s) per lab. Sandbox: %s", g->runs,
+		 g->sandbox);
+	json_str(out, head);
+	fprintf(out, ",\"visibility\":\"visible\",\"tests\":[");
+	int first = 1;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_grade_lab *gl = &g->labs[i];
+		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+			char name[256];
+			snprintf(name, sizeof name, "%s: %s", gl->lab->slug, tl_item_what((enum tl_item)k));
+			fprintf(out, "%s{\"name\":", first ? "" : ",");
+			json_str(out, name);
+			fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"output\":", gl->item[k].points, gl->item[k].max);
+			json_str(out, gl->item[k].feedback[0] ? gl->item[k].feedback : "ok");
+			fprintf(out, ",\"visibility\":\"visible\"}");
+			first = 0;
+		}
+	}
+	fprintf(out, "]}\n");
+}
+
+static void junit(FILE *out, const struct tl_grade *g)
+{
+	int tests = 0, failures = 0;
+	for (size_t i = 0; i < g->n; i++)
+		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+			tests++;
+			failures += g->labs[i].item[k].points < g->labs[i].item[k].max;
+		}
+	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(out, "<testsuites name=\"threadlab\" tests=\"%d\" failures=\"%d\" errors=\"0\" time=\"%.3f\">\n", tests,
+		failures, g->seconds);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_grade_lab *gl = &g->labs[i];
+		int f = 0;
+		for (int k = 0; k < TL_ITEM_COUNT; k++)
+			f += gl->item[k].points < gl->item[k].max;
+		fprintf(out, "  <testsuite name=\"");
+		xml_str(out, gl->lab->slug);
+		fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\">\n", TL_ITEM_COUNT, f);
+		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+			const struct tl_grade_item *it = &gl->item[k];
+			fprintf(out, "    <testcase classname=\"");
+			xml_str(out, gl->lab->slug);
+			fprintf(out, "\" name=\"%s\">", tl_item_name((enum tl_item)k));
+			if (it->points < it->max) {
+				char msg[128];
+				snprintf(msg, sizeof msg, "%.1f of %.1f points", it->points, it->max);
+				fprintf(out, "\n      <failure message=\"%s\" type=\"%s\">", msg, tl_item_name((enum tl_item)k));
+				xml_str(out, it->feedback);
+				fprintf(out, "</failure>\n    ");
+			}
+			fprintf(out, "</testcase>\n");
+		}
+		fprintf(out, "  </testsuite>\n");
+	}
+	fprintf(out, "</testsuites>\n");
+}
+
+static void tap(FILE *out, const struct tl_grade *g)
+{
+	fprintf(out, "TAP version 13\n1..%zu\n", g->n * TL_ITEM_COUNT);
+	int num = 0, pass = 0, fail = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_grade_lab *gl = &g->labs[i];
+		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+			const struct tl_grade_item *it = &gl->item[k];
+			int ok = it->points >= it->max;
+			ok ? pass++ : fail++;
+			fprintf(out, "%s %d - %s %s (%.1f/%.1f)\n", ok ? "ok" : "not ok", ++num, gl->lab->slug,
+				tl_item_name((enum tl_item)k), it->points, it->max);
+			if (!ok) {
+				fputs("# ", out);
+				for (const char *p = it->feedback; *p != '\0'; p++) {
+					clean_char(out, (unsigned char)(*p == '\n' ? ' ' : *p));
+				}
+				fputc('\n', out);
+			}
+		}
+	}
+	fprintf(out, "# score: %.1f/%.1f\n", g->points, g->max);
+	fprintf(out, "# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n", pass, fail);
+}
+
+static void sarif(FILE *out, const struct tl_grade *g)
+{
+	fprintf(out, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{"
+		     "\"tool\":{\"driver\":{\"name\":\"threadlab\",\"informationUri\":\"https://example.invalid/threadlab\",\"rules\":[");
+	for (int k = 0; k < TL_KIND_COUNT; k++) {
+		fprintf(out, "%s{\"id\":", k ? "," : "");
+		json_str(out, tl_kind_name((enum tl_kind)k));
+		fprintf(out, ",\"shortDescription\":{\"text\":");
+		json_str(out, tl_kind_meaning((enum tl_kind)k));
+		fprintf(out, "}}");
+	}
+	fprintf(out, "]}},\"results\":[");
+	int first = 1;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_grade_lab *gl = &g->labs[i];
+		for (int t = 0; t < TL_TOOL_COUNT; t++) {
+			const struct tl_result *r = &gl->target->result[t];
+			for (size_t f = 0; f < r->findings.n; f++) {
+				const struct tl_finding *x = &r->findings.v[f];
+				char msg[600];
+				snprintf(msg, sizeof msg, "%s (%s, %s): %s Lesson: %s", tl_kind_name(x->kind),
+					 tl_tool_name(x->tool), gl->lab->slug, x->message, gl->lab->lesson);
+				fprintf(out, "%s{\"ruleId\":", first ? "" : ",");
+				json_str(out, tl_kind_name(x->kind));
+				fprintf(out, ",\"ruleIndex\":%d,\"level\":\"error\",\"message\":{\"text\":", (int)x->kind);
+				json_str(out, msg);
+				fputc('}', out);
+				if (x->site.file[0] != '\0' && x->site.line > 0) {
+					fprintf(out, ",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
+					json_str(out, x->site.file);
+					fprintf(out, "},\"region\":{\"startLine\":%d}}}]", x->site.line);
+				}
+				fputc('}', out);
+				first = 0;
+			}
+		}
+		if (gl->tampered) {
+			fprintf(out, "%s{\"ruleId\":\"misuse\",\"ruleIndex\":%d,\"level\":\"error\",\"message\":{\"text\":",
+				first ? "" : ",", (int)TL_KIND_MISUSE);
+			json_str(out, gl->note);
+			fprintf(out, "}}");
+			first = 0;
+		}
+	}
+	fprintf(out, "]}]}\n");
+}
+
+/* GitHub Actions annotations: at most GITHUB_ANNOTATION_LIMIT errors, then a notice that says
+ * how many were left out. */
+static void github(FILE *out, const struct tl_grade *g)
+{
+	int shown = 0, left = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_grade_lab *gl = &g->labs[i];
+		for (int t = 0; t < TL_TOOL_COUNT; t++) {
+			const struct tl_result *r = &gl->target->result[t];
+			for (size_t f = 0; f < r->findings.n; f++) {
+				const struct tl_finding *x = &r->findings.v[f];
+				if (shown == GITHUB_ANNOTATION_LIMIT) {
+					left++;
+					continue;
+				}
+				shown++;
+				fputs("::error ", out);
+				if (x->site.file[0] != '\0' && x->site.line > 0) {
+					fputs("file=", out);
+					gh_str(out, x->site.file, 1);
+					fprintf(out, ",line=%d,", x->site.line);
+				}
+				char title[128];
+				snprintf(title, sizeof title, "%s %s (%s)", gl->lab->slug, tl_kind_name(x->kind), tl_tool_name(x->tool));
+				fputs("title=", out);
+				gh_str(out, title, 1);
+				fputs("::", out);
+				gh_str(out, x->message, 0);
+				fputc('\n', out);
+			}
+		}
+	}
+	if (left > 0)
+		fprintf(out, "::notice title=threadlab::%d more findings are not shown as annotations (GitHub shows at most %d per step); see the grade report\n",
+			left, GITHUB_ANNOTATION_LIMIT);
+	fprintf(out, "::notice title=threadlab score::%.1f / %.1f\n", g->points, g->max);
+}
+
+void tl_report_grade(FILE *out, const char *format, const struct tl_grade *g)
+{
+	if (strcmp(format, "json") == 0)
+		json(out, g);
+	else if (strcmp(format, "gradescope") == 0)
+		gradescope(out, g);
+	else if (strcmp(format, "junit") == 0)
+		junit(out, g);
+	else if (strcmp(format, "tap") == 0)
+		tap(out, g);
+	else if (strcmp(format, "sarif") == 0)
+		sarif(out, g);
+	else if (strcmp(format, "github") == 0)
+		github(out, g);
+	else
+		text(out, g);
+}

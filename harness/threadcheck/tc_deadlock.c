@@ -1,0 +1,768 @@
+/* tc_deadlock.c: live deadlock detection: a wait-for graph read from the registry (who holds
+ * which lock, who waits for what), probed when a thread is about to block and checked by a
+ * watchdog thread, and the deadlock report (FORMAT.md record, lockdep-like table on stderr). */
+#include "tc_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#define TC__TICK_MS 25              /* the watchdog's period when nobody wakes it */
+#define TC__CONFIRM_MS 15           /* a suspected deadlock must hold still this long */
+#define TC__MAX_EDGES 8             /* holders followed per waiting thread */
+#define TC__MAX_REPORTED 64         /* threads described in one report */
+#define TC__DEFAULT_DEADLOCK_EXITCODE 68
+
+static _Atomic int tc__wd_started;
+static _Atomic pid_t tc__wd_tid;
+static _Atomic int tc__kick;        /* futex word: 1 when a probe saw a cycle */
+
+/* What a check found. */
+enum tc__dl_kind { TC__DL_NONE, TC__DL_CYCLE, TC__DL_SELF, TC__DL_GLOBAL };
+
+/* A suspected (or confirmed) deadlock: the threads in cycle order (each waits for the next,
+ * the last for the first) or, for the global case, every live thread in label order. */
+struct tc__cand {
+	enum tc__dl_kind kind;
+	int n;
+	struct tc__thread *t[TC__MAX_THREADS];
+	unsigned seq[TC__MAX_THREADS];
+	struct tc__wait w[TC__MAX_THREADS];
+};
+
+/* One live thread in the graph. */
+struct tc__node {
+	struct tc__thread *t;
+	struct tc__wait w;
+	unsigned seq;
+	int nedge;
+	int edge[TC__MAX_EDGES];
+};
+
+/* The watchdog's working data: only the watchdog touches it (too big for its stack). */
+static struct tc__node tc__g[TC__MAX_THREADS];
+static int tc__color[TC__MAX_THREADS], tc__pos[TC__MAX_THREADS];
+static int tc__stk[TC__MAX_THREADS], tc__iter[TC__MAX_THREADS];
+static struct tc__cand tc__c1, tc__c2;
+
+/* ---- reading the registry ---------------------------------------------------------- */
+
+/* Copies T's wait state and the sequence number it belongs to. Returns 0, or -1 when T kept
+ * changing it. */
+static int tc__wait_seq_read(struct tc__thread *t, struct tc__wait *w, unsigned *seq)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		unsigned s1 = atomic_load_explicit(&t->wait_seq, memory_order_acquire);
+
+		if (s1 & 1u)
+			continue;
+		w->op = (enum tc__op)atomic_load_explicit(&t->wait_op, memory_order_relaxed);
+		w->obj = (void *)atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
+		w->site = (void *)atomic_load_explicit(&t->wait_site, memory_order_relaxed);
+		w->timed = atomic_load_explicit(&t->wait_timed, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&t->wait_seq, memory_order_relaxed) == s1) {
+			*seq = s1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Whether W is a wait that only another thread's progress can end (no timeout). */
+static int tc__forever(const struct tc__wait *w)
+{
+	return w->op != TC__OP_NONE && !w->timed;
+}
+
+/* Whether T holds OBJ in a way that blocks a waiter in OP: anything blocks a mutex or write
+ * lock waiter, only a write lock blocks a reader. */
+static int tc__blocks(struct tc__thread *t, enum tc__op op, void *obj)
+{
+	int n = atomic_load_explicit(&t->nheld, memory_order_acquire);
+
+	if (n > TC__MAX_HELD)
+		n = TC__MAX_HELD;
+	for (int k = 0; k < n; k++) {
+		if (atomic_load_explicit(&t->held[k].obj, memory_order_relaxed) != (uintptr_t)obj)
+			continue;
+		return op != TC__OP_RWLOCK_RD ||
+		       atomic_load_explicit(&t->held[k].mode, memory_order_relaxed) == TC__HOLD_WR;
+	}
+	return 0;
+}
+
+/* Whether a waiter in OP on OBJ waits for live thread T: T holds the lock, or is the thread
+ * being joined. Other ops (cond, sem, barrier) wait for nobody in particular. */
+static int tc__waits_for(enum tc__op op, void *obj, struct tc__thread *t)
+{
+	switch (op) {
+	case TC__OP_MUTEX:
+	case TC__OP_RWLOCK_RD:
+	case TC__OP_RWLOCK_WR:
+		return tc__blocks(t, op, obj);
+	case TC__OP_JOIN:
+		return atomic_load_explicit(&t->self, memory_order_relaxed) == (uintptr_t)obj;
+	case TC__OP_NONE:
+	case TC__OP_COND:
+	case TC__OP_SEM:
+	case TC__OP_BARRIER:
+		return 0;
+	}
+	return 0;
+}
+
+/* ---- the probe at block time ------------------------------------------------------- */
+
+/* Wakes the watchdog now instead of at its next tick. */
+static void tc__kick_watchdog(void)
+{
+	if (atomic_exchange(&tc__kick, 1) == 0)
+		(void)syscall(SYS_futex, &tc__kick, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void tc__deadlock_probe(struct tc__thread *me)
+{
+	struct tc__wait w;
+	unsigned seq;
+	int hw, steps;
+
+	/* Pairs with the other threads' probes: of two threads that publish their waits and
+	 * then look at each other, at least one sees the other's wait. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!atomic_load_explicit(&tc__wd_started, memory_order_relaxed))
+		return;
+	hw = atomic_load_explicit(&tc__high_water, memory_order_acquire);
+	if (tc__wait_seq_read(me, &w, &seq) != 0)
+		return;
+	/* Follows one holder per step; a chain that forks (several readers) or is longer than
+	 * the registry is left to the watchdog's full check. */
+	for (steps = 0; steps <= hw && tc__forever(&w); steps++) {
+		struct tc__thread *next = NULL;
+
+		for (int i = 0; i < hw && next == NULL; i++) {
+			struct tc__thread *t = &tc__threads[i];
+
+			if (atomic_load_explicit(&t->state, memory_order_relaxed) == TC__RUNNING &&
+			    tc__waits_for(w.op, w.obj, t))
+				next = t;
+		}
+		if (next == NULL)
+			return;
+		if (next == me) {
+			tc__kick_watchdog();
+			return;
+		}
+		if (tc__wait_seq_read(next, &w, &seq) != 0)
+			return;
+	}
+}
+
+/* ---- the full check ---------------------------------------------------------------- */
+
+/* Snapshots every live thread into tc__g with its out-edges. Returns the node count, or -1
+ * when a thread is being created (the registry is in flux). */
+static int tc__snapshot(void)
+{
+	int hw = atomic_load(&tc__high_water), n = 0;
+
+	for (int i = 0; i < hw; i++) {
+		struct tc__thread *t = &tc__threads[i];
+		int st = atomic_load(&t->state);
+
+		if (st == TC__CLAIMED)
+			return -1;
+		if (st != TC__RUNNING)
+			continue;
+		tc__g[n].t = t;
+		tc__g[n].nedge = 0;
+		if (tc__wait_seq_read(t, &tc__g[n].w, &tc__g[n].seq) != 0)
+			tc__g[n].w.op = TC__OP_NONE;
+		n++;
+	}
+	for (int u = 0; u < n; u++) {
+		struct tc__node *a = &tc__g[u];
+
+		if (!tc__forever(&a->w))
+			continue;
+		for (int v = 0; v < n && a->nedge < TC__MAX_EDGES; v++)
+			if (tc__waits_for(a->w.op, a->w.obj, tc__g[v].t))
+				a->edge[a->nedge++] = v;
+	}
+	return n;
+}
+
+/* Looks for a cycle among the N nodes of tc__g (depth-first, without recursion). Returns
+ * 1 and fills C with it, or 0. */
+static int tc__find_cycle(int n, struct tc__cand *c)
+{
+	memset(tc__color, 0, sizeof tc__color[0] * (size_t)n);
+	for (int s = 0; s < n; s++) {
+		int sp = 0;
+
+		if (tc__color[s] != 0 || tc__g[s].nedge == 0)
+			continue;
+		tc__stk[sp] = s;
+		tc__iter[sp] = 0;
+		tc__pos[s] = sp++;
+		tc__color[s] = 1;
+		while (sp > 0) {
+			int u = tc__stk[sp - 1];
+
+			if (tc__iter[sp - 1] == tc__g[u].nedge) {
+				tc__color[u] = 2;
+				sp--;
+				continue;
+			}
+			int v = tc__g[u].edge[tc__iter[sp - 1]++];
+
+			if (tc__color[v] == 1) {
+				c->kind = sp - tc__pos[v] == 1 ? TC__DL_SELF : TC__DL_CYCLE;
+				c->n = 0;
+				for (int k = tc__pos[v]; k < sp; k++) {
+					struct tc__node *x = &tc__g[tc__stk[k]];
+
+					c->t[c->n] = x->t;
+					c->seq[c->n] = x->seq;
+					c->w[c->n++] = x->w;
+				}
+				return 1;
+			}
+			if (tc__color[v] == 0) {
+				tc__color[v] = 1;
+				tc__stk[sp] = v;
+				tc__iter[sp] = 0;
+				tc__pos[v] = sp++;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The one-letter scheduler state of thread TID from /proc, '?' when unknown. */
+static char tc__proc_state(pid_t tid)
+{
+	char path[64], buf[512];
+	struct tc__buf b = { path, 0, sizeof path };
+	ssize_t len;
+	char *p;
+	int fd;
+
+	tc__bprintf(&b, "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (len <= 0)
+		return '?';
+	buf[len] = '\0';
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Whether every live task of the process is either the watchdog, a zombie or one of the N
+ * threads in tc__g: a thread started behind our back (clone, a full registry) might be the
+ * one that would wake the others. Reads /proc/self/task with getdents64, which allocates
+ * nothing. */
+static int tc__all_tasks_known(int n)
+{
+	static char buf[8192];
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ok = 1;
+	long len;
+
+	if (fd < 0)
+		return 0;
+	while (ok && (len = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+		for (long off = 0; ok && off < len;) {
+			/* struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name. */
+			unsigned short reclen;
+			const char *name = buf + off + 19;
+			pid_t tid;
+			int known = 0;
+
+			memcpy(&reclen, buf + off + 16, sizeof reclen);
+			off += reclen;
+			if (name[0] < '0' || name[0] > '9')
+				continue;
+			tid = (pid_t)atoi(name);
+			if (tid == atomic_load(&tc__wd_tid))
+				continue;
+			for (int i = 0; i < n && !known; i++)
+				known = atomic_load(&tc__g[i].t->tid) == tid;
+			if (!known) {
+				char st = tc__proc_state(tid);
+
+				ok = st == 'Z' || st == 'X';
+			}
+		}
+	}
+	if (len < 0)
+		ok = 0;
+	close(fd);
+	return ok;
+}
+
+/* Whether every live thread is blocked forever (the global case); fills C with them. */
+static int tc__find_global(int n, struct tc__cand *c)
+{
+	if (n == 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (!tc__forever(&tc__g[i].w))
+			return 0;
+	if (!tc__all_tasks_known(n))
+		return 0;
+	c->kind = TC__DL_GLOBAL;
+	c->n = 0;
+	for (int i = 0; i < n; i++) {
+		c->t[c->n] = tc__g[i].t;
+		c->seq[c->n] = tc__g[i].seq;
+		c->w[c->n++] = tc__g[i].w;
+	}
+	/* Label order reads best: slots are reused, labels follow creation. */
+	for (int i = 1; i < c->n; i++) {
+		struct tc__thread *t = c->t[i];
+		unsigned s = c->seq[i];
+		struct tc__wait w = c->w[i];
+		int j = i;
+
+		for (; j > 0 && c->t[j - 1]->label > t->label; j--) {
+			c->t[j] = c->t[j - 1];
+			c->seq[j] = c->seq[j - 1];
+			c->w[j] = c->w[j - 1];
+		}
+		c->t[j] = t;
+		c->seq[j] = s;
+		c->w[j] = w;
+	}
+	return 1;
+}
+
+/* One full check: a cycle first (it names the culprits), else the global case. */
+static int tc__check(struct tc__cand *c)
+{
+	int n = tc__snapshot();
+
+	c->kind = TC__DL_NONE;
+	if (n <= 0)
+		return 0;
+	return tc__find_cycle(n, c) || tc__find_global(n, c);
+}
+
+/* Whether B is A seen again: same threads, none of which has begun another wait since, and
+ * none of which the kernel has made runnable (a thread just woken still shows its old wait
+ * until it runs). */
+static int tc__confirmed(const struct tc__cand *a, const struct tc__cand *b)
+{
+	if (a->kind != b->kind || a->n != b->n)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (a->t[i] != b->t[i] || a->seq[i] != b->seq[i] || a->w[i].op != b->w[i].op)
+			return 0;
+	for (int i = 0; i < b->n; i++)
+		if (tc__proc_state(atomic_load(&b->t[i]->tid)) == 'R')
+			return 0;
+	return 1;
+}
+
+/* ---- the report -------------------------------------------------------------------- */
+
+/* One thread of the report, copied out of the registry. */
+struct tc__dl_thread {
+	struct tc__thread *t;
+	int label, creator, nheld;
+	pid_t tid;
+	char name[TC__NAME_LEN + 1];
+	struct tc__wait w;
+	struct { void *obj; void *site; int mode, count; char letter; } held[TC__MAX_HELD];
+	char wait_letter;
+	struct tc__sym start, created, where, held_at[TC__MAX_HELD];
+};
+
+static struct tc__dl_thread tc__r[TC__MAX_REPORTED];
+#define TC__ADDRS_PER (3 + TC__MAX_HELD)
+static void *tc__raddr[TC__MAX_REPORTED * TC__ADDRS_PER];
+static struct tc__sym tc__rsym[TC__MAX_REPORTED * TC__ADDRS_PER];
+static char tc__rtext[32768];
+static void *tc__objs[26 * 2];
+static int tc__nobjs;               /* entries of tc__objs in use */
+
+/* The letter naming OBJ in the scenario table (A, B, ...; '?' past Z). */
+static char tc__letter(void *obj, int *nobjs)
+{
+	for (int i = 0; i < *nobjs; i++)
+		if (tc__objs[i] == obj)
+			return i < 26 ? (char)('A' + i) : '?';
+	if (*nobjs < (int)(sizeof tc__objs / sizeof tc__objs[0]))
+		tc__objs[(*nobjs)++] = obj;
+	return *nobjs - 1 < 26 ? (char)('A' + *nobjs - 1) : '?';
+}
+
+static const char *tc__hold_word(int mode)
+{
+	return mode == TC__HOLD_RD ? "rdlock" : mode == TC__HOLD_WR ? "wrlock" : "lock";
+}
+
+static const char *tc__hold_obj(int mode)
+{
+	return mode == TC__HOLD_MUTEX ? "mutex" : "rwlock";
+}
+
+/* The scenario-table text of thread R's wait, such as "lock(B)" or "join(T2)". */
+static void tc__wait_cell(const struct tc__dl_thread *r, const struct tc__cand *c, char *buf,
+			  size_t len)
+{
+	struct tc__buf b = { buf, 0, len };
+
+	switch (r->w.op) {
+	case TC__OP_MUTEX:
+		tc__bprintf(&b, "lock(%c);", r->wait_letter);
+		break;
+	case TC__OP_RWLOCK_RD:
+		tc__bprintf(&b, "rdlock(%c);", r->wait_letter);
+		break;
+	case TC__OP_RWLOCK_WR:
+		tc__bprintf(&b, "wrlock(%c);", r->wait_letter);
+		break;
+	case TC__OP_JOIN:
+		for (int i = 0; i < c->n; i++)
+			if (atomic_load(&c->t[i]->self) == (uintptr_t)r->w.obj) {
+				tc__bprintf(&b, "join(T%d);", c->t[i]->label);
+				return;
+			}
+		tc__bprintf(&b, "join(%c);", r->wait_letter);
+		break;
+	case TC__OP_COND:
+		tc__bprintf(&b, "cond_wait(%c);", r->wait_letter);
+		break;
+	case TC__OP_SEM:
+		tc__bprintf(&b, "sem_wait(%c);", r->wait_letter);
+		break;
+	case TC__OP_BARRIER:
+		tc__bprintf(&b, "barrier_wait(%c);", r->wait_letter);
+		break;
+	case TC__OP_NONE:
+		tc__bprintf(&b, "?");
+		break;
+	}
+}
+
+/* The label of the thread in C that waiter R waits for (the next one in a cycle). */
+static int tc__next_label(const struct tc__cand *c, int i)
+{
+	return c->t[(i + 1) % c->n]->label;
+}
+
+/* Writes the one-line message of the deadlock C (with N reported threads) into B. */
+static void tc__dl_message(struct tc__buf *b, const struct tc__cand *c, int n)
+{
+	if (c->kind == TC__DL_SELF) {
+		tc__bprintf(b, "T%d relocks %s %p that it already holds: it waits for itself "
+			       "forever", tc__r[0].label, tc__r[0].w.op == TC__OP_MUTEX ? "mutex" : "rwlock",
+			    tc__r[0].w.obj);
+		return;
+	}
+	if (c->kind == TC__DL_CYCLE)
+		tc__bprintf(b, "cycle of %d threads: ", c->n);
+	else
+		tc__bprintf(b, "every live thread is blocked forever: ");
+	for (int i = 0; i < n; i++) {
+		const struct tc__dl_thread *r = &tc__r[i];
+
+		if (i > 0)
+			tc__bprintf(b, ", ");
+		if (r->w.op == TC__OP_JOIN && c->kind == TC__DL_CYCLE)
+			tc__bprintf(b, "T%d joins T%d", r->label, tc__next_label(c, i));
+		else if (c->kind == TC__DL_CYCLE)
+			tc__bprintf(b, "T%d waits for %s %p held by T%d", r->label,
+				    tc__op_name(r->w.op), r->w.obj, tc__next_label(c, i));
+		else
+			tc__bprintf(b, "T%d waits in %s %p", r->label, tc__op_name(r->w.op),
+				    r->w.obj);
+	}
+	if (n < c->n)
+		tc__bprintf(b, " and %d more", c->n - n);
+}
+
+/* Formats the FORMAT.md record of C into B. */
+static void tc__dl_record(struct tc__buf *b, const struct tc__cand *c, int n, const char *msg)
+{
+	tc__bprintf(b, "BEGIN deadlock\n");
+	for (int i = 0; i < n; i++) {
+		const struct tc__dl_thread *r = &tc__r[i];
+
+		tc__bprintf(b, "thread T%d tid=%d name=%s\n", r->label, (int)r->tid, r->name);
+		if (r->label != 0) {
+			tc__bprintf(b, "start %s %s\n", r->start.function, r->start.fileline);
+			tc__bprintf(b, "created %s %s\n", r->created.function, r->created.fileline);
+		}
+		for (int k = 0; k < r->nheld; k++)
+			tc__bprintf(b, "holds %p %s %s\n", r->held[k].obj, r->held_at[k].function,
+				    r->held_at[k].fileline);
+		tc__bprintf(b, "wait %s %p %s %s\n", tc__op_name(r->w.op), r->w.obj,
+			    r->where.function, r->where.fileline);
+	}
+	(void)c;
+	tc__bprintf(b, "message %s\n", msg);
+	tc__bprintf(b, "END\n");
+}
+
+/* Formats the readable block of C into B: each thread's holds and wait, then lockdep's
+ * "possible unsafe scenario" table with one column per thread. */
+static void tc__dl_human(struct tc__buf *b, const struct tc__cand *c, int n, const char *msg)
+{
+	enum { W = 24 };
+	char cell[64];
+
+	tc__bprintf(b, "==================\n");
+	tc__bprintf(b, "WARNING: ThreadCheck: deadlock (pid=%d)\n", (int)getpid());
+	tc__bprintf(b, "  %s\n", msg);
+	for (int i = 0; i < n; i++) {
+		const struct tc__dl_thread *r = &tc__r[i];
+
+		tc__bprintf(b, "\n  Thread T%d (tid=%d, name=%s)", r->label, (int)r->tid, r->name);
+		if (r->label == 0)
+			tc__bprintf(b, " is the main thread\n");
+		else
+			tc__bprintf(b, " runs %s, created by T%d at %s %s\n", r->start.function,
+				    r->creator, r->created.function, r->created.fileline);
+		for (int k = 0; k < r->nheld; k++)
+			tc__bprintf(b, "    holds %s %p (%c), taken at %s %s\n",
+				    tc__hold_obj(r->held[k].mode), r->held[k].obj, r->held[k].letter,
+				    r->held_at[k].function, r->held_at[k].fileline);
+		tc__bprintf(b, "    waits in %s %p (%c) at %s %s\n", tc__op_name(r->w.op), r->w.obj,
+			    r->wait_letter, r->where.function, r->where.fileline);
+	}
+	tc__bprintf(b, "\n  Possible unsafe scenario:\n\n  ");
+	for (int i = 0; i < n; i++) {
+		struct tc__buf cb = { cell, 0, sizeof cell };
+
+		tc__bprintf(&cb, "T%d", tc__r[i].label);
+		tc__bprintf(b, "%-*s", i + 1 < n ? W : 0, cell);
+	}
+	tc__bprintf(b, "\n  ");
+	for (int i = 0; i < n; i++)
+		tc__bprintf(b, "%-*s", i + 1 < n ? W : 0, "----");
+	tc__bprintf(b, "\n");
+	/* First what each thread took and someone in the set now waits for, then the waits. */
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < tc__r[i].nheld; k++) {
+			int wanted = 0;
+
+			for (int j = 0; j < n && !wanted; j++)
+				wanted = tc__r[j].w.obj == tc__r[i].held[k].obj;
+			if (!wanted)
+				continue;
+			struct tc__buf cb = { cell, 0, sizeof cell };
+
+			tc__bprintf(&cb, "%s(%c);", tc__hold_word(tc__r[i].held[k].mode),
+				    tc__r[i].held[k].letter);
+			tc__bprintf(b, "  %*s%s\n", W * i, "", cell);
+		}
+	for (int i = 0; i < n; i++) {
+		tc__wait_cell(&tc__r[i], c, cell, sizeof cell);
+		tc__bprintf(b, "  %*s%s\n", W * i, "", cell);
+	}
+	tc__bprintf(b, "\n");
+	for (int i = 0; i < tc__nobjs && i < 26; i++) {
+		const char *what = "object";
+
+		for (int j = 0; j < n; j++) {
+			if (tc__r[j].w.obj == tc__objs[i])
+				what = tc__op_name(tc__r[j].w.op);
+			for (int k = 0; k < tc__r[j].nheld; k++)
+				if (tc__r[j].held[k].obj == tc__objs[i])
+					what = tc__hold_obj(tc__r[j].held[k].mode);
+		}
+		/* A joined thread is named by its label in the table already. */
+		if (strcmp(what, "join") != 0)
+			tc__bprintf(b, "  %c = %s %p\n", 'A' + i, what, tc__objs[i]);
+	}
+	tc__bprintf(b, "\n   *** DEADLOCK ***\n\n");
+	tc__bprintf(b, "SUMMARY: ThreadCheck: deadlock %s in %s\n", tc__r[0].where.fileline,
+		    tc__r[0].where.function);
+	tc__bprintf(b, "==================\n");
+}
+
+/* Reports the confirmed deadlock C and ends the process with THREADCHECK_DEADLOCK_EXITCODE.
+ * The caller has made itself the process's reporter (tc__exiting). */
+static _Noreturn void tc__report_deadlock(const struct tc__cand *c)
+{
+	int n = c->n < TC__MAX_REPORTED ? c->n : TC__MAX_REPORTED;
+	int logfd;
+	char msg[1024];
+	struct tc__buf mb = { msg, 0, sizeof msg };
+
+	memset(tc__objs, 0, sizeof tc__objs);
+	tc__nobjs = 0;
+	for (int i = 0; i < n; i++) {
+		struct tc__dl_thread *r = &tc__r[i];
+		struct tc__thread *t = c->t[i];
+		int nh = atomic_load(&t->nheld);
+
+		r->t = t;
+		r->label = t->label;
+		r->creator = t->creator;
+		r->tid = atomic_load(&t->tid);
+		r->w = c->w[i];
+		tc__thread_name(t, 1, r->name, sizeof r->name);
+		r->nheld = nh < TC__MAX_HELD ? nh : TC__MAX_HELD;
+		for (int k = 0; k < r->nheld; k++) {
+			r->held[k].obj = (void *)atomic_load(&t->held[k].obj);
+			r->held[k].site = (void *)atomic_load(&t->held[k].site);
+			r->held[k].mode = atomic_load(&t->held[k].mode);
+			r->held[k].count = atomic_load(&t->held[k].count);
+		}
+		void **a = &tc__raddr[i * TC__ADDRS_PER];
+		/* A start routine is its first instruction; call sites are return addresses. */
+		a[0] = t->start_fn;
+		a[1] = t->create_site != NULL ? (char *)t->create_site - 1 : NULL;
+		a[2] = r->w.site != NULL ? (char *)r->w.site - 1 : NULL;
+		for (int k = 0; k < TC__MAX_HELD; k++)
+			a[3 + k] = k < r->nheld && r->held[k].site != NULL
+					   ? (char *)r->held[k].site - 1 : NULL;
+	}
+	/* Letters in the order the table shows them: the locks held, then what is waited on. */
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < tc__r[i].nheld; k++)
+			tc__r[i].held[k].letter = tc__letter(tc__r[i].held[k].obj, &tc__nobjs);
+	for (int i = 0; i < n; i++)
+		tc__r[i].wait_letter = tc__letter(tc__r[i].w.obj, &tc__nobjs);
+	tc__symbolize(tc__raddr, tc__rsym, (size_t)n * TC__ADDRS_PER);
+	for (int i = 0; i < n; i++) {
+		struct tc__sym *s = &tc__rsym[i * TC__ADDRS_PER];
+
+		tc__r[i].start = s[0];
+		tc__r[i].created = s[1];
+		tc__r[i].where = s[2];
+		for (int k = 0; k < TC__MAX_HELD; k++)
+			tc__r[i].held_at[k] = s[3 + k];
+	}
+	tc__dl_message(&mb, c, n);
+
+	struct tc__buf b = { tc__rtext, 0, sizeof tc__rtext };
+
+	tc__dl_human(&b, c, n, msg);
+	(void)tc__write_all(2, b.p, b.len);
+	logfd = tc__open_log();
+	b.len = 0;
+	tc__bprintf(&b, "threadcheck 1 pid=%d\n", (int)getpid());
+	tc__dl_record(&b, c, n, msg);
+	tc__bprintf(&b, "summary 1 findings\n");
+	(void)tc__write_all(logfd >= 0 ? logfd : 2, b.p, b.len);
+	if (logfd >= 0)
+		close(logfd);
+	tc__flush_stdio();
+	_exit(tc__env_exitcode("THREADCHECK_DEADLOCK_EXITCODE", TC__DEFAULT_DEADLOCK_EXITCODE));
+}
+
+/* Makes the caller the process's reporter. Returns 0, or -1 when a report (at exit or of
+ * another deadlock) is already under way. */
+static int tc__claim_report(void)
+{
+	int none = TC__REPORT_NONE;
+
+	return atomic_compare_exchange_strong(&tc__exiting, &none, TC__REPORT_DEADLOCK) ? 0 : -1;
+}
+
+void tc__deadlock_self(struct tc__thread *me)
+{
+	static struct tc__cand self;
+
+	if (tc__claim_report() != 0)
+		return;
+	self.kind = TC__DL_SELF;
+	self.n = 1;
+	self.t[0] = me;
+	if (tc__wait_seq_read(me, &self.w[0], &self.seq[0]) != 0)
+		self.w[0].op = TC__OP_MUTEX;
+	tc__report_deadlock(&self);
+}
+
+/* ---- the watchdog ------------------------------------------------------------------ */
+
+static void tc__nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* The watchdog: every tick, or at once when a probe saw a cycle, checks the graph; what it
+ * finds must still be there, unchanged, TC__CONFIRM_MS later before it is reported. */
+static void *tc__watchdog(void *arg)
+{
+	/* Under Valgrind threads run one at a time and slowly: wait longer before believing. */
+	long confirm_ms = RUNNING_ON_VALGRIND ? 20 * TC__CONFIRM_MS : TC__CONFIRM_MS;
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	(void)pthread_sigmask(SIG_BLOCK, &all, NULL);
+	atomic_store(&tc__wd_tid, gettid());
+	(void)pthread_setname_np(pthread_self(), "tc-watchdog");
+	for (;;) {
+		struct timespec tick = { 0, TC__TICK_MS * 1000000L };
+
+		(void)syscall(SYS_futex, &tc__kick, FUTEX_WAIT_PRIVATE, 0, &tick, NULL, 0);
+		atomic_store(&tc__kick, 0);
+		if (atomic_load(&tc__exiting) != TC__REPORT_NONE)
+			continue;
+		if (!tc__check(&tc__c1))
+			continue;
+		tc__nap_ms(confirm_ms);
+		if (!tc__check(&tc__c2) || !tc__confirmed(&tc__c1, &tc__c2))
+			continue;
+		if (tc__claim_report() == 0)
+			tc__report_deadlock(&tc__c2);
+	}
+	return NULL;
+}
+
+void tc__watchdog_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (atomic_exchange(&tc__wd_started, 1) != 0)
+		return;
+	if (pthread_attr_init(&attr) != 0)
+		return;
+	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (tc__create_internal(&t, &attr, tc__watchdog, NULL) != 0) {
+		static const char msg[] = "threadcheck: cannot start the deadlock watchdog\n";
+
+		(void)tc__write_all(2, msg, sizeof msg - 1);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+int tc__watchdog_tid(pid_t tid)
+{
+	return tid != 0 && tid == atomic_load(&tc__wd_tid);
+}
+
+void tc__watchdog_atfork_child(void)
+{
+	atomic_store(&tc__wd_tid, 0);
+	atomic_store(&tc__kick, 0);
+	atomic_store(&tc__wd_started, 0);
+}
