@@ -41,7 +41,7 @@ LAB_COMMON_SRC := $(filter-out labs/common/test_%.c,$(wildcard labs/common/*.c))
 THREADLAB := $(BUILD)/bin/threadlab
 THREADLAB_TSAN := $(BUILD)/bin/threadlab-tsan
 
-.PHONY: all deps check test analyze clean _check _test _analyze
+.PHONY: all deps check test analyze report clean _check _test _analyze _report
 .DEFAULT_GOAL := all
 
 all: $(THREADLAB) $(TC_LIB)
@@ -72,6 +72,17 @@ analyze:
 _analyze: all
 	@test -n "$(FILE)" || { echo "usage: make analyze FILE=path/to/file.c" >&2; exit 2; }
 	$(THREADLAB) analyze -j $(J) --format $(FORMAT) $(FILE)
+
+# The same run as `make check`, as one self-contained page: build/report/index.html.
+report:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory _report
+
+_report: all
+	@mkdir -p $(BUILD)/report
+	@# Exit status 1 only means the labs still have their bugs: that is what the page shows.
+	$(THREADLAB) check -j $(J) --format html --out $(BUILD)/report/index.html $(if $(LAB),--lab $(LAB)) $(if $(SOLUTIONS),--solutions) || test $$? -eq 1
+	@echo "report: $(BUILD)/report/index.html"
 
 clean:
 	rm -rf $(BUILD)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,10 +17,12 @@ static const char usage[] =
 	"       threadlab analyze  PATH... [options]                    your own C file(s) or folder(s)\n"
 	"       threadlab grade    SUBMISSION [--lab NN] [--runs K] [--rubric FILE] [--out FILE] [--keep]\n"
 	"                          grade a folder, git repository or tarball (default K=3)\n"
+	"       threadlab explain  KIND                                    what a finding kind means, who finds it\n"
 	"       threadlab labs                                          the labs' declarations as a Markdown table\n"
 	"options:\n"
-	"  --format text|json|tap   report format (default text); grade also takes\n"
-	"                           gradescope|junit|sarif|github\n"
+	"  --format text|json|tap   report format (default text); check, selftest and analyze\n"
+	"                           also take html; grade takes gradescope|junit|sarif|github\n"
+	"  --out FILE               write the report to FILE instead of stdout\n"
 	"  --tools LIST             comma-separated subset of tsan,helgrind,threadcheck,test\n"
 	"  --timeout SECONDS        wall-clock limit of one run (default: the lab's, or 10)\n"
 	"  --runs N                 run each tool up to N times, stopping at the first report\n"
@@ -29,6 +32,25 @@ static const char usage[] =
 	"  --root DIR               the toolkit's top directory (default: found from the binary)\n"
 	"exit status: 0 clean / as declared, 1 found / differs, 2 usage or tool error, 4 all skipped\n";
 
+/* The progress line: done/total and the job that just finished, on a terminal only. */
+struct progress {
+	pthread_mutex_t mu;
+	int done, total;
+	int on;
+};
+
+static void progress_step(struct progress *p, const struct tl_target *t, const char *what)
+{
+	if (p == NULL || !p->on)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->done++;
+	fprintf(stderr, "\r\033[K[%d/%d] %s %s %s", p->done, p->total, t->name,
+		t->lab != NULL ? tl_variant_name(t->variant) : "", what);
+	fflush(stderr);
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* Shared by the jobs of one invocation; each job writes only its own target's result slot. */
 struct job_ctx {
 	const struct tl_config *cfg;
@@ -37,18 +59,21 @@ struct job_ctx {
 	enum tl_tool tool;
 	int deflake;
 	struct job_ctx *runs; /* the build job's run jobs, allocated by the caller */
+	struct progress *progress;
 };
 
 static void run_job(void *arg)
 {
 	struct job_ctx *j = arg;
 	tl_run_tool(j->cfg, j->target, j->tool, j->deflake);
+	progress_step(j->progress, j->target, tl_tool_name(j->tool));
 }
 
 static void build_job(void *arg)
 {
 	struct job_ctx *j = arg;
 	(void)tl_build_target(j->cfg, j->target, j->cfg->tools);
+	progress_step(j->progress, j->target, "built");
 	/* Tools whose binary failed to build carry their build-error; tl_run_tool skips them. */
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
 		if (j->cfg->tools & (1 << tool))
@@ -58,23 +83,32 @@ static void build_job(void *arg)
 /* Builds and runs every target through the pool. */
 static void execute(const struct tl_config *cfg, struct tl_target **targets, size_t n, int deflake_buggy)
 {
+	struct progress progress = {.done = 0, .total = 0, .on = isatty(2)};
+	pthread_mutex_init(&progress.mu, NULL);
+	for (size_t i = 0; i < n; i++)
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+			progress.total += (cfg->tools & (1 << tool)) != 0;
+	progress.total += (int)n;
 	struct tl_pool *pool = tl_pool_new(cfg->jobs);
 	struct job_ctx *builds = calloc(n, sizeof *builds);
 	struct job_ctx *runs = calloc(n * TL_TOOL_COUNT, sizeof *runs);
 	TL_ASSERT(builds != NULL && runs != NULL);
 	for (size_t i = 0; i < n; i++) {
-		builds[i] = (struct job_ctx){cfg, pool, targets[i], TL_TOOL_COUNT, 0, &runs[i * TL_TOOL_COUNT]};
+		builds[i] = (struct job_ctx){cfg, pool, targets[i], TL_TOOL_COUNT, 0, &runs[i * TL_TOOL_COUNT], &progress};
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 			/* A buggy program may need reruns until its report appears (deflake); a fixed
 			 * one must stay clean on every run. */
 			int deflake = targets[i]->lab == NULL || (deflake_buggy && targets[i]->variant == TL_BUGGY);
 			runs[i * TL_TOOL_COUNT + tool] =
-				(struct job_ctx){cfg, pool, targets[i], (enum tl_tool)tool, deflake, NULL};
+				(struct job_ctx){cfg, pool, targets[i], (enum tl_tool)tool, deflake, NULL, &progress};
 		}
 		tl_pool_submit(pool, build_job, &builds[i]);
 	}
 	tl_pool_wait(pool);
 	tl_pool_free(pool);
+	if (progress.on)
+		fputs("\r\033[K", stderr);
+	pthread_mutex_destroy(&progress.mu);
 	free(builds);
 	free(runs);
 }
@@ -435,6 +469,13 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "labs") == 0)
 		return labs_table(argc, argv);
+	if (strcmp(cmd, "explain") == 0) {
+		if (argc != 3) {
+			fprintf(stderr, "usage: threadlab explain KIND\n");
+			return TL_EXIT_ERROR;
+		}
+		return tl_explain(stdout, argv[2]) == 0 ? TL_EXIT_PASS : TL_EXIT_ERROR;
+	}
 	const int check = strcmp(cmd, "check") == 0, selftest = strcmp(cmd, "selftest") == 0,
 		  analyze = strcmp(cmd, "analyze") == 0, grade = strcmp(cmd, "grade") == 0;
 	if (!check && !selftest && !analyze && !grade) {
@@ -476,6 +517,7 @@ int main(int argc, char **argv)
 		case O_FORMAT:
 			format = optarg;
 			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "tap") &&
+			    !(!grade && !strcmp(format, "html")) &&
 			    !(grade && (!strcmp(format, "gradescope") || !strcmp(format, "junit") ||
 					!strcmp(format, "sarif") || !strcmp(format, "github"))))
 				goto bad;
@@ -606,12 +648,22 @@ int main(int argc, char **argv)
 			found += r->status == TL_ST_RAN && r->kinds != 0;
 		}
 	}
+	FILE *out = stdout;
+	if (out_path != NULL && (out = fopen(out_path, "we")) == NULL) {
+		fprintf(stderr, "threadlab: %s: %s\n", out_path, strerror(errno));
+		rc = TL_EXIT_ERROR;
+		goto out;
+	}
 	if (strcmp(format, "json") == 0)
-		tl_report_json(stdout, &cfg, cmd, targets, n);
+		tl_report_json(out, &cfg, cmd, targets, n);
 	else if (strcmp(format, "tap") == 0)
-		tl_report_tap(stdout, &cfg, cmd, targets, n);
+		tl_report_tap(out, &cfg, cmd, targets, n);
+	else if (strcmp(format, "html") == 0)
+		tl_report_html(out, &cfg, cmd, targets, n);
 	else
-		tl_report_text(stdout, &cfg, cmd, targets, n);
+		tl_report_text(out, &cfg, cmd, targets, n);
+	if (out != stdout)
+		fclose(out);
 	if (errors > 0)
 		rc = TL_EXIT_ERROR;
 	else if (ran == 0)
@@ -620,7 +672,7 @@ int main(int argc, char **argv)
 		rc = mismatches > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
 	else
 		rc = found > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
-	if (strcmp(format, "text") == 0) {
+	if (strcmp(format, "text") == 0 && out_path == NULL) {
 		if (selftest)
 			printf("\nselftest: %d of %d verdicts differ from their declarations\n", mismatches, ran + errors);
 		else

@@ -49,43 +49,52 @@ static const char *cell_color(const struct tl_result *r, int selftest)
 	return r->kinds ? RED : GREEN;
 }
 
-static void site_line(FILE *out, const char *label, const struct tl_site *s, const char *thread)
+/* One site: where, which thread, and the source lines around it with the line marked. */
+static void site_block(FILE *out, const struct tl_config *cfg, const char *label, const struct tl_site *s,
+		       const char *thread)
 {
 	if (s->file[0] == '\0' && s->function[0] == '\0')
 		return;
-	fprintf(out, "    %s %s:%d", label, s->file[0] ? s->file : "?", s->line);
+	fprintf(out, "  %s", label);
+	if (thread != NULL && thread[0] != '\0')
+		fprintf(out, " thread %s", thread);
+	fprintf(out, " at %s:%d", s->file[0] ? s->file : "?", s->line);
 	if (s->function[0] != '\0')
 		fprintf(out, " in %s", s->function);
-	if (thread != NULL && thread[0] != '\0')
-		fprintf(out, " (thread %s)", thread);
 	fputc('\n', out);
+	struct tl_excerpt x;
+	if (tl_source_excerpt(s->file, s->line, 2, &x) != 0)
+		return;
+	for (int i = 0; i < x.count; i++) {
+		int here = x.first + i == x.mark;
+		fprintf(out, "    %s%s%5d | %s%s\n", here ? c(cfg, RED) : "", here ? ">" : " ", x.first + i, x.text[i],
+			here ? c(cfg, RESET) : "");
+	}
 }
 
 static void finding_block(FILE *out, const struct tl_config *cfg, const struct tl_target *t,
 			  const struct tl_finding *f)
 {
 	fprintf(out, "==================\n");
-	fprintf(out, "%sWARNING: %s reports %s%s in %s", c(cfg, BOLD), tl_tool_name(f->tool),
-		tl_kind_name(f->kind), c(cfg, RESET), t->name);
+	fprintf(out, "%sWARNING: %s in %s", c(cfg, BOLD), tl_kind_name(f->kind), t->name);
 	if (t->lab != NULL)
 		fprintf(out, " (%s)", tl_variant_name(t->variant));
-	fputc('\n', out);
-	fprintf(out, "  %s\n", f->message);
-	const char *first = f->kind == TL_KIND_RACE ? "access" : "at";
+	fprintf(out, ", reported by %s%s\n", tl_tool_name(f->tool), c(cfg, RESET));
+	/* The headline in plain words: the lab's lesson, or what the kind means. */
+	fprintf(out, "  %s\n", t->lab != NULL ? t->lab->lesson : tl_kind_meaning(f->kind));
+	fprintf(out, "  %s: %s\n", tl_tool_name(f->tool), f->message);
+	const char *first = f->kind == TL_KIND_RACE ? "access by" : "at";
 	const char *second = f->kind == TL_KIND_RACE ? "races with" :
-			     f->kind == TL_KIND_THREAD_LEAK ? "created at" : "and";
-	site_line(out, first, &f->site, f->thread);
-	site_line(out, second, &f->other, f->other_thread);
+			     f->kind == TL_KIND_THREAD_LEAK ? "created" : "and";
+	site_block(out, cfg, first, &f->site, f->thread);
+	site_block(out, cfg, second, &f->other, f->other_thread);
 	fprintf(out, "SUMMARY: %s %s %s:%d in %s\n", tl_tool_name(f->tool), tl_kind_name(f->kind),
-		f->site.file[0] ? f->site.file : "?", f->site.line,
-		f->site.function[0] ? f->site.function : "?");
-	if (t->lab != NULL) {
-		fprintf(out, "  What it means: %s\n", t->lab->lesson);
+		f->site.file[0] ? f->site.file : "?", f->site.line, f->site.function[0] ? f->site.function : "?");
+	if (t->lab != NULL)
 		for (int i = 0; i < t->lab->nhint; i++)
 			fprintf(out, "  Hint: %s\n", t->lab->hint[i]);
-	} else {
-		fprintf(out, "  What it means: %s\n", tl_kind_meaning(f->kind));
-	}
+	fprintf(out, "  More: threadlab explain %s%s%s\n", tl_kind_name(f->kind), t->lab != NULL ? ", and labs/" : "",
+		t->lab != NULL ? t->lab->slug : "");
 	if (cfg->verbose && f->detail != NULL)
 		fprintf(out, "  --- %s's own report ---\n%s\n", tl_tool_name(f->tool), f->detail);
 }

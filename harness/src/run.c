@@ -181,6 +181,13 @@ static const char *signame(int sig)
 	return s != NULL ? s : "?";
 }
 
+/* How much longer than native a run under TOOL may take: a lab's timeout is set for native
+ * speed, and Valgrind runs a program 20-100 times slower (on a busy machine, more). */
+static int tool_time_factor(enum tl_tool tool)
+{
+	return tool == TL_TOOL_HELGRIND ? 3 : 1;
+}
+
 /* Shortens an absolute file name under the current directory to a relative one, the way a
  * user typed it (sources are compiled by absolute path). */
 static void relative(struct tl_site *s)
@@ -193,6 +200,18 @@ static void relative(struct tl_site *s)
 		memmove(s->file, s->file + n + 1, strlen(s->file + n + 1) + 1);
 }
 
+/* The same for every "CWD/" inside a message. */
+static void relative_text(char *msg)
+{
+	char cwd[TL_PATH];
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return;
+	size_t n = strlen(cwd);
+	char *p;
+	while ((p = strstr(msg, cwd)) != NULL && p[n] == '/')
+		memmove(p, p + n + 1, strlen(p + n + 1) + 1);
+}
+
 /* Adds the run's outcome that the tool's channel does not carry itself: a timeout (with
  * every thread's stack), death by a signal, or a test program that failed without saying
  * which test. */
@@ -201,7 +220,7 @@ static void run_level(const struct tl_target *t, enum tl_tool tool, const struct
 {
 	char msg[256];
 	if (s->timed_out) {
-		snprintf(msg, sizeof msg, "did not finish within %d s and was killed", t->timeout_s);
+		snprintf(msg, sizeof msg, "did not finish within %d s and was killed", t->timeout_s * tool_time_factor(tool));
 		int have_stacks = access(s->stacks_path, R_OK) == 0;
 		add_run_finding(run, tool, TL_KIND_TIMEOUT, "timeout", msg, have_stacks ? s->stacks_path : NULL);
 		struct tl_finding *f = &run->v[run->n - 1];
@@ -216,7 +235,7 @@ static void run_level(const struct tl_target *t, enum tl_tool tool, const struct
 				tl_strlcpy(f->thread, threads[0], sizeof f->thread);
 				snprintf(f->message, sizeof f->message,
 					 "did not finish within %d s and was killed; threads were stuck at %s:%d in %s%s",
-					 t->timeout_s, sites[0].file, sites[0].line, sites[0].function,
+					 t->timeout_s * tool_time_factor(tool), sites[0].file, sites[0].line, sites[0].function,
 					 k > 1 ? " and more (see the stacks)" : "");
 			}
 			if (k > 1) {
@@ -312,7 +331,7 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 	s.envp = env;
 	s.stdout_path = out;
 	s.stderr_path = errp;
-	s.timeout_s = t->timeout_s;
+	s.timeout_s = t->timeout_s * tool_time_factor(tool);
 	s.max_output = MAX_OUTPUT;
 	snprintf(s.stacks_path, sizeof s.stacks_path, "%s/%s.%d.stacks", t->outdir, name, i);
 	unlink(s.stacks_path);
@@ -389,6 +408,7 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		run->v[k].tool = tool;
 		relative(&run->v[k].site);
 		relative(&run->v[k].other);
+		relative_text(run->v[k].message);
 	}
 
 	run_level(t, tool, &s, errp, run);

@@ -194,6 +194,8 @@ void tl_report_json(FILE *out, const struct tl_config *cfg, const char *mode,
 		    struct tl_target *const *targets, size_t n);
 void tl_report_tap(FILE *out, const struct tl_config *cfg, const char *mode,
 		   struct tl_target *const *targets, size_t n);
+void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode,
+		    struct tl_target *const *targets, size_t n);
 
 /* Sandbox: decides, for grading, how builds and runs of untrusted code are confined
  * (bubblewrap when it works here, an unprivileged uid when we are root, rlimits always) and
@@ -276,6 +278,24 @@ int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char 
 void tl_grade_score(const struct tl_rubric *r, struct tl_grade_lab *gl, int runs);
 
 void tl_report_grade(FILE *out, const char *format, const struct tl_grade *g);
+
+/* Explanations of finding kinds (threadlab explain KIND). tl_explain prints the whole text,
+ * or returns -1 naming the known kinds on stderr when KIND is not one. */
+int tl_explain(FILE *out, const char *kind);
+const char *tl_explain_short(enum tl_kind k);
+const char *tl_explain_tools(enum tl_kind k);
+
+/* A few source lines around a site. */
+#define TL_EXCERPT_MAX 9
+struct tl_excerpt {
+	int first;  /* line number of text[0] */
+	int mark;   /* the finding's line */
+	int count;
+	char text[TL_EXCERPT_MAX][160];
+};
+/* Reads lines LINE-CONTEXT .. LINE+CONTEXT of FILE. Returns 0, or -1 when the file or the line
+ * is not there (X is then empty). */
+int tl_source_excerpt(const char *file, int line, int context, struct tl_excerpt *x);
 
 /* Small helpers shared by stages. */
 int tl_mkdirs(const char *path);

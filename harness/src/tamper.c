@@ -79,6 +79,15 @@ static const char *const no_define[] = {"pthread_*", "sem_*", "__pthread*", "__t
 					"__interceptor*", "*_default_options", "malloc", "free", "calloc",
 					"realloc", "exit", "_exit", "abort", "dlsym", "main"};
 
+/* Functions the student's object may not import, beyond the names above: other ways into
+ * the same calls. The source scan sees names only where they are called by name; a function
+ * pointer (`f = fork; f();`) or `#pragma redefine_extname` gets past it, but not past the list
+ * of symbols the compiled object uses. */
+static const char *const no_import[] = {"_Fork", "clone", "__clone", "clone3", "execle", "execvpe", "fexecve",
+					"fopen64", "freopen64", "open64", "openat64", "__open_2", "__open64_2",
+					"__openat_2", "__openat64_2", "creat64", "unlinkat", "renameat", "renameat2",
+					"fchmod", "fchmodat", "truncate64", "daemon", "secure_getenv"};
+
 static int match(const char *pattern, const char *name)
 {
 	size_t p = strlen(pattern);
@@ -266,6 +275,39 @@ int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char 
 			}
 		}
 		free(text);
+		/* Nor import what the source may not call, however the call was spelt. */
+		char *nmu[] = {"nm", "-u", obj, NULL};
+		if (run_tool(cfg, t, nmu, syms, err) != 0)
+			return -1;
+		text = tl_read_file(syms, 1 << 20, &len, &tr);
+		if (text == NULL)
+			return -1;
+		int bad_import = 0;
+		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l != NULL && !bad_import;
+		     l = strtok_r(NULL, "\n", &save)) {
+			char *name = strrchr(l, ' ');
+			name = name != NULL ? name + 1 : l;
+			char *version = strchr(name, '@');
+			if (version != NULL)
+				*version = '\0';
+			for (size_t k = 0; k < sizeof forbidden / sizeof forbidden[0] && !bad_import; k++) {
+				if (match(forbidden[k].name, name)) {
+					snprintf(why, whylen, "%s uses %s (called by pointer or under another name): it %s",
+						 lab->student[f], name, forbidden[k].why);
+					bad_import = 1;
+				}
+			}
+			for (size_t k = 0; k < sizeof no_import / sizeof no_import[0] && !bad_import; k++) {
+				if (strcmp(no_import[k], name) == 0) {
+					snprintf(why, whylen, "%s uses %s: lab code may not start processes, touch files or read the environment",
+						 lab->student[f], name);
+					bad_import = 1;
+				}
+			}
+		}
+		free(text);
+		if (bad_import)
+			return 1;
 	}
 	return 0;
 }

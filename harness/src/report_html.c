@@ -1,0 +1,200 @@
+/* report_html.c: one self-contained HTML page: the lab x tool matrix, then each finding explained with its source.
+ * The page is also well-formed XML (void elements closed), so an XML parser checks it in the tests. */
+#include <string.h>
+
+#include "stages.h"
+
+static void h(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\t':
+			fputs("    ", out);
+			break;
+		default:
+			fputc(*p >= 0x80 || (*p < 0x20 && *p != '\n') ? '?' : *p, out);
+		}
+	}
+}
+
+static const char style[] =
+	"body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222;padding:0 1em}"
+	"h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em}"
+	"table.matrix{border-collapse:collapse}table.matrix td,table.matrix th{border:1px solid #ccc;padding:.3em .7em}"
+	"td.clean{background:#d9f2d9}td.found{background:#f9d0d0}td.skip{background:#eee;color:#666}"
+	"td.bad{background:#f2b3b3;font-weight:bold}"
+	".finding{border:1px solid #ddd;border-left:6px solid #c33;border-radius:4px;margin:1.2em 0;padding:.6em 1em}"
+	".finding h3{margin:.2em 0;font-size:1.05em}.tool{color:#555;font-weight:normal}"
+	"pre.src{background:#f7f7f7;padding:.4em;overflow-x:auto;margin:.3em 0}"
+	"pre.src span.hit{background:#ffd7d7;display:block;font-weight:bold}"
+	".site{margin:.6em 0 .2em}.hint{background:#fff8dc;padding:.3em .6em;border-radius:3px;margin:.3em 0}"
+	".explain{color:#444;font-size:.95em}svg text{font:13px system-ui,sans-serif}";
+
+static void excerpt(FILE *out, const struct tl_site *s)
+{
+	struct tl_excerpt x;
+	if (tl_source_excerpt(s->file, s->line, 3, &x) != 0)
+		return;
+	fputs("<pre class=\"src\">", out);
+	for (int i = 0; i < x.count; i++) {
+		int hit = x.first + i == x.mark;
+		fprintf(out, "%s%5d  ", hit ? "<span class=\"hit\">" : "", x.first + i);
+		h(out, x.text[i]);
+		fputs(hit ? "</span>" : "\n", out);
+	}
+	fputs("</pre>\n", out);
+}
+
+static void site(FILE *out, const char *label, const struct tl_site *s, const char *thread)
+{
+	if (s->file[0] == '\0' && s->function[0] == '\0')
+		return;
+	fputs("<div class=\"site\">", out);
+	h(out, label);
+	if (thread[0] != '\0') {
+		fputs(" thread <b>", out);
+		h(out, thread);
+		fputs("</b>", out);
+	}
+	fputs(" at <code>", out);
+	h(out, s->file);
+	fprintf(out, ":%d</code>", s->line);
+	if (s->function[0] != '\0') {
+		fputs(" in <code>", out);
+		h(out, s->function);
+		fputs("</code>", out);
+	}
+	fputs("</div>\n", out);
+	excerpt(out, s);
+}
+
+/* A deadlock drawn as two threads that wait for each other, each box naming where it waits. */
+static void cycle(FILE *out, const struct tl_finding *f)
+{
+	if (f->other.file[0] == '\0')
+		return;
+	char a[300], b[300];
+	snprintf(a, sizeof a, "%s waits at %s:%d", f->thread[0] ? f->thread : "thread 1", f->site.file, f->site.line);
+	snprintf(b, sizeof b, "%s waits at %s:%d", f->other_thread[0] ? f->other_thread : "thread 2", f->other.file,
+		 f->other.line);
+	fputs("<svg width=\"640\" height=\"150\" role=\"img\" aria-label=\"deadlock cycle\">"
+	      "<defs><marker id=\"arr\" markerWidth=\"10\" markerHeight=\"10\" refX=\"9\" refY=\"3\" orient=\"auto\">"
+	      "<path d=\"M0,0 L9,3 L0,6 z\" fill=\"#c33\"/></marker></defs>"
+	      "<rect x=\"10\" y=\"40\" width=\"260\" height=\"60\" rx=\"8\" fill=\"#fde\" stroke=\"#c33\"/>"
+	      "<rect x=\"370\" y=\"40\" width=\"260\" height=\"60\" rx=\"8\" fill=\"#fde\" stroke=\"#c33\"/>",
+	      out);
+	fputs("<text x=\"20\" y=\"75\">", out);
+	h(out, a);
+	fputs("</text><text x=\"380\" y=\"75\">", out);
+	h(out, b);
+	fputs("</text>"
+	      "<path d=\"M270,55 C320,20 330,20 370,55\" fill=\"none\" stroke=\"#c33\" marker-end=\"url(#arr)\"/>"
+	      "<path d=\"M370,85 C330,125 320,125 270,85\" fill=\"none\" stroke=\"#c33\" marker-end=\"url(#arr)\"/>"
+	      "<text x=\"285\" y=\"20\">waits for a lock held by</text>"
+	      "<text x=\"285\" y=\"140\">waits for a lock held by</text></svg>\n",
+	      out);
+}
+
+static void finding(FILE *out, const struct tl_target *t, const struct tl_finding *f, int id)
+{
+	fprintf(out, "<div class=\"finding\" id=\"f%d\" data-kind=\"%s\"><h3>", id, tl_kind_name(f->kind));
+	h(out, tl_kind_name(f->kind));
+	fputs(" in ", out);
+	h(out, t->name);
+	fputs(" <span class=\"tool\">reported by ", out);
+	h(out, tl_tool_name(f->tool));
+	fputs("</span></h3>\n<p><b>", out);
+	h(out, t->lab != NULL ? t->lab->lesson : tl_kind_meaning(f->kind));
+	fputs("</b></p>\n<p>", out);
+	h(out, f->message);
+	fputs("</p>\n", out);
+	if (f->kind == TL_KIND_DEADLOCK)
+		cycle(out, f);
+	site(out, f->kind == TL_KIND_RACE ? "Access by" : "At", &f->site, f->thread);
+	site(out, f->kind == TL_KIND_RACE ? "Races with" : f->kind == TL_KIND_THREAD_LEAK ? "Created" : "And",
+	     &f->other, f->other_thread);
+	if (t->lab != NULL)
+		for (int i = 0; i < t->lab->nhint; i++) {
+			fputs("<div class=\"hint\">Hint: ", out);
+			h(out, t->lab->hint[i]);
+			fputs("</div>\n", out);
+		}
+	fputs("<details class=\"explain\"><summary>What is a ", out);
+	h(out, tl_kind_name(f->kind));
+	fputs("?</summary><p>", out);
+	h(out, tl_explain_short(f->kind));
+	fputs("</p><p>", out);
+	h(out, tl_explain_tools(f->kind));
+	fputs("</p></details>\n</div>\n", out);
+}
+
+void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode, struct tl_target *const *targets,
+		    size_t n)
+{
+	const int selftest = strcmp(mode, "selftest") == 0;
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" /><title>threadlab report</title>"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" /><style>",
+	      out);
+	fputs(style, out);
+	fputs("</style></head><body>\n<h1>threadlab ", out);
+	h(out, mode);
+	fputs("</h1>\n<table class=\"matrix\" id=\"matrix\"><thead><tr><th>", out);
+	fputs(strcmp(mode, "analyze") == 0 ? "program" : "lab", out);
+	fputs("</th><th>variant</th>", out);
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+		if (cfg->tools & (1 << tool))
+			fprintf(out, "<th>%s</th>", tl_tool_name((enum tl_tool)tool));
+	fputs("</tr></thead><tbody>\n", out);
+	int id = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct tl_target *t = targets[i];
+		fputs("<tr><td>", out);
+		h(out, t->name);
+		fprintf(out, "</td><td>%s</td>", t->lab != NULL ? tl_variant_name(t->variant) : "");
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			if (!(cfg->tools & (1 << tool)))
+				continue;
+			const struct tl_result *r = &t->result[tool];
+			char kinds[128];
+			tl_kindset_str(r->kinds, kinds, sizeof kinds);
+			const char *cls = r->status != TL_ST_RAN ? "skip" :
+					  selftest ? (r->match ? "clean" : "bad") : r->kinds ? "found" : "clean";
+			fprintf(out, "<td class=\"%s\">", cls);
+			if (r->status != TL_ST_RAN)
+				h(out, tl_status_name(r->status));
+			else if (r->findings.n > 0)
+				fprintf(out, "<a href=\"#f%d\">%s</a>", id + 0, kinds);
+			else
+				h(out, kinds);
+			if (selftest && r->compared && !r->match)
+				fputs(" (differs from declaration)", out);
+			fputs("</td>", out);
+			id += (int)r->findings.n;
+		}
+		fputs("</tr>\n", out);
+	}
+	fputs("</tbody></table>\n<h2>Findings</h2>\n", out);
+	id = 0;
+	for (size_t i = 0; i < n; i++)
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			if (!(cfg->tools & (1 << tool)))
+				continue;
+			for (size_t k = 0; k < targets[i]->result[tool].findings.n; k++)
+				finding(out, targets[i], &targets[i]->result[tool].findings.v[k], id++);
+		}
+	if (id == 0)
+		fputs("<p>Nothing found.</p>\n", out);
+	fputs("</body></html>\n", out);
+}

@@ -1,0 +1,37 @@
+/* hostile: handler_loop() is missing (a link error). */
+#include <stdlib.h>
+
+#include "check.h"
+#include "counter.h"
+
+struct server_stats {
+	pthread_mutex_t lock;   /* guards requests */
+	unsigned long requests; /* requests served since the server started */
+};
+
+struct server_stats *stats_create(void)
+{
+	struct server_stats *stats = Malloc(sizeof(*stats));
+
+	Pthread_mutex_init(&stats->lock, NULL);
+	stats->requests = 0;
+	return stats;
+}
+
+void stats_destroy(struct server_stats *stats)
+{
+	Pthread_mutex_destroy(&stats->lock);
+	free(stats);
+}
+
+unsigned long stats_requests(struct server_stats *stats)
+{
+	unsigned long requests;
+
+	Pthread_mutex_lock(&stats->lock);
+	requests = stats->requests;
+	Pthread_mutex_unlock(&stats->lock);
+	return requests;
+}
+
+/* handler_loop() is not written: counter.h declares it, so it compiles but does not link. */

@@ -1,0 +1,62 @@
+/* hostile case override-mutex-lock: defines pthread_mutex_lock() as a no-op spin lock the tools cannot see. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "counter.h"
+
+struct server_stats {
+	pthread_mutex_t lock;   /* guards requests */
+	unsigned long requests; /* requests served since the server started */
+};
+
+static volatile int spin;
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	(void)m;
+	while (__sync_lock_test_and_set(&spin, 1))
+		;
+	return 0;
+}
+
+int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	(void)m;
+	__sync_lock_release(&spin);
+	return 0;
+}
+
+struct server_stats *stats_create(void)
+{
+	struct server_stats *stats = Malloc(sizeof(*stats));
+
+	Pthread_mutex_init(&stats->lock, NULL);
+	stats->requests = 0;
+	return stats;
+}
+
+void stats_destroy(struct server_stats *stats)
+{
+	Pthread_mutex_destroy(&stats->lock);
+	free(stats);
+}
+
+unsigned long stats_requests(struct server_stats *stats)
+{
+	unsigned long requests;
+
+	Pthread_mutex_lock(&stats->lock);
+	requests = stats->requests;
+	Pthread_mutex_unlock(&stats->lock);
+	return requests;
+}
+
+void handler_loop(struct server_stats *stats, unsigned long nrequests, serve_fn serve, void *arg)
+{
+	for (unsigned long i = 0; i < nrequests; i++) {
+		serve(i, arg);
+		Pthread_mutex_lock(&stats->lock);
+		stats->requests++;
+		Pthread_mutex_unlock(&stats->lock);
+	}
+}

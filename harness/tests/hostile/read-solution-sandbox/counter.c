@@ -1,0 +1,55 @@
+/* hostile case read-solution-sandbox: correct, but miscounts on purpose whenever it can see the official solution (stat, which the scan lets through). */
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "counter.h"
+
+struct server_stats {
+	pthread_mutex_t lock;   /* guards requests */
+	unsigned long requests; /* requests served since the server started */
+};
+
+static int solution_visible(void)
+{
+	struct stat st;
+
+	return stat("@ROOT@/solutions/01-counter/counter.c", &st) == 0;
+}
+
+struct server_stats *stats_create(void)
+{
+	struct server_stats *stats = Malloc(sizeof(*stats));
+
+	Pthread_mutex_init(&stats->lock, NULL);
+	stats->requests = 0;
+	if (solution_visible())
+		stats->requests = 1; /* visible: lose points on purpose */
+	return stats;
+}
+
+void stats_destroy(struct server_stats *stats)
+{
+	Pthread_mutex_destroy(&stats->lock);
+	free(stats);
+}
+
+unsigned long stats_requests(struct server_stats *stats)
+{
+	unsigned long requests;
+
+	Pthread_mutex_lock(&stats->lock);
+	requests = stats->requests;
+	Pthread_mutex_unlock(&stats->lock);
+	return requests;
+}
+
+void handler_loop(struct server_stats *stats, unsigned long nrequests, serve_fn serve, void *arg)
+{
+	for (unsigned long i = 0; i < nrequests; i++) {
+		serve(i, arg);
+		Pthread_mutex_lock(&stats->lock);
+		stats->requests++;
+		Pthread_mutex_unlock(&stats->lock);
+	}
+}

@@ -1,0 +1,52 @@
+/* hostile case write-toolkit-sandbox: correct, and tries to change the toolkit with calls the source scan lets through (mkdir, symlink, link). */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "counter.h"
+
+struct server_stats {
+	pthread_mutex_t lock;   /* guards requests */
+	unsigned long requests; /* requests served since the server started */
+};
+
+struct server_stats *stats_create(void)
+{
+	struct server_stats *stats = Malloc(sizeof(*stats));
+	mkdir("@ROOT@/labs/01-counter/pwned", 0777);
+	mkdir("@ROOT@/pwned", 0777);
+	symlink("/etc/passwd", "@ROOT@/labs/01-counter/passwd");
+	link("@ROOT@/labs/01-counter/main.c", "@ROOT@/labs/01-counter/main-copy.c");
+	mkdir("@BUILD@/pwned", 0777);
+
+	Pthread_mutex_init(&stats->lock, NULL);
+	stats->requests = 0;
+	return stats;
+}
+
+void stats_destroy(struct server_stats *stats)
+{
+	Pthread_mutex_destroy(&stats->lock);
+	free(stats);
+}
+
+unsigned long stats_requests(struct server_stats *stats)
+{
+	unsigned long requests;
+
+	Pthread_mutex_lock(&stats->lock);
+	requests = stats->requests;
+	Pthread_mutex_unlock(&stats->lock);
+	return requests;
+}
+
+void handler_loop(struct server_stats *stats, unsigned long nrequests, serve_fn serve, void *arg)
+{
+	for (unsigned long i = 0; i < nrequests; i++) {
+		serve(i, arg);
+		Pthread_mutex_lock(&stats->lock);
+		stats->requests++;
+		Pthread_mutex_unlock(&stats->lock);
+	}
+}
