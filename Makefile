@@ -1,7 +1,8 @@
 # threadlab: every entry point. `make check` (the labs under every tool) and `make test` (the
 # project's own tests) install what they need first (scripts/install-deps).
 #
-#   make check [LAB=NN] [SOLUTIONS=1] [FORMAT=text|json|tap] [J=N]
+#   make check [LAB=NN] [SOLUTIONS=1] [FORMAT=text|json|tap|html] [VERBOSE=1] [J=N]
+#   make report [LAB=NN] [SOLUTIONS=1]
 #   make test
 #   make analyze FILE=path/to/your.c
 #   make all | deps | clean
@@ -55,7 +56,7 @@ check:
 	@$(MAKE) --no-print-directory _check
 
 _check: all
-	$(THREADLAB) check -j $(J) --format $(FORMAT) $(if $(LAB),--lab $(LAB)) $(if $(SOLUTIONS),--solutions)
+	$(THREADLAB) check -j $(J) --format $(FORMAT) $(if $(LAB),--lab $(LAB)) $(if $(SOLUTIONS),--solutions) $(if $(VERBOSE),--verbose)
 
 test:
 	@scripts/install-deps
