@@ -122,8 +122,9 @@ static void finding(FILE *out, const struct tl_target *t, const struct tl_findin
 	fputs("</p>\n", out);
 	if (f->kind == TL_KIND_DEADLOCK)
 		cycle(out, f);
-	site(out, f->kind == TL_KIND_RACE ? "Access by" : "At", &f->site, f->thread);
-	site(out, f->kind == TL_KIND_RACE ? "Races with" : f->kind == TL_KIND_THREAD_LEAK ? "Created" : "And",
+	site(out, f->kind == TL_KIND_RACE ? "Access by" : f->kind == TL_KIND_THREAD_LEAK ? "Stuck" : "Where", &f->site,
+	     f->thread);
+	site(out, f->kind == TL_KIND_RACE ? "Races with" : f->kind == TL_KIND_THREAD_LEAK ? "Created" : "Also",
 	     &f->other, f->other_thread);
 	if (t->lab != NULL)
 		for (int i = 0; i < t->lab->nhint; i++) {

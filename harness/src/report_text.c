@@ -83,9 +83,9 @@ static void finding_block(FILE *out, const struct tl_config *cfg, const struct t
 	/* The headline in plain words: the lab's lesson, or what the kind means. */
 	fprintf(out, "  %s\n", t->lab != NULL ? t->lab->lesson : tl_kind_meaning(f->kind));
 	fprintf(out, "  %s: %s\n", tl_tool_name(f->tool), f->message);
-	const char *first = f->kind == TL_KIND_RACE ? "access by" : "at";
+	const char *first = f->kind == TL_KIND_RACE ? "access by" : f->kind == TL_KIND_THREAD_LEAK ? "stuck" : "where";
 	const char *second = f->kind == TL_KIND_RACE ? "races with" :
-			     f->kind == TL_KIND_THREAD_LEAK ? "created" : "and";
+			     f->kind == TL_KIND_THREAD_LEAK ? "created" : "also";
 	site_block(out, cfg, first, &f->site, f->thread);
 	site_block(out, cfg, second, &f->other, f->other_thread);
 	fprintf(out, "SUMMARY: %s %s %s:%d in %s\n", tl_tool_name(f->tool), tl_kind_name(f->kind),
