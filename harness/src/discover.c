@@ -247,6 +247,21 @@ out:
 	return rc;
 }
 
+/* Whether lab NAME is selected by FILTER: empty, or a comma-separated list of prefixes
+ * ("01", "01,02,03", "03-deadlock"). */
+static int selected(const char *name, const char *filter)
+{
+	if (filter == NULL || filter[0] == '\0')
+		return 1;
+	for (const char *p = filter; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+		if (n > 0 && strncmp(name, p, n) == 0)
+			return 1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -270,7 +285,7 @@ int tl_discover(const char *root, const char *filter, struct tl_lab **labs, size
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		if (filter != NULL && filter[0] != '\0' && strncmp(e->d_name, filter, strlen(filter)) != 0)
+		if (!selected(e->d_name, filter))
 			continue;
 		char decl[TL_PATH];
 		struct stat st;

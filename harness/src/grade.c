@@ -59,10 +59,20 @@ static int item_tool(enum tl_item item)
 static const tl_kindset stops = TL_KINDSET(TL_KIND_TIMEOUT) | TL_KINDSET(TL_KIND_DEADLOCK) |
 				TL_KINDSET(TL_KIND_CRASH) | TL_KINDSET(TL_KIND_BUILD_ERROR);
 
+/* Whether the lab's tests ran but reported no test case without hanging, crashing or failing
+ * to build: the process ended early (exit(), _exit(), pthread_exit() from the main thread...).
+ * A program that stops before its work shows the detectors nothing, so then no item is earned. */
+static int ended_early(const struct tl_target *t)
+{
+	const struct tl_result *r = &t->result[TL_TOOL_TEST];
+	return r->status == TL_ST_RAN && r->tests_total == 0 && !(r->kinds & stops);
+}
+
 void tl_grade_score(const struct tl_rubric *rub, struct tl_grade_lab *gl, int runs)
 {
 	const struct tl_lab *lab = gl->lab;
 	const struct tl_target *t = gl->target;
+	const int early = !gl->tampered && ended_early(t);
 	gl->points = gl->max = 0;
 	for (int i = 0; i < TL_ITEM_COUNT; i++) {
 		struct tl_grade_item *it = &gl->item[i];
@@ -73,6 +83,12 @@ void tl_grade_score(const struct tl_rubric *rub, struct tl_grade_lab *gl, int ru
 		if (gl->tampered) {
 			append(it->feedback, sizeof it->feedback, "Refused: %s. Lab code may not switch the detectors off or reach outside its lab.",
 			       gl->note);
+			continue;
+		}
+		if (early) {
+			append(it->feedback, sizeof it->feedback, "Lost %g: the lab's tests ended without reporting a single result, so the program stopped before its work was done (does the lab code end the process or the main thread?) and a clean run proves nothing. ",
+			       it->max);
+			lesson(it->feedback, sizeof it->feedback, lab);
 			continue;
 		}
 		int tool = item_tool((enum tl_item)i);

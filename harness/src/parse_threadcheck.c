@@ -10,8 +10,8 @@
  * before its first `thread` line. */
 struct tc_thread {
 	char label[64];
-	struct tl_site start, created, wait, holds;
-	int has_start, has_created, has_wait, has_holds;
+	struct tl_site start, created, wait, holds, acquired, call;
+	int has_start, has_created, has_wait, has_holds, has_acquired, has_call;
 };
 
 struct tc_record {
@@ -182,6 +182,28 @@ static int record_line(struct tc_record *r, const struct line *l, char *err, siz
 		}
 		return 0;
 	}
+	if ((p = keyword(l, "acquired")) != NULL) {
+		/* A lock-order edge: the lock taken while the thread's `holds` lock was held. */
+		if (word(&p, l->e, &wb, &we) < 0 || parse_location(p, l->e, &site) < 0)
+			goto bad;
+		if (!dropped && !t->has_acquired) {
+			t->acquired = site;
+			t->has_acquired = 1;
+		}
+		return 0;
+	}
+	if ((p = keyword(l, "call")) != NULL) {
+		/* A misuse: the pthread call, its object, where it was made. */
+		const char *ab, *ae;
+		if (word(&p, l->e, &wb, &we) < 0 || word(&p, l->e, &ab, &ae) < 0 ||
+		    parse_location(p, l->e, &site) < 0)
+			goto bad;
+		if (!dropped && !t->has_call) {
+			t->call = site;
+			t->has_call = 1;
+		}
+		return 0;
+	}
 	tl__errf(err, errlen, "line %u: unknown record line \"%.*s\"", l->no, (int)(l->e - l->b), l->b);
 	return -1;
 bad:
@@ -189,12 +211,17 @@ bad:
 	return -1;
 }
 
-/* The most telling place of thread T: where it waits, else the lock it took last, else its
- * start function, else where it was created. NULL when the record gave none. */
+/* The most telling place of thread T: where it waits, else the misused call, else the lock
+ * it took against the order, else the lock it took last, else its start function, else
+ * where it was created. NULL when the record gave none. */
 static const struct tl_site *best_site(const struct tc_thread *t)
 {
 	if (t->has_wait)
 		return &t->wait;
+	if (t->has_call)
+		return &t->call;
+	if (t->has_acquired)
+		return &t->acquired;
 	if (t->has_holds)
 		return &t->holds;
 	if (t->has_start)

@@ -54,8 +54,8 @@ struct tl_lab {
 /* Parses one lab.decl strictly. Returns 0, or -1 with "file:line: reason" in ERR. */
 int tl_decl_parse(const char *path, struct tl_lab *lab, char *err, size_t errlen);
 
-/* Finds labs/NN-slug/lab.decl under ROOT (sorted by name) whose slug starts with FILTER
- * (NULL or "" for all) and parses each. Returns 0 with a malloc'd array in *LABS, or -1
+/* Finds labs/NN-slug/lab.decl under ROOT (sorted by name) whose slug starts with one of the
+ * comma-separated prefixes of FILTER (NULL or "" for all) and parses each. Returns 0 with a malloc'd array in *LABS, or -1
  * with ERR filled (nothing allocated). */
 int tl_discover(const char *root, const char *filter, struct tl_lab **labs, size_t *n, char *err,
 		size_t errlen);

@@ -66,6 +66,17 @@ static const struct {
 	{"rename", "renames files", 1},
 	{"chmod", "changes file modes", 1},
 	{"truncate", "truncates files", 1},
+	{"exit", "ends the process before the tests can report", 1},
+	{"_exit", "ends the process before the tests can report", 1},
+	{"_Exit", "ends the process before the tests can report", 1},
+	{"quick_exit", "ends the process before the tests can report", 1},
+	{"program_invocation_name", "asks which program runs it (to behave differently under a tool)", 0},
+	{"program_invocation_short_name", "asks which program runs it (to behave differently under a tool)", 0},
+	{"__progname", "asks which program runs it (to behave differently under a tool)", 0},
+	{"getauxval", "asks which program runs it (to behave differently under a tool)", 1},
+	{"readlink", "reads links such as /proc/self/exe (to behave differently under a tool)", 1},
+	{"getenv", "reads the environment the tools set (to behave differently under a tool)", 1},
+	{"dl_iterate_phdr", "lists the loaded libraries (to behave differently under a tool)", 1},
 };
 
 /* Environment variables whose names in a string literal betray an attempt to reconfigure a
