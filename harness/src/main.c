@@ -12,7 +12,7 @@
 #include "stages.h"
 
 static const char usage[] =
-	"usage: threadlab check    [--solutions] [--lab NN] [options]   run the labs under every tool\n"
+	"usage: threadlab check    [--solutions] [--lab NN[,NN]] [options] run the labs under every tool\n"
 	"       threadlab selftest [--lab NN] [options]                 buggy and fixed vs. declarations\n"
 	"       threadlab analyze  PATH... [options]                    your own C file(s) or folder(s)\n"
 	"       threadlab grade    SUBMISSION [--lab NN] [--runs K] [--rubric FILE] [--out FILE] [--keep]\n"

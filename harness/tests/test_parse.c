@@ -812,6 +812,70 @@ static void test_threadcheck_lock_order_misuse(void **state)
 	tl_findings_free(&out);
 }
 
+/* Captured from libthreadcheck.so (harness/tests/children/tc_order.c, TC_CASE=three): the
+ * site is the first thread's lock taken against the order, the other the next thread's. */
+static void test_threadcheck_lock_order_real(void **state)
+{
+	struct tl_findings out = {0};
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_fixture(tl_parse_threadcheck, FX "threadcheck/lock_order_three.log", &out, err,
+				       sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.v[0].kind, TL_KIND_LOCK_ORDER);
+	assert_site(&out.v[0].site, "harness/tests/children/tc_order.c", 57, "pair");
+	assert_string_equal(out.v[0].thread, "T1");
+	assert_site(&out.v[0].other, "harness/tests/children/tc_order.c", 57, "pair");
+	assert_string_equal(out.v[0].other_thread, "T2");
+	assert_contains(out.v[0].message, "cycle of 3 locks");
+	tl_findings_free(&out);
+}
+
+/* Captured misuses: the site is the misused call, else (a thread that returned holding a
+ * lock) where the lock was taken; the other site is the other thread's hold. */
+static void test_threadcheck_misuse_real(void **state)
+{
+	struct tl_findings out = {0};
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_fixture(tl_parse_threadcheck, FX "threadcheck/misuse.log", &out, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(out.n, 3);
+	for (size_t i = 0; i < out.n; i++)
+		assert_int_equal(out.v[i].kind, TL_KIND_MISUSE);
+	assert_string_equal(out.v[0].raw, "misuse:unlock-not-owner");
+	assert_site(&out.v[0].site, "harness/tests/children/tc_misuse.c", 130, "main");
+	assert_string_equal(out.v[0].thread, "T0");
+	assert_site(&out.v[0].other, "harness/tests/children/tc_misuse.c", 30, "holder");
+	assert_string_equal(out.v[0].other_thread, "T1");
+	assert_string_equal(out.v[1].raw, "misuse:exit-holding-lock");
+	assert_site(&out.v[1].site, "harness/tests/children/tc_misuse.c", 57, "keeps_lock");
+	assert_site(&out.v[2].site, "harness/tests/children/tc_misuse.c", 64, "exits_with_lock");
+	tl_findings_free(&out);
+}
+
+/* `acquired` and `call` lines must carry an object and a location. */
+static void test_threadcheck_new_lines_malformed(void **state)
+{
+	struct tl_findings out = {0};
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_str(tl_parse_threadcheck,
+				   "threadcheck 1 pid=1\nBEGIN lock-order\nacquired 0x1\nEND\nsummary 1 findings\n",
+				   &out, err, sizeof(err)), -1);
+	assert_contains(err, "malformed");
+	assert_int_equal(parse_str(tl_parse_threadcheck,
+				   "threadcheck 1 pid=1\nBEGIN misuse:join-twice\ncall pthread_join f a.c:3\nEND\n"
+				   "summary 1 findings\n",
+				   &out, err, sizeof(err)), -1);
+	assert_contains(err, "malformed");
+	assert_int_equal(out.n, 0);
+}
+
 static void test_threadcheck_clean_and_cut(void **state)
 {
 	struct tl_findings out = {0};
@@ -993,6 +1057,9 @@ int main(void)
 		cmocka_unit_test(test_threadcheck_leak),
 		cmocka_unit_test(test_threadcheck_deadlock),
 		cmocka_unit_test(test_threadcheck_lock_order_misuse),
+		cmocka_unit_test(test_threadcheck_lock_order_real),
+		cmocka_unit_test(test_threadcheck_misuse_real),
+		cmocka_unit_test(test_threadcheck_new_lines_malformed),
 		cmocka_unit_test(test_threadcheck_clean_and_cut),
 		cmocka_unit_test(test_threadcheck_fail),
 		cmocka_unit_test(test_cmocka_failures),

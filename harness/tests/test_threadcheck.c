@@ -719,6 +719,249 @@ static void test_deadlock_quiet_timed(void **state)
 	check_clean("tc_dl_quiet_timed");
 }
 
+/* ---- lock order -------------------------------------------------------------------- */
+
+/* Runs tc_order with TC_CASE=WHICH (K=V text). */
+static void run_order(const char *which, struct run *r)
+{
+	run_child("tc_order", 1, 1, which, r);
+}
+
+/* Whether the lock-order record INDEX has, for one thread, "holds <FROM> <fn> <site of
+ * HELD>" followed by "acquired <TO> <fn> <site of TAKEN>" (markers of tc_order.c). */
+static int has_chain(const char *log, const char *from, const char *to, const char *held,
+		     const char *taken)
+{
+	char want_h[160], want_a[160];
+	int lh = marker_line("tc_order", held), la = marker_line("tc_order", taken);
+
+	snprintf(want_h, sizeof want_h, "\nholds %s ", from);
+	snprintf(want_a, sizeof want_a, "\nacquired %s ", to);
+	for (const char *p = strstr(log, want_h); p != NULL; p = strstr(p + 1, want_h)) {
+		const char *nl = strchr(p + 1, '\n'), *q;
+		char tail[64];
+
+		if (nl == NULL || strncmp(nl, want_a, strlen(want_a)) != 0)
+			continue;
+		snprintf(tail, sizeof tail, "tc_order.c:%d\n", lh);
+		if (nl - p < (long)strlen(tail) || strncmp(nl + 1 - strlen(tail), tail, strlen(tail)) != 0)
+			continue;
+		q = strchr(nl + 1, '\n');
+		snprintf(tail, sizeof tail, "tc_order.c:%d\n", la);
+		if (q != NULL && strncmp(q + 1 - strlen(tail), tail, strlen(tail)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void test_order_abba(void **state)
+{
+	struct run r;
+	char a[32], b[32];
+
+	(void)state;
+	run_order("TC_CASE=abba", &r);
+	if (!r.exited || r.code != DEFAULT_EXITCODE)
+		fail_msg("exit %d, log:\n%s", r.code, r.log != NULL ? r.log : "(none)");
+	assert_log_frame(&r, 1);
+	assert_int_equal(count(r.log, "BEGIN lock-order\n"), 1);
+	printed_object(&r, "lock-a", a, sizeof a);
+	printed_object(&r, "lock-b", b, sizeof b);
+	/* Both chains, each with the site of the lock held and of the lock then taken. */
+	assert_true(has_chain(r.log, a, b, "@abba-t1-a", "@abba-t1-b"));
+	assert_true(has_chain(r.log, b, a, "@abba-t2-b", "@abba-t2-a"));
+	assert_non_null(strstr(r.log, "\nthread T1 "));
+	assert_non_null(strstr(r.log, "\nthread T2 "));
+	assert_non_null(strstr(r.log, "\nmessage cycle of 2 locks: "));
+	/* The readable block, lockdep-like. */
+	assert_non_null(strstr(r.err, "WARNING: ThreadCheck: lock-order inversion"));
+	assert_non_null(strstr(r.err, "Possible unsafe scenario"));
+	assert_non_null(strstr(r.err, "  lock(A);\n"));
+	assert_non_null(strstr(r.err, "lock(B);\n  lock(B);\n"));
+	run_free(&r);
+}
+
+static void test_order_three(void **state)
+{
+	struct run r;
+	char a[32], b[32], c[32];
+
+	(void)state;
+	run_order("TC_CASE=three", &r);
+	assert_int_equal(r.code, DEFAULT_EXITCODE);
+	assert_log_frame(&r, 1);
+	printed_object(&r, "lock-a", a, sizeof a);
+	printed_object(&r, "lock-b", b, sizeof b);
+	printed_object(&r, "lock-c", c, sizeof c);
+	assert_true(has_chain(r.log, a, b, "@pair-first", "@pair-second"));
+	assert_true(has_chain(r.log, b, c, "@pair-first", "@pair-second"));
+	assert_true(has_chain(r.log, c, a, "@pair-first", "@pair-second"));
+	assert_int_equal(count(r.log, "\nthread T"), 3);
+	assert_non_null(strstr(r.log, "\nmessage cycle of 3 locks: "));
+	run_free(&r);
+}
+
+/* The silent twins: a gate lock serialises the ABBA, one thread alone cannot deadlock with
+ * itself, and a consistent order (with a recursive relock and read locks) is fine. */
+static void check_order_clean(const char *which)
+{
+	struct run r;
+
+	run_order(which, &r);
+	if (!r.exited || r.code != 0)
+		fail_msg("%s: exit %d, log:\n%s\nstderr:\n%s", which, r.code,
+			 r.log != NULL ? r.log : "(none)", r.err != NULL ? r.err : "(none)");
+	assert_log_frame(&r, 0);
+	assert_string_equal(r.err, "");
+	run_free(&r);
+}
+
+static void test_order_gated(void **state)
+{
+	(void)state;
+	check_order_clean("TC_CASE=gated");
+}
+
+static void test_order_single_thread(void **state)
+{
+	(void)state;
+	check_order_clean("TC_CASE=single");
+}
+
+static void test_order_clean(void **state)
+{
+	(void)state;
+	check_order_clean("TC_CASE=clean");
+}
+
+/* ---- misuse ------------------------------------------------------------------------ */
+
+/* Runs tc_misuse with TC_CASE=WHAT and checks what every misuse report has: the exit status,
+ * N records of raw kind "misuse:WHAT", the readable block on stderr. Leaves the run in R. */
+static void check_misuse(const char *what, int n, struct run *r)
+{
+	char env[64], kind[64], banner[96];
+
+	snprintf(env, sizeof env, "TC_CASE=%s", what);
+	snprintf(kind, sizeof kind, "BEGIN misuse:%s\n", what);
+	snprintf(banner, sizeof banner, "SUMMARY: ThreadCheck: misuse:%s ", what);
+	run_child("tc_misuse", 1, 1, env, r);
+	if (!r->exited || r->code != DEFAULT_EXITCODE)
+		fail_msg("%s: exit %d, log:\n%s\nstderr:\n%s", what, r->code,
+			 r->log != NULL ? r->log : "(none)", r->err != NULL ? r->err : "(none)");
+	assert_log_frame(r, n);
+	assert_int_equal(count(r->log, kind), n);
+	assert_int_equal(count(r->err, banner), n);
+}
+
+static void test_misuse_unlock_not_owner(void **state)
+{
+	static const char c[] = "tc_misuse";
+	struct run r;
+	char m[32], line[96];
+
+	(void)state;
+	check_misuse("unlock-not-owner", 1, &r);
+	printed_object(&r, "mutex", m, sizeof m);
+	snprintf(line, sizeof line, "call pthread_mutex_unlock %s main ", m);
+	assert_true(has_site_line(r.log, line, c, "@unlock-not-owner"));
+	/* The holder, with the site where it took the mutex. */
+	assert_non_null(strstr(r.log, "\nthread T1 "));
+	snprintf(line, sizeof line, "holds %s holder ", m);
+	assert_true(has_site_line(r.log, line, c, "@holder-lock"));
+	run_free(&r);
+}
+
+static void test_misuse_unlock_unlocked(void **state)
+{
+	struct run r;
+
+	(void)state;
+	check_misuse("unlock-unlocked", 1, &r);
+	assert_true(has_site_line(r.log, "call pthread_mutex_unlock ", "tc_misuse",
+				  "@unlock-unlocked"));
+	run_free(&r);
+}
+
+static void test_misuse_destroy_locked(void **state)
+{
+	struct run r;
+
+	(void)state;
+	check_misuse("destroy-locked", 1, &r);
+	assert_true(has_site_line(r.log, "call pthread_mutex_destroy ", "tc_misuse",
+				  "@destroy-locked"));
+	assert_true(has_site_line(r.log, "holds ", "tc_misuse", "@destroy-lock"));
+	/* glibc refuses to destroy a locked mutex; the call is still made. */
+	assert_non_null(strstr(r.out, "destroy returned 16\n"));
+	run_free(&r);
+}
+
+static void test_misuse_cond_wait_unlocked(void **state)
+{
+	struct run r;
+
+	(void)state;
+	check_misuse("cond-wait-unlocked", 1, &r);
+	assert_true(has_site_line(r.log, "call pthread_cond_wait ", "tc_misuse",
+				  "@cond-wait-unlocked"));
+	run_free(&r);
+}
+
+/* A join that would touch a thread that is gone: reported, EINVAL, and no crash. */
+static void test_misuse_join_detached(void **state)
+{
+	struct run r;
+
+	(void)state;
+	check_misuse("join-detached", 1, &r);
+	assert_true(has_site_line(r.log, "call pthread_join ", "tc_misuse", "@join-detached"));
+	assert_non_null(strstr(r.log, "\nthread T1 "));
+	assert_non_null(strstr(r.out, "join returned 22\n"));
+	run_free(&r);
+}
+
+static void test_misuse_join_twice(void **state)
+{
+	struct run r;
+
+	(void)state;
+	check_misuse("join-twice", 1, &r);
+	assert_true(has_site_line(r.log, "call pthread_join ", "tc_misuse", "@join-twice"));
+	assert_non_null(strstr(r.out, "join returned 22\n"));
+	run_free(&r);
+}
+
+static void test_misuse_exit_holding_lock(void **state)
+{
+	struct run r;
+
+	(void)state;
+	check_misuse("exit-holding-lock", 2, &r);
+	/* Returned from its start routine: the site is where it took the lock. */
+	assert_true(has_site_line(r.log, "holds ", "tc_misuse", "@keeps-lock"));
+	/* Left through pthread_exit: that call, and the lock. */
+	assert_true(has_site_line(r.log, "call pthread_exit ", "tc_misuse", "@exit-call"));
+	assert_true(has_site_line(r.log, "holds ", "tc_misuse", "@exits-lock"));
+	run_free(&r);
+}
+
+/* The correct twin of every case above stays silent. */
+static void test_misuse_clean(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_child("tc_misuse", 1, 1, "TC_CASE=clean", &r);
+	if (!r.exited || r.code != 0)
+		fail_msg("exit %d, log:\n%s\nstderr:\n%s", r.code, r.log != NULL ? r.log : "(none)",
+			 r.err != NULL ? r.err : "(none)");
+	assert_log_frame(&r, 0);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(r.out, "join returned 0\n"));
+	run_free(&r);
+}
+
 /* ---- the test API in this process (no library) ------------------------------------- */
 
 /* A thread that parks on a condition variable until released. */
@@ -900,6 +1143,19 @@ int main(void)
 		cmocka_unit_test(test_deadlock_quiet_ordered),
 		cmocka_unit_test(test_deadlock_quiet_trylock),
 		cmocka_unit_test(test_deadlock_quiet_timed),
+		cmocka_unit_test(test_order_abba),
+		cmocka_unit_test(test_order_three),
+		cmocka_unit_test(test_order_gated),
+		cmocka_unit_test(test_order_single_thread),
+		cmocka_unit_test(test_order_clean),
+		cmocka_unit_test(test_misuse_unlock_not_owner),
+		cmocka_unit_test(test_misuse_unlock_unlocked),
+		cmocka_unit_test(test_misuse_destroy_locked),
+		cmocka_unit_test(test_misuse_cond_wait_unlocked),
+		cmocka_unit_test(test_misuse_join_detached),
+		cmocka_unit_test(test_misuse_join_twice),
+		cmocka_unit_test(test_misuse_exit_holding_lock),
+		cmocka_unit_test(test_misuse_clean),
 		cmocka_unit_test(test_api_leak_then_release),
 		cmocka_unit_test(test_api_baseline),
 		cmocka_unit_test(test_api_settles),

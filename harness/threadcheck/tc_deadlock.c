@@ -606,7 +606,7 @@ static void tc__dl_human(struct tc__buf *b, const struct tc__cand *c, int n, con
 static _Noreturn void tc__report_deadlock(const struct tc__cand *c)
 {
 	int n = c->n < TC__MAX_REPORTED ? c->n : TC__MAX_REPORTED;
-	int logfd;
+	int logfd, nmisuse;
 	char msg[1024];
 	struct tc__buf mb = { msg, 0, sizeof msg };
 
@@ -665,7 +665,12 @@ static _Noreturn void tc__report_deadlock(const struct tc__cand *c)
 	b.len = 0;
 	tc__bprintf(&b, "threadcheck 1 pid=%d\n", (int)getpid());
 	tc__dl_record(&b, c, n, msg);
-	tc__bprintf(&b, "summary 1 findings\n");
+	(void)tc__write_all(logfd >= 0 ? logfd : 2, b.p, b.len);
+	/* Misuses seen before the deadlock would otherwise be lost with the exit report. */
+	nmisuse = tc__misuse_count();
+	tc__misuse_write_records(logfd >= 0 ? logfd : 2);
+	b.len = 0;
+	tc__bprintf(&b, "summary %d findings\n", 1 + nmisuse);
 	(void)tc__write_all(logfd >= 0 ? logfd : 2, b.p, b.len);
 	if (logfd >= 0)
 		close(logfd);

@@ -149,6 +149,67 @@ void tc__deadlock_probe(struct tc__thread *me);
  * under way. */
 void tc__deadlock_self(struct tc__thread *me);
 
+/* Lock-order analysis (tc_order.c). */
+/* ME has just taken OBJ (which it did not hold) in MODE (enum tc__hold_mode) at SITE with a
+ * call that can wait forever (not a trylock, not a timed lock): notes an edge from every
+ * lock ME holds to OBJ. Cheap when the same edges were seen before; never blocks for long. */
+void tc__order_acquire(struct tc__thread *me, const void *obj, int mode, void *site);
+/* OBJ is being initialised or was destroyed: the edges it is in no longer apply. */
+void tc__order_forget(const void *obj);
+/* In a forked child: forgets the parent's edges. */
+void tc__order_atfork_child(void);
+/* At exit: finds the cycles of the graph that could deadlock and symbolises them. Returns
+ * how many will be reported. */
+int tc__order_analyze(void);
+/* Writes tc__order_analyze's cycles as FORMAT.md records to FD. */
+void tc__order_write_records(int fd);
+/* Writes them as readable blocks to FD, with a note when the graph overflowed. */
+void tc__order_write_human(int fd);
+
+/* Misuse reports (tc_misuse.c): X(ENUM, raw name after "misuse:", words for humans). */
+#define TC__MISUSES(X)                                                                      \
+	X(UNLOCK_NOT_OWNER, "unlock-not-owner", "unlock of a mutex held by another thread")  \
+	X(UNLOCK_UNLOCKED, "unlock-unlocked", "unlock of an unlocked mutex")                \
+	X(DESTROY_LOCKED, "destroy-locked", "destroy of a locked mutex")                    \
+	X(COND_WAIT_UNLOCKED, "cond-wait-unlocked", "condition wait without its mutex held") \
+	X(JOIN_DETACHED, "join-detached", "join of a detached thread")                      \
+	X(JOIN_TWICE, "join-twice", "join of a thread that was joined already")             \
+	X(EXIT_HOLDING_LOCK, "exit-holding-lock", "thread exit while holding a lock")
+
+enum tc__misuse {
+#define X(e, raw, words) TC__MISUSE_##e,
+	TC__MISUSES(X)
+#undef X
+};
+
+const char *tc__misuse_name(enum tc__misuse what);
+
+/* What one misuse report says: thread ME called CALL on OBJ (and OBJ2, the cond of a cond
+ * wait) at SITE, a return address; SITE is NULL when a thread returned from its start
+ * routine. The other thread involved (the lock's holder, the joined thread) is
+ * OTHER_LABEL, -1 when there is none or it is unknown. */
+struct tc__misuse_info {
+	enum tc__misuse what;
+	struct tc__thread *me;
+	const char *call;
+	const void *obj, *obj2;
+	void *site;
+	int other_label;
+	pid_t other_tid;
+	void *other_start, *other_create;
+	void *other_hold_site;      /* where the other thread took OBJ, or NULL */
+};
+/* Reports MI at once on stderr (once per kind and call site; repeats are counted) and keeps
+ * the record for the log. For EXIT_HOLDING_LOCK the locks are read from ME's held list. */
+void tc__misuse_report(const struct tc__misuse_info *mi);
+/* How many misuse records are complete; exactly those are written by the next
+ * tc__misuse_write_records. */
+int tc__misuse_count(void);
+/* Writes the misuse records the last tc__misuse_count counted to FD (FORMAT.md). */
+void tc__misuse_write_records(int fd);
+/* In a forked child: forgets the parent's misuses. */
+void tc__misuse_atfork_child(void);
+
 /* Shared by the two reports (tc_report.c). */
 /* Opens THREADCHECK_LOG's PREFIX.<pid> for writing; -1 when unset or on failure (noted on
  * stderr). */

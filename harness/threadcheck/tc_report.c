@@ -246,8 +246,9 @@ static void tc__format_human(struct tc__buf *b, const struct tc__finding *f)
 	tc__bprintf(b, "==================\n");
 }
 
-/* Writes the header, the records and the summary line to FD, in bounded pieces. */
-static void tc__write_log(int fd, size_t n)
+/* Writes the header, the N thread records, the misuse and lock-order records and the
+ * summary line (TOTAL findings) to FD, in bounded pieces. */
+static void tc__write_log(int fd, size_t n, size_t total)
 {
 	struct tc__buf b = { tc__text, 0, sizeof tc__text };
 
@@ -258,8 +259,10 @@ static void tc__write_log(int fd, size_t n)
 		tc__format_record(&b, &tc__f[i]);
 		(void)tc__write_all(fd, b.p, b.len);
 	}
+	tc__misuse_write_records(fd);
+	tc__order_write_records(fd);
 	b.len = 0;
-	tc__bprintf(&b, "summary %zu findings\n", n);
+	tc__bprintf(&b, "summary %zu findings\n", total);
 	(void)tc__write_all(fd, b.p, b.len);
 }
 
@@ -295,14 +298,16 @@ int tc__open_log(void)
 	return fd;
 }
 
-/* Reports what the registry shows now. With THREADCHECK_LOG set the log file is always
- * written (header and summary even when clean) so that the harness can tell a clean run
- * from a killed one; the machine records go to stderr instead when it is unset. The human
- * blocks always go to stderr. Returns only when there is nothing to report; otherwise it
- * ends the process with _exit(THREADCHECK_EXITCODE). */
+/* Reports what the registry shows now, the misuses seen while the program ran and the
+ * lock-order cycles. With THREADCHECK_LOG set the log file is always written (header and
+ * summary even when clean) so that the harness can tell a clean run from a killed one; the
+ * machine records go to stderr instead when it is unset. The human blocks always go to
+ * stderr (a misuse's went there when it happened). Returns only when there is nothing to
+ * report; otherwise it ends the process with _exit(THREADCHECK_EXITCODE). */
 void tc__report_at_exit(struct tc__thread *caller, int untracked)
 {
 	size_t more, n = tc__collect(caller, &more);
+	size_t total = n + (size_t)tc__misuse_count() + (size_t)tc__order_analyze();
 	int logfd = -1;
 
 	logfd = tc__open_log();
@@ -312,10 +317,11 @@ void tc__report_at_exit(struct tc__thread *caller, int untracked)
 			tc__explain(&tc__f[i], caller);
 	}
 	if (logfd >= 0) {
-		tc__write_log(logfd, n);
+		tc__write_log(logfd, n, total);
 		close(logfd);
 	}
-	if (n == 0 && untracked == 0)
+	tc__order_write_human(2);
+	if (total == 0 && untracked == 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct tc__buf b = { tc__text, 0, sizeof tc__text };
@@ -333,9 +339,9 @@ void tc__report_at_exit(struct tc__thread *caller, int untracked)
 					"was full and were not checked\n", untracked);
 		(void)tc__write_all(2, b.p, b.len);
 	}
-	if (logfd < 0 && n > 0)
-		tc__write_log(2, n);
-	if (n == 0)
+	if (logfd < 0 && total > 0)
+		tc__write_log(2, n, total);
+	if (total == 0)
 		return;
 	tc__flush_stdio();
 	_exit(tc__env_exitcode("THREADCHECK_EXITCODE", TC__DEFAULT_EXITCODE));

@@ -114,6 +114,10 @@ static void *tc__real(void *_Atomic *cache, const char *name, const char *versio
 	X(tc__mutex_fn, pthread_mutex_trylock, NULL)                                        \
 	X(tc__mutex_fn, pthread_mutex_unlock, NULL)                                         \
 	X(tc__mutex_timed_fn, pthread_mutex_timedlock, NULL)                                \
+	X(tc__mutex_init_fn, pthread_mutex_init, NULL)                                      \
+	X(tc__mutex_fn, pthread_mutex_destroy, NULL)                                        \
+	X(tc__rwlock_init_fn, pthread_rwlock_init, NULL)                                    \
+	X(tc__rwlock_fn, pthread_rwlock_destroy, NULL)                                      \
 	X(tc__cond_wait_fn, pthread_cond_wait, "GLIBC_2.3.2")                               \
 	X(tc__cond_timed_fn, pthread_cond_timedwait, "GLIBC_2.3.2")                         \
 	X(tc__cond_clock_fn, pthread_cond_clockwait, NULL)                                  \
@@ -138,6 +142,8 @@ typedef void (*tc__exit_fn)(void *);
 typedef int (*tc__setname_fn)(pthread_t, const char *);
 typedef int (*tc__mutex_fn)(pthread_mutex_t *);
 typedef int (*tc__mutex_timed_fn)(pthread_mutex_t *, const struct timespec *);
+typedef int (*tc__mutex_init_fn)(pthread_mutex_t *, const pthread_mutexattr_t *);
+typedef int (*tc__rwlock_init_fn)(pthread_rwlock_t *, const pthread_rwlockattr_t *);
 typedef int (*tc__cond_wait_fn)(pthread_cond_t *, pthread_mutex_t *);
 typedef int (*tc__cond_timed_fn)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
 typedef int (*tc__cond_clock_fn)(pthread_cond_t *, pthread_mutex_t *, clockid_t,
@@ -269,20 +275,88 @@ struct tc__thread *tc__find_tid(pid_t tid)
 	return NULL;
 }
 
+/* Threads that cannot be joined any more because they were joined or detached, remembered
+ * after their slot is gone so that a second join is reported instead of crashing. A handle
+ * is forgotten when pthread_create hands it out again. */
+#define TC__GONE 256
+enum { TC__GONE_JOINED = 1, TC__GONE_DETACHED };
+
+struct tc__gone {
+	_Atomic uintptr_t self;     /* 0: unused */
+	_Atomic int how, label;
+	_Atomic pid_t tid;
+	_Atomic uintptr_t start_fn, create_site;
+};
+
+static struct tc__gone tc__gone[TC__GONE];
+static _Atomic unsigned tc__gone_next;
+
+/* Remembers that T was joined or detached (HOW). */
+static void tc__gone_add(struct tc__thread *t, int how)
+{
+	uintptr_t self = atomic_load(&t->self);
+	struct tc__gone *g = NULL;
+
+	if (self == 0)
+		return;
+	for (int i = 0; i < TC__GONE && g == NULL; i++)
+		if (atomic_load(&tc__gone[i].self) == self)
+			g = &tc__gone[i];
+	if (g == NULL)
+		g = &tc__gone[atomic_fetch_add(&tc__gone_next, 1) % TC__GONE];
+	atomic_store(&g->self, 0);
+	atomic_store(&g->how, how);
+	atomic_store(&g->label, t->label);
+	atomic_store(&g->tid, atomic_load(&t->tid));
+	atomic_store(&g->start_fn, (uintptr_t)t->start_fn);
+	atomic_store(&g->create_site, (uintptr_t)t->create_site);
+	atomic_store(&g->self, self);
+}
+
+/* The remembered thread whose handle was SELF, or NULL. */
+static struct tc__gone *tc__gone_find(pthread_t self)
+{
+	for (int i = 0; i < TC__GONE; i++)
+		if (atomic_load(&tc__gone[i].self) == (uintptr_t)self)
+			return &tc__gone[i];
+	return NULL;
+}
+
+/* SELF now names a new thread. */
+static void tc__gone_forget(pthread_t self)
+{
+	for (int i = 0; i < TC__GONE; i++) {
+		uintptr_t v = (uintptr_t)self;
+
+		(void)atomic_compare_exchange_strong(&tc__gone[i].self, &v, 0);
+	}
+}
+
 /* Frees T's slot if it is finished; several parties may try (finisher, detacher, joiner)
- * and the compare-exchange lets exactly one succeed. */
-static void tc__slot_release(struct tc__thread *t)
+ * and the compare-exchange lets exactly one succeed. HOW (TC__GONE_*) says why T can no
+ * longer be joined; it is remembered first, while T's handle cannot have been reused. */
+static void tc__slot_release(struct tc__thread *t, int how)
 {
 	int expect = TC__FINISHED;
 
+	tc__gone_add(t, how);
 	(void)atomic_compare_exchange_strong(&t->state, &expect, TC__FREE);
 }
 
-/* Marks the calling thread's record finished; a detached thread's slot is freed at once. */
-static void tc__finish(struct tc__thread *t)
+/* Marks the calling thread's record finished; a detached thread's slot is freed at once.
+ * A thread that still holds locks is reported; SITE is its pthread_exit call, NULL when it
+ * returned from its start routine or was cancelled. */
+static void tc__finish(struct tc__thread *t, void *site)
 {
 	if (t == NULL || tc__me != t)
 		return;
+	if (atomic_load_explicit(&t->nheld, memory_order_relaxed) > 0) {
+		struct tc__misuse_info mi = { .what = TC__MISUSE_EXIT_HOLDING_LOCK, .me = t,
+					      .call = "pthread_exit", .site = site,
+					      .other_label = -1 };
+
+		tc__misuse_report(&mi);
+	}
 	/* From here on this thread may still run destructors; it must not write into a slot
 	 * that another, newer thread may already own. */
 	tc__me = NULL;
@@ -291,13 +365,13 @@ static void tc__finish(struct tc__thread *t)
 	/* Paired with pthread_detach: both store, then look at the other's flag (seq_cst), so
 	 * at least one of them sees both and frees the slot. */
 	if (atomic_load(&t->detached))
-		tc__slot_release(t);
+		tc__slot_release(t, TC__GONE_DETACHED);
 }
 
 /* Runs when a tracked thread leaves through pthread_exit or cancellation. */
 static void tc__key_destructor(void *p)
 {
-	tc__finish(p);
+	tc__finish(p, NULL);
 }
 
 /* Records in the calling thread's slot that it is about to block in OP on OBJ, called from
@@ -411,6 +485,9 @@ static void *tc__trampoline(void *arg)
 	tc__me = t;
 	atomic_store(&t->self, (uintptr_t)pthread_self());
 	atomic_store(&t->tid, gettid());
+	/* Here, not in pthread_create: a quick detached thread may be gone (and remembered)
+	 * before its creator returns. */
+	tc__gone_forget(pthread_self());
 	/* The key's destructor marks the thread finished when it leaves through pthread_exit
 	 * or cancellation, where the code after the call below never runs. */
 	if (atomic_load(&tc__key_ok))
@@ -418,7 +495,7 @@ static void *tc__trampoline(void *arg)
 	ret = t->user_start(t->user_arg);
 	if (atomic_load(&tc__key_ok))
 		(void)pthread_setspecific(tc__key, NULL);
-	tc__finish(t);
+	tc__finish(t, NULL);
 	return ret;
 }
 
@@ -445,7 +522,10 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 	t = tc__slot_new(start, arg, site, detached);
 	if (t == NULL) {
 		atomic_fetch_add(&tc__untracked, 1);
-		return tc__real_pthread_create()(thread, attr, start, arg);
+		rc = tc__real_pthread_create()(thread, attr, start, arg);
+		if (rc == 0)
+			tc__gone_forget(*thread);
+		return rc;
 	}
 	rc = tc__real_pthread_create()(thread, attr, tc__trampoline, t);
 	if (rc != 0) {
@@ -468,7 +548,41 @@ int tc__create_internal(pthread_t *thread, const pthread_attr_t *attr, void *(*s
 static void tc__joined(struct tc__thread *t, pthread_t thread)
 {
 	if (t != NULL && atomic_load(&t->self) == (uintptr_t)thread)
-		tc__slot_release(t);
+		tc__slot_release(t, TC__GONE_JOINED);
+}
+
+/* Before a join of THREAD (whose slot, looked up first, is T; NULL when it has none) from
+ * SITE: returns 0 when the join may go ahead, or EINVAL after reporting a join of a detached
+ * or already joined thread, whose handle may point to freed memory by now. */
+static int tc__join_check(pthread_t thread, struct tc__thread *t, const char *call, void *site)
+{
+	struct tc__misuse_info mi = { .call = call, .obj = (void *)thread, .site = site };
+	struct tc__gone *g;
+
+	if (tc__me == NULL)
+		return 0;
+	mi.me = tc__me;
+	if (t != NULL) {
+		if (!atomic_load(&t->detached))
+			return 0;
+		mi.what = TC__MISUSE_JOIN_DETACHED;
+		mi.other_label = t->label;
+		mi.other_tid = atomic_load(&t->tid);
+		mi.other_start = t->start_fn;
+		mi.other_create = t->create_site;
+	} else {
+		g = tc__gone_find(thread);
+		if (g == NULL)
+			return 0;
+		mi.what = atomic_load(&g->how) == TC__GONE_DETACHED ? TC__MISUSE_JOIN_DETACHED
+								     : TC__MISUSE_JOIN_TWICE;
+		mi.other_label = atomic_load(&g->label);
+		mi.other_tid = atomic_load(&g->tid);
+		mi.other_start = (void *)atomic_load(&g->start_fn);
+		mi.other_create = (void *)atomic_load(&g->create_site);
+	}
+	tc__misuse_report(&mi);
+	return EINVAL;
 }
 
 int pthread_join(pthread_t thread, void **ret)
@@ -479,6 +593,8 @@ int pthread_join(pthread_t thread, void **ret)
 	if (!tc__active())
 		return tc__real_pthread_join()(thread, ret);
 	t = tc__find_self(thread);
+	if (tc__join_check(thread, t, "pthread_join", __builtin_return_address(0)) != 0)
+		return EINVAL;
 	tc__wait_begin(TC__OP_JOIN, (void *)thread, __builtin_return_address(0), 0);
 	if (tc__me != NULL)
 		tc__deadlock_probe(tc__me);
@@ -497,6 +613,8 @@ int pthread_tryjoin_np(pthread_t thread, void **ret)
 	if (!tc__active())
 		return tc__real_pthread_tryjoin_np()(thread, ret);
 	t = tc__find_self(thread);
+	if (tc__join_check(thread, t, "pthread_tryjoin_np", __builtin_return_address(0)) != 0)
+		return EINVAL;
 	rc = tc__real_pthread_tryjoin_np()(thread, ret);
 	if (rc == 0)
 		tc__joined(t, thread);
@@ -511,6 +629,8 @@ int pthread_timedjoin_np(pthread_t thread, void **ret, const struct timespec *ab
 	if (!tc__active())
 		return tc__real_pthread_timedjoin_np()(thread, ret, abstime);
 	t = tc__find_self(thread);
+	if (tc__join_check(thread, t, "pthread_timedjoin_np", __builtin_return_address(0)) != 0)
+		return EINVAL;
 	tc__wait_begin(TC__OP_JOIN, (void *)thread, __builtin_return_address(0), 1);
 	rc = tc__real_pthread_timedjoin_np()(thread, ret, abstime);
 	tc__wait_end();
@@ -528,6 +648,8 @@ int pthread_clockjoin_np(pthread_t thread, void **ret, clockid_t clk,
 	if (!tc__active())
 		return tc__real_pthread_clockjoin_np()(thread, ret, clk, abstime);
 	t = tc__find_self(thread);
+	if (tc__join_check(thread, t, "pthread_clockjoin_np", __builtin_return_address(0)) != 0)
+		return EINVAL;
 	tc__wait_begin(TC__OP_JOIN, (void *)thread, __builtin_return_address(0), 1);
 	rc = tc__real_pthread_clockjoin_np()(thread, ret, clk, abstime);
 	tc__wait_end();
@@ -547,7 +669,7 @@ int pthread_detach(pthread_t thread)
 	rc = tc__real_pthread_detach()(thread);
 	if (rc == 0 && t != NULL) {
 		atomic_store(&t->detached, 1);
-		tc__slot_release(t);
+		tc__slot_release(t, TC__GONE_DETACHED);
 	}
 	return rc;
 }
@@ -559,7 +681,7 @@ void pthread_exit(void *ret)
 
 		if (t != NULL && atomic_load(&tc__key_ok))
 			(void)pthread_setspecific(tc__key, NULL);
-		tc__finish(t);
+		tc__finish(t, __builtin_return_address(0));
 	}
 	tc__real_pthread_exit()(ret);
 	/* The real pthread_exit does not return; this keeps _Noreturn-ness visible. */
@@ -663,6 +785,89 @@ static int tc__mutex_kind(const pthread_mutex_t *m)
 	return m->__data.__kind & 0x7f;
 }
 
+/* Whether glibc's lock word says M is locked (by anyone). Read racily on purpose: it is
+ * only consulted when the caller does not hold M by our records. */
+static int tc__mutex_locked(const pthread_mutex_t *m)
+{
+	return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0;
+}
+
+/* The tid glibc recorded as M's owner (every kind records it), 0 when none. */
+static pid_t tc__mutex_owner(const pthread_mutex_t *m)
+{
+	return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+}
+
+/* A live thread other than ME whose held list has OBJ, with the site that took it in *SITE;
+ * else the live thread whose tid is OWNER (site unknown); else NULL. */
+static struct tc__thread *tc__holder(const struct tc__thread *me, const void *obj, pid_t owner,
+				     void **site)
+{
+	int hw = atomic_load(&tc__high_water);
+
+	*site = NULL;
+	for (int i = 0; i < hw; i++) {
+		struct tc__thread *t = &tc__threads[i];
+		int n = atomic_load_explicit(&t->nheld, memory_order_acquire);
+
+		if (t == me || atomic_load(&t->state) != TC__RUNNING)
+			continue;
+		for (int k = 0; k < n && k < TC__MAX_HELD; k++)
+			if (atomic_load_explicit(&t->held[k].obj, memory_order_relaxed) ==
+			    (uintptr_t)obj) {
+				*site = (void *)atomic_load_explicit(&t->held[k].site,
+								     memory_order_relaxed);
+				return t;
+			}
+	}
+	return owner != 0 ? tc__find_tid(owner) : NULL;
+}
+
+/* Fills MI's other thread from T (NULL: none known) and the site SITE where it took the
+ * lock. */
+static void tc__misuse_other(struct tc__misuse_info *mi, struct tc__thread *t, void *site)
+{
+	mi->other_label = t != NULL ? t->label : -1;
+	mi->other_tid = t != NULL ? atomic_load(&t->tid) : 0;
+	mi->other_start = t != NULL ? t->start_fn : NULL;
+	mi->other_create = t != NULL ? t->create_site : NULL;
+	mi->other_hold_site = site;
+}
+
+/* ME unlocks M, which it does not hold by our records, from SITE: reports it unless glibc
+ * says ME owns M after all (a lock taken past the held list's end, or through a call we do
+ * not see). */
+static void tc__unlock_check(struct tc__thread *me, pthread_mutex_t *m, void *site)
+{
+	struct tc__misuse_info mi = { .me = me, .call = "pthread_mutex_unlock", .obj = m,
+				      .site = site, .other_label = -1 };
+	pid_t owner = tc__mutex_owner(m);
+	void *hsite = NULL;
+
+	if (!tc__mutex_locked(m)) {
+		mi.what = TC__MISUSE_UNLOCK_UNLOCKED;
+	} else {
+		if (owner == atomic_load(&me->tid))
+			return;
+		struct tc__thread *h = tc__holder(me, m, owner, &hsite);
+
+		mi.what = TC__MISUSE_UNLOCK_NOT_OWNER;
+		tc__misuse_other(&mi, h, hsite);
+	}
+	tc__misuse_report(&mi);
+}
+
+/* T took OBJ with a call that could have waited forever: notes the lock-order edges from
+ * the locks it holds (not for a re-entry), then records the hold. The nheld test keeps the
+ * common case, no other lock held, down to one load. */
+static void tc__took_blocking(struct tc__thread *t, const void *obj, int mode, void *site,
+			      int reentrant)
+{
+	if (atomic_load_explicit(&t->nheld, memory_order_relaxed) > 0 && tc__held_find(t, obj) < 0)
+		tc__order_acquire(t, obj, mode, site);
+	tc__held_add(t, obj, mode, site, reentrant);
+}
+
 /* ---- interposed blocking calls ----------------------------------------------------- */
 
 /* Each wrapper records (op, object, call site) for the duration of the real call. The
@@ -698,7 +903,8 @@ int pthread_mutex_lock(pthread_mutex_t *m)
 	kind = tc__mutex_kind(m);
 	if (rc != EBUSY) {
 		if (tc__mutex_owned(rc))
-			tc__held_add(me, m, TC__HOLD_MUTEX, site, kind == PTHREAD_MUTEX_RECURSIVE_NP);
+			tc__took_blocking(me, m, TC__HOLD_MUTEX, site,
+					  kind == PTHREAD_MUTEX_RECURSIVE_NP);
 		return rc;
 	}
 	tc__wait_begin(TC__OP_MUTEX, m, site, 0);
@@ -712,7 +918,7 @@ int pthread_mutex_lock(pthread_mutex_t *m)
 	rc = tc__real_pthread_mutex_lock()(m);
 	tc__wait_end();
 	if (tc__mutex_owned(rc))
-		tc__held_add(me, m, TC__HOLD_MUTEX, site, kind == PTHREAD_MUTEX_RECURSIVE_NP);
+		tc__took_blocking(me, m, TC__HOLD_MUTEX, site, kind == PTHREAD_MUTEX_RECURSIVE_NP);
 	return rc;
 }
 
@@ -749,26 +955,104 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 	struct tc__thread *me;
 
 	/* Forgotten before the real unlock: the record may miss a lock for an instant, but it
-	 * never shows one lock held by two threads. */
-	if (tc__active() && (me = tc__me) != NULL)
-		(void)tc__held_drop(me, m, 0, NULL);
+	 * never shows one lock held by two threads. The real call is made even after a misuse:
+	 * the program behaves as it would without us. */
+	if (tc__active() && (me = tc__me) != NULL && tc__held_drop(me, m, 0, NULL) == 0)
+		tc__unlock_check(me, m, __builtin_return_address(0));
 	return tc__real_pthread_mutex_unlock()(m);
 }
 
+int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+	/* A new mutex at an old address (freed memory reused) starts with no lock order. */
+	if (tc__active())
+		tc__order_forget(m);
+	return tc__real_pthread_mutex_init()(m, attr);
+}
+
+int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+	struct tc__thread *me;
+	int rc;
+
+	if (!tc__active())
+		return tc__real_pthread_mutex_destroy()(m);
+	if ((me = tc__me) != NULL && tc__mutex_locked(m)) {
+		struct tc__misuse_info mi = { .what = TC__MISUSE_DESTROY_LOCKED, .me = me,
+					      .call = "pthread_mutex_destroy", .obj = m,
+					      .site = __builtin_return_address(0) };
+		int i = tc__held_find(me, m);
+		void *hsite = NULL;
+
+		if (i >= 0) {
+			tc__misuse_other(&mi, me, (void *)atomic_load(&me->held[i].site));
+		} else {
+			struct tc__thread *h = tc__holder(me, m, tc__mutex_owner(m), &hsite);
+
+			tc__misuse_other(&mi, h, hsite);
+		}
+		tc__misuse_report(&mi);
+	}
+	rc = tc__real_pthread_mutex_destroy()(m);
+	if (rc == 0)
+		tc__order_forget(m);
+	return rc;
+}
+
+int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
+{
+	if (tc__active())
+		tc__order_forget(l);
+	return tc__real_pthread_rwlock_init()(l, attr);
+}
+
+int pthread_rwlock_destroy(pthread_rwlock_t *l)
+{
+	int rc = tc__real_pthread_rwlock_destroy()(l);
+
+	if (rc == 0 && tc__active())
+		tc__order_forget(l);
+	return rc;
+}
+
+/* ME waits on C with M at SITE and does not hold M by our records: reports it unless glibc
+ * says ME owns M after all. */
+static void tc__cond_check(struct tc__thread *me, pthread_cond_t *c, pthread_mutex_t *m,
+			   const char *call, void *site)
+{
+	struct tc__misuse_info mi = { .what = TC__MISUSE_COND_WAIT_UNLOCKED, .me = me,
+				      .call = call, .obj = m, .obj2 = c, .site = site };
+	void *hsite = NULL;
+
+	if (tc__mutex_locked(m) && tc__mutex_owner(m) == atomic_load(&me->tid))
+		return;
+	struct tc__thread *h = tc__mutex_locked(m) ? tc__holder(me, m, tc__mutex_owner(m), &hsite)
+						   : NULL;
+
+	tc__misuse_other(&mi, h, hsite);
+	tc__misuse_report(&mi);
+}
+
 /* A condition wait releases M for its duration and takes it back before returning (inside
- * glibc, where we do not see it): the hold is set aside and put back with its first site. */
-#define TC__COND_WAIT(timed, call)                                                          \
+ * glibc, where we do not see it): the hold is set aside and put back with its first site.
+ * Taking it back can wait forever, so it counts for lock order like a lock at the wait. */
+#define TC__COND_WAIT(timed, call, name)                                                    \
 	do {                                                                                \
 		struct tc__thread *me_;                                                     \
 		uintptr_t site_ = 0;                                                        \
+		void *where_ = __builtin_return_address(0);                                 \
 		int rc_, n_;                                                                \
 		if (!tc__active() || (me_ = tc__me) == NULL)                                \
 			return call;                                                        \
 		n_ = tc__held_drop(me_, m, 1, &site_);                                      \
-		tc__wait_begin(TC__OP_COND, c, __builtin_return_address(0), timed);         \
+		if (n_ == 0)                                                                \
+			tc__cond_check(me_, c, m, name, where_);                            \
+		tc__wait_begin(TC__OP_COND, c, where_, timed);                              \
 		rc_ = call;                                                                 \
 		tc__wait_end();                                                             \
 		if (n_ > 0) {                                                               \
+			if (atomic_load_explicit(&me_->nheld, memory_order_relaxed) > 0)     \
+				tc__order_acquire(me_, m, TC__HOLD_MUTEX, where_);          \
 			tc__held_add(me_, m, TC__HOLD_MUTEX, (void *)site_, 0);             \
 			while (--n_ > 0)                                                    \
 				tc__held_add(me_, m, TC__HOLD_MUTEX, (void *)site_, 1);     \
@@ -778,18 +1062,19 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 
 int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	TC__COND_WAIT(0, tc__real_pthread_cond_wait()(c, m));
+	TC__COND_WAIT(0, tc__real_pthread_cond_wait()(c, m), "pthread_cond_wait");
 }
 
 int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
 {
-	TC__COND_WAIT(1, tc__real_pthread_cond_timedwait()(c, m, abstime));
+	TC__COND_WAIT(1, tc__real_pthread_cond_timedwait()(c, m, abstime), "pthread_cond_timedwait");
 }
 
 int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 			   const struct timespec *abstime)
 {
-	TC__COND_WAIT(1, tc__real_pthread_cond_clockwait()(c, m, clk, abstime));
+	TC__COND_WAIT(1, tc__real_pthread_cond_clockwait()(c, m, clk, abstime),
+		      "pthread_cond_clockwait");
 }
 
 /* A read or write lock: tries first, like pthread_mutex_lock, and publishes a wait (and
@@ -809,7 +1094,7 @@ static int tc__rwlock(pthread_rwlock_t *l, int wr, void *site)
 	rc = try(l);
 	if (rc != EBUSY) {
 		if (rc == 0)
-			tc__held_add(me, l, mode, site, !wr);
+			tc__took_blocking(me, l, mode, site, !wr);
 		return rc;
 	}
 	tc__wait_begin(wr ? TC__OP_RWLOCK_WR : TC__OP_RWLOCK_RD, l, site, 0);
@@ -817,7 +1102,7 @@ static int tc__rwlock(pthread_rwlock_t *l, int wr, void *site)
 	rc = lock(l);
 	tc__wait_end();
 	if (rc == 0)
-		tc__held_add(me, l, mode, site, !wr);
+		tc__took_blocking(me, l, mode, site, !wr);
 	return rc;
 }
 
@@ -1021,6 +1306,8 @@ static void tc__atfork_child(void)
 			atomic_store(&tc__threads[i].state, TC__FREE);
 	tc__symbolize_atfork_child();
 	tc__watchdog_atfork_child();
+	tc__order_atfork_child();
+	tc__misuse_atfork_child();
 	if (tc__me != NULL) {
 		atomic_store(&tc__me->tid, gettid());
 		atomic_store(&tc__me->self, (uintptr_t)pthread_self());
