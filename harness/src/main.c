@@ -318,14 +318,32 @@ static int labs_table(int argc, char **argv)
  * the paths the student knows, labs/NN-slug/file.c). */
 static void strip_prefix(struct tl_target *t, const char *prefix)
 {
-	size_t n = strlen(prefix);
+	/* The run stage has already made names under the current directory relative, so the
+	 * scratch folder may appear either way. */
+	char cwd[TL_PATH], rel[TL_PATH];
+	tl_strlcpy(rel, prefix, sizeof rel);
+	if (getcwd(cwd, sizeof cwd) != NULL && strncmp(prefix, cwd, strlen(cwd)) == 0 && prefix[strlen(cwd)] == '/')
+		tl_strlcpy(rel, prefix + strlen(cwd) + 1, sizeof rel);
+	const char *forms[2] = {prefix, rel};
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 		struct tl_findings *l = &t->result[tool].findings;
 		for (size_t i = 0; i < l->n; i++) {
-			struct tl_site *sites[2] = {&l->v[i].site, &l->v[i].other};
+			char *files[2] = {l->v[i].site.file, l->v[i].other.file};
 			for (int k = 0; k < 2; k++)
-				if (strncmp(sites[k]->file, prefix, n) == 0 && sites[k]->file[n] == '/')
-					memmove(sites[k]->file, sites[k]->file + n + 1, strlen(sites[k]->file + n + 1) + 1);
+				for (int f = 0; f < 2; f++) {
+					size_t n = strlen(forms[f]);
+					if (strncmp(files[k], forms[f], n) == 0 && files[k][n] == '/') {
+						memmove(files[k], files[k] + n + 1, strlen(files[k] + n + 1) + 1);
+						break;
+					}
+				}
+			/* Messages quote paths too (TSan's SUMMARY line). */
+			for (int f = 0; f < 2; f++) {
+				size_t n = strlen(forms[f]);
+				char *p;
+				while (n > 0 && (p = strstr(l->v[i].message, forms[f])) != NULL && p[n] == '/')
+					memmove(p, p + n + 1, strlen(p + n + 1) + 1);
+			}
 		}
 	}
 }

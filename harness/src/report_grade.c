@@ -6,58 +6,11 @@
 /* GitHub shows at most this many annotations of one kind per step. */
 #define GITHUB_ANNOTATION_LIMIT 10
 
-/* Writes S with bytes that are not printable ASCII replaced, so every output is valid UTF-8
- * whatever a compiler or a student's source put in a message. */
+/* Writes byte C, or '?' for a byte outside ASCII, so every output is valid UTF-8 whatever a
+ * compiler or a student's source put in a message (as tl_put_json and tl_put_xml do). */
 static void clean_char(FILE *out, unsigned char c)
 {
 	fputc(c >= 0x80 ? '?' : c, out);
-}
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p == '\t')
-			fputs("\\t", out);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			clean_char(out, *p);
-	}
-	fputc('"', out);
-}
-
-static void xml_str(FILE *out, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&apos;", out);
-			break;
-		default:
-			/* XML 1.0 allows no other control characters. */
-			if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
-				fputc(' ', out);
-			else
-				clean_char(out, *p);
-		}
-	}
 }
 
 /* GitHub workflow-command escaping: %, CR and LF always; ':' and ',' in properties too. */
@@ -109,15 +62,15 @@ static void findings_json(FILE *out, const struct tl_target *t)
 		for (size_t f = 0; f < r->findings.n; f++) {
 			const struct tl_finding *x = &r->findings.v[f];
 			fprintf(out, "%s{\"tool\":", first ? "" : ",");
-			json_str(out, tl_tool_name(x->tool));
+			tl_put_json(out, tl_tool_name(x->tool));
 			fprintf(out, ",\"kind\":");
-			json_str(out, tl_kind_name(x->kind));
+			tl_put_json(out, tl_kind_name(x->kind));
 			fprintf(out, ",\"file\":");
-			json_str(out, x->site.file);
+			tl_put_json(out, x->site.file);
 			fprintf(out, ",\"line\":%d,\"function\":", x->site.line);
-			json_str(out, x->site.function);
+			tl_put_json(out, x->site.function);
 			fprintf(out, ",\"message\":");
-			json_str(out, x->message);
+			tl_put_json(out, x->message);
 			fputc('}', out);
 			first = 0;
 		}
@@ -128,25 +81,25 @@ static void findings_json(FILE *out, const struct tl_target *t)
 static void json(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "{\"submission\":");
-	json_str(out, g->submission);
+	tl_put_json(out, g->submission);
 	fprintf(out, ",\"sandbox\":");
-	json_str(out, g->sandbox);
+	tl_put_json(out, g->sandbox);
 	fprintf(out, ",\"runs\":%d,\"score\":%.2f,\"max_score\":%.2f,\"seconds\":%.1f,\"labs\":[", g->runs, g->points,
 		g->max, g->seconds);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
 		fprintf(out, "%s{\"lab\":", i ? "," : "");
-		json_str(out, gl->lab->slug);
+		tl_put_json(out, gl->lab->slug);
 		fprintf(out, ",\"title\":");
-		json_str(out, gl->lab->title);
+		tl_put_json(out, gl->lab->title);
 		fprintf(out, ",\"submitted\":%d,\"tampered\":%s,\"note\":", gl->submitted, gl->tampered ? "true" : "false");
-		json_str(out, gl->note);
+		tl_put_json(out, gl->note);
 		fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"items\":[", gl->points, gl->max);
 		for (int k = 0; k < TL_ITEM_COUNT; k++) {
 			fprintf(out, "%s{\"item\":", k ? "," : "");
-			json_str(out, tl_item_name((enum tl_item)k));
+			tl_put_json(out, tl_item_name((enum tl_item)k));
 			fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"feedback\":", gl->item[k].points, gl->item[k].max);
-			json_str(out, gl->item[k].feedback);
+			tl_put_json(out, gl->item[k].feedback);
 			fputc('}', out);
 		}
 		fprintf(out, "],\"findings\":");
@@ -163,7 +116,7 @@ static void gradescope(FILE *out, const struct tl_grade *g)
 	char head[512];
 	snprintf(head, sizeof head, "Graded by threadlab; each tool ran %d time(s) per lab. Sandbox: %s", g->runs,
 		 g->sandbox);
-	json_str(out, head);
+	tl_put_json(out, head);
 	fprintf(out, ",\"visibility\":\"visible\",\"tests\":[");
 	int first = 1;
 	for (size_t i = 0; i < g->n; i++) {
@@ -172,9 +125,9 @@ static void gradescope(FILE *out, const struct tl_grade *g)
 			char name[256];
 			snprintf(name, sizeof name, "%s: %s", gl->lab->slug, tl_item_what((enum tl_item)k));
 			fprintf(out, "%s{\"name\":", first ? "" : ",");
-			json_str(out, name);
+			tl_put_json(out, name);
 			fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"output\":", gl->item[k].points, gl->item[k].max);
-			json_str(out, gl->item[k].feedback[0] ? gl->item[k].feedback : "ok");
+			tl_put_json(out, gl->item[k].feedback[0] ? gl->item[k].feedback : "ok");
 			fprintf(out, ",\"visibility\":\"visible\"}");
 			first = 0;
 		}
@@ -199,18 +152,18 @@ static void junit(FILE *out, const struct tl_grade *g)
 		for (int k = 0; k < TL_ITEM_COUNT; k++)
 			f += gl->item[k].points < gl->item[k].max;
 		fprintf(out, "  <testsuite name=\"");
-		xml_str(out, gl->lab->slug);
+		tl_put_xml(out, gl->lab->slug, 0);
 		fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\">\n", TL_ITEM_COUNT, f);
 		for (int k = 0; k < TL_ITEM_COUNT; k++) {
 			const struct tl_grade_item *it = &gl->item[k];
 			fprintf(out, "    <testcase classname=\"");
-			xml_str(out, gl->lab->slug);
+			tl_put_xml(out, gl->lab->slug, 0);
 			fprintf(out, "\" name=\"%s\">", tl_item_name((enum tl_item)k));
 			if (it->points < it->max) {
 				char msg[128];
 				snprintf(msg, sizeof msg, "%.1f of %.1f points", it->points, it->max);
 				fprintf(out, "\n      <failure message=\"%s\" type=\"%s\">", msg, tl_item_name((enum tl_item)k));
-				xml_str(out, it->feedback);
+				tl_put_xml(out, it->feedback, 0);
 				fprintf(out, "</failure>\n    ");
 			}
 			fprintf(out, "</testcase>\n");
@@ -251,9 +204,9 @@ static void sarif(FILE *out, const struct tl_grade *g)
 		     "\"tool\":{\"driver\":{\"name\":\"threadlab\",\"informationUri\":\"https://example.invalid/threadlab\",\"rules\":[");
 	for (int k = 0; k < TL_KIND_COUNT; k++) {
 		fprintf(out, "%s{\"id\":", k ? "," : "");
-		json_str(out, tl_kind_name((enum tl_kind)k));
+		tl_put_json(out, tl_kind_name((enum tl_kind)k));
 		fprintf(out, ",\"shortDescription\":{\"text\":");
-		json_str(out, tl_kind_meaning((enum tl_kind)k));
+		tl_put_json(out, tl_kind_meaning((enum tl_kind)k));
 		fprintf(out, "}}");
 	}
 	fprintf(out, "]}},\"results\":[");
@@ -268,13 +221,13 @@ static void sarif(FILE *out, const struct tl_grade *g)
 				snprintf(msg, sizeof msg, "%s (%s, %s): %s Lesson: %s", tl_kind_name(x->kind),
 					 tl_tool_name(x->tool), gl->lab->slug, x->message, gl->lab->lesson);
 				fprintf(out, "%s{\"ruleId\":", first ? "" : ",");
-				json_str(out, tl_kind_name(x->kind));
+				tl_put_json(out, tl_kind_name(x->kind));
 				fprintf(out, ",\"ruleIndex\":%d,\"level\":\"error\",\"message\":{\"text\":", (int)x->kind);
-				json_str(out, msg);
+				tl_put_json(out, msg);
 				fputc('}', out);
 				if (x->site.file[0] != '\0' && x->site.line > 0) {
 					fprintf(out, ",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
-					json_str(out, x->site.file);
+					tl_put_json(out, x->site.file);
 					fprintf(out, "},\"region\":{\"startLine\":%d}}}]", x->site.line);
 				}
 				fputc('}', out);
@@ -284,7 +237,7 @@ static void sarif(FILE *out, const struct tl_grade *g)
 		if (gl->tampered) {
 			fprintf(out, "%s{\"ruleId\":\"misuse\",\"ruleIndex\":%d,\"level\":\"error\",\"message\":{\"text\":",
 				first ? "" : ",", (int)TL_KIND_MISUSE);
-			json_str(out, gl->note);
+			tl_put_json(out, gl->note);
 			fprintf(out, "}}");
 			first = 0;
 		}

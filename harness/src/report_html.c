@@ -4,31 +4,6 @@
 
 #include "stages.h"
 
-static void h(FILE *out, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\t':
-			fputs("    ", out);
-			break;
-		default:
-			fputc(*p >= 0x80 || (*p < 0x20 && *p != '\n') ? '?' : *p, out);
-		}
-	}
-}
-
 static const char style[] =
 	"body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222;padding:0 1em}"
 	"h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em}"
@@ -51,7 +26,7 @@ static void excerpt(FILE *out, const struct tl_site *s)
 	for (int i = 0; i < x.count; i++) {
 		int hit = x.first + i == x.mark;
 		fprintf(out, "%s%5d  ", hit ? "<span class=\"hit\">" : "", x.first + i);
-		h(out, x.text[i]);
+		tl_put_xml(out, x.text[i], 1);
 		fputs(hit ? "</span>" : "\n", out);
 	}
 	fputs("</pre>\n", out);
@@ -62,18 +37,18 @@ static void site(FILE *out, const char *label, const struct tl_site *s, const ch
 	if (s->file[0] == '\0' && s->function[0] == '\0')
 		return;
 	fputs("<div class=\"site\">", out);
-	h(out, label);
+	tl_put_xml(out, label, 1);
 	if (thread[0] != '\0') {
 		fputs(" thread <b>", out);
-		h(out, thread);
+		tl_put_xml(out, thread, 1);
 		fputs("</b>", out);
 	}
 	fputs(" at <code>", out);
-	h(out, s->file);
+	tl_put_xml(out, s->file, 1);
 	fprintf(out, ":%d</code>", s->line);
 	if (s->function[0] != '\0') {
 		fputs(" in <code>", out);
-		h(out, s->function);
+		tl_put_xml(out, s->function, 1);
 		fputs("</code>", out);
 	}
 	fputs("</div>\n", out);
@@ -96,9 +71,9 @@ static void cycle(FILE *out, const struct tl_finding *f)
 	      "<rect x=\"370\" y=\"40\" width=\"260\" height=\"60\" rx=\"8\" fill=\"#fde\" stroke=\"#c33\"/>",
 	      out);
 	fputs("<text x=\"20\" y=\"75\">", out);
-	h(out, a);
+	tl_put_xml(out, a, 1);
 	fputs("</text><text x=\"380\" y=\"75\">", out);
-	h(out, b);
+	tl_put_xml(out, b, 1);
 	fputs("</text>"
 	      "<path d=\"M270,55 C320,20 330,20 370,55\" fill=\"none\" stroke=\"#c33\" marker-end=\"url(#arr)\"/>"
 	      "<path d=\"M370,85 C330,125 320,125 270,85\" fill=\"none\" stroke=\"#c33\" marker-end=\"url(#arr)\"/>"
@@ -110,15 +85,15 @@ static void cycle(FILE *out, const struct tl_finding *f)
 static void finding(FILE *out, const struct tl_target *t, const struct tl_finding *f, int id)
 {
 	fprintf(out, "<div class=\"finding\" id=\"f%d\" data-kind=\"%s\"><h3>", id, tl_kind_name(f->kind));
-	h(out, tl_kind_name(f->kind));
+	tl_put_xml(out, tl_kind_name(f->kind), 1);
 	fputs(" in ", out);
-	h(out, t->name);
+	tl_put_xml(out, t->name, 1);
 	fputs(" <span class=\"tool\">reported by ", out);
-	h(out, tl_tool_name(f->tool));
+	tl_put_xml(out, tl_tool_name(f->tool), 1);
 	fputs("</span></h3>\n<p><b>", out);
-	h(out, t->lab != NULL ? t->lab->lesson : tl_kind_meaning(f->kind));
+	tl_put_xml(out, t->lab != NULL ? t->lab->lesson : tl_kind_meaning(f->kind), 1);
 	fputs("</b></p>\n<p>", out);
-	h(out, f->message);
+	tl_put_xml(out, f->message, 1);
 	fputs("</p>\n", out);
 	if (f->kind == TL_KIND_DEADLOCK)
 		cycle(out, f);
@@ -129,15 +104,15 @@ static void finding(FILE *out, const struct tl_target *t, const struct tl_findin
 	if (t->lab != NULL)
 		for (int i = 0; i < t->lab->nhint; i++) {
 			fputs("<div class=\"hint\">Hint: ", out);
-			h(out, t->lab->hint[i]);
+			tl_put_xml(out, t->lab->hint[i], 1);
 			fputs("</div>\n", out);
 		}
 	fputs("<details class=\"explain\"><summary>What is a ", out);
-	h(out, tl_kind_name(f->kind));
+	tl_put_xml(out, tl_kind_name(f->kind), 1);
 	fputs("?</summary><p>", out);
-	h(out, tl_explain_short(f->kind));
+	tl_put_xml(out, tl_explain_short(f->kind), 1);
 	fputs("</p><p>", out);
-	h(out, tl_explain_tools(f->kind));
+	tl_put_xml(out, tl_explain_tools(f->kind), 1);
 	fputs("</p></details>\n</div>\n", out);
 }
 
@@ -150,7 +125,7 @@ void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode, st
 	      out);
 	fputs(style, out);
 	fputs("</style></head><body>\n<h1>threadlab ", out);
-	h(out, mode);
+	tl_put_xml(out, mode, 1);
 	fputs("</h1>\n<table class=\"matrix\" id=\"matrix\"><thead><tr><th>", out);
 	fputs(strcmp(mode, "analyze") == 0 ? "program" : "lab", out);
 	fputs("</th><th>variant</th>", out);
@@ -162,7 +137,7 @@ void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode, st
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_target *t = targets[i];
 		fputs("<tr><td>", out);
-		h(out, t->name);
+		tl_put_xml(out, t->name, 1);
 		fprintf(out, "</td><td>%s</td>", t->lab != NULL ? tl_variant_name(t->variant) : "");
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 			if (!(cfg->tools & (1 << tool)))
@@ -174,11 +149,11 @@ void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode, st
 					  selftest ? (r->match ? "clean" : "bad") : r->kinds ? "found" : "clean";
 			fprintf(out, "<td class=\"%s\">", cls);
 			if (r->status != TL_ST_RAN)
-				h(out, tl_status_name(r->status));
+				tl_put_xml(out, tl_status_name(r->status), 1);
 			else if (r->findings.n > 0)
 				fprintf(out, "<a href=\"#f%d\">%s</a>", id + 0, kinds);
 			else
-				h(out, kinds);
+				tl_put_xml(out, kinds, 1);
 			if (selftest && r->compared && !r->match)
 				fputs(" (differs from declaration)", out);
 			fputs("</td>", out);

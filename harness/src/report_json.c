@@ -3,36 +3,6 @@
 
 #include "stages.h"
 
-static void jstr(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
-	}
-	fputc('"', out);
-}
-
 static void jkinds(FILE *out, tl_kindset set)
 {
 	fputc('[', out);
@@ -42,7 +12,7 @@ static void jkinds(FILE *out, tl_kindset set)
 			continue;
 		if (!first)
 			fputc(',', out);
-		jstr(out, tl_kind_name((enum tl_kind)k));
+		tl_put_json(out, tl_kind_name((enum tl_kind)k));
 		first = 0;
 	}
 	fputc(']', out);
@@ -51,36 +21,36 @@ static void jkinds(FILE *out, tl_kindset set)
 static void jsite(FILE *out, const char *key, const struct tl_site *s)
 {
 	fprintf(out, ",");
-	jstr(out, key);
+	tl_put_json(out, key);
 	fprintf(out, ":{\"file\":");
-	jstr(out, s->file);
+	tl_put_json(out, s->file);
 	fprintf(out, ",\"line\":%d,\"function\":", s->line);
-	jstr(out, s->function);
+	tl_put_json(out, s->function);
 	fputc('}', out);
 }
 
 static void jfinding(FILE *out, const struct tl_config *cfg, const struct tl_finding *f)
 {
 	fprintf(out, "{\"kind\":");
-	jstr(out, tl_kind_name(f->kind));
+	tl_put_json(out, tl_kind_name(f->kind));
 	fprintf(out, ",\"raw\":");
-	jstr(out, f->raw);
+	tl_put_json(out, f->raw);
 	fprintf(out, ",\"file\":");
-	jstr(out, f->site.file);
+	tl_put_json(out, f->site.file);
 	fprintf(out, ",\"line\":%d,\"function\":", f->site.line);
-	jstr(out, f->site.function);
+	tl_put_json(out, f->site.function);
 	fprintf(out, ",\"thread\":");
-	jstr(out, f->thread);
+	tl_put_json(out, f->thread);
 	fprintf(out, ",\"message\":");
-	jstr(out, f->message);
+	tl_put_json(out, f->message);
 	if (f->other.file[0] != '\0' || f->other.function[0] != '\0') {
 		jsite(out, "other", &f->other);
 		fprintf(out, ",\"other_thread\":");
-		jstr(out, f->other_thread);
+		tl_put_json(out, f->other_thread);
 	}
 	if (cfg->verbose && f->detail != NULL) {
 		fprintf(out, ",\"detail\":");
-		jstr(out, f->detail);
+		tl_put_json(out, f->detail);
 	}
 	fputc('}', out);
 }
@@ -89,17 +59,17 @@ void tl_report_json(FILE *out, const struct tl_config *cfg, const char *mode,
 		    struct tl_target *const *targets, size_t n)
 {
 	fprintf(out, "{\"mode\":");
-	jstr(out, mode);
+	tl_put_json(out, mode);
 	fprintf(out, ",\"programs\":[");
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_target *t = targets[i];
 		fprintf(out, "%s{\"path\":", i ? "," : "");
-		jstr(out, t->name);
+		tl_put_json(out, t->name);
 		if (t->lab != NULL) {
 			fprintf(out, ",\"lab\":");
-			jstr(out, t->lab->slug);
+			tl_put_json(out, t->lab->slug);
 			fprintf(out, ",\"variant\":");
-			jstr(out, tl_variant_name(t->variant));
+			tl_put_json(out, tl_variant_name(t->variant));
 		}
 		fprintf(out, ",\"build_seconds\":%.3f,\"tools\":{", t->build_seconds);
 		int first = 1;
@@ -110,14 +80,14 @@ void tl_report_json(FILE *out, const struct tl_config *cfg, const char *mode,
 			if (!first)
 				fputc(',', out);
 			first = 0;
-			jstr(out, tl_tool_name((enum tl_tool)tool));
+			tl_put_json(out, tl_tool_name((enum tl_tool)tool));
 			fprintf(out, ":{\"status\":");
-			jstr(out, tl_status_name(r->status));
+			tl_put_json(out, tl_status_name(r->status));
 			fprintf(out, ",\"runs\":%d,\"seconds\":%.3f,\"kinds\":", r->runs, r->seconds);
 			jkinds(out, r->kinds);
 			if (r->note[0] != '\0') {
 				fprintf(out, ",\"note\":");
-				jstr(out, r->note);
+				tl_put_json(out, r->note);
 			}
 			if (r->compared) {
 				fprintf(out, ",\"expected\":");

@@ -282,10 +282,11 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 	int setarch = atomic_load(&said_setarch) > 0;
 	switch (tool) {
 	case TL_TOOL_TSAN:
+		/* When grading, TSan's own RSS limit stands in for the memory rlimit TSan cannot have. */
 		snprintf(opt, sizeof opt,
 			 "TSAN_OPTIONS=log_path=%s exitcode=" TSAN_EXITCODE
-			 " second_deadlock_stack=1 history_size=4 halt_on_error=0",
-			 logp);
+			 " second_deadlock_stack=1 history_size=4 halt_on_error=0%s",
+			 logp, cfg->grading ? " hard_rss_limit_mb=8192" : "");
 		extra[0] = opt;
 		if (setarch) {
 			argv[a++] = "setarch";
@@ -357,6 +358,12 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 	if (rc != 0) {
 		snprintf(note, notelen, "could not start %s: %s", argv[0], err);
 		return -1;
+	}
+	if (cfg->sandbox && s.exited && s.exit_code > 128 && s.exit_code <= 128 + 64) {
+		/* bubblewrap passes a child's death by signal N on as exit status 128+N. */
+		s.exited = 0;
+		s.signaled = 1;
+		s.signo = s.exit_code - 128;
 	}
 	if (setarch && tool == TL_TOOL_TSAN)
 		snprintf(note, notelen, "ran under setarch -R (TSan memory mapping)");

@@ -297,6 +297,11 @@ struct tl_excerpt {
  * is not there (X is then empty). */
 int tl_source_excerpt(const char *file, int line, int context, struct tl_excerpt *x);
 
+/* Escaping for the reporters: a JSON string with its quotes; XML (or, with HTML set, HTML text
+ * with tabs expanded). Non-ASCII bytes become '?'. */
+void tl_put_json(FILE *out, const char *s);
+void tl_put_xml(FILE *out, const char *s, int html);
+
 /* Small helpers shared by stages. */
 int tl_mkdirs(const char *path);
 double tl_now(void);
