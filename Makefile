@@ -5,6 +5,7 @@
 #   make report [LAB=NN] [SOLUTIONS=1]
 #   make test
 #   make analyze FILE=path/to/your.c
+#   make bench [BENCH_ONLY=overhead,latency,check,stability,grade,growth]   (see README)
 #   make all | deps | clean
 
 BUILD ?= build
@@ -39,10 +40,15 @@ CHILD_SRC := $(wildcard harness/tests/children/*.c)
 CHILD_BIN := $(patsubst harness/tests/children/%.c,$(BUILD)/tests/children/%,$(CHILD_SRC))
 LAB_COMMON_SRC := $(filter-out labs/common/test_%.c,$(wildcard labs/common/*.c))
 
+# Benchmark helpers (harness/bench/): each workload is also built with -fsanitize=thread, with the
+# same compiler and flags otherwise, so the TSan ratio measures the sanitizer only.
+BENCH_BIN := $(patsubst harness/bench/%.c,$(BUILD)/bench/bin/%,$(wildcard harness/bench/*.c))
+BENCH_TSAN_BIN := $(patsubst %,$(BUILD)/bench/bin/%-tsan,bench_lock bench_compute bench_hang)
+
 THREADLAB := $(BUILD)/bin/threadlab
 THREADLAB_TSAN := $(BUILD)/bin/threadlab-tsan
 
-.PHONY: all deps check test analyze report clean _check _test _analyze _report
+.PHONY: all deps check test analyze report clean _check _test _analyze _report bench bench-smoke _bench _bench-smoke
 .DEFAULT_GOAL := all
 
 all: $(THREADLAB) $(TC_LIB)
@@ -63,7 +69,7 @@ test:
 	@$(MAKE) --no-print-directory _test
 
 _test: all $(THREADLAB_TSAN) $(UNIT_BIN) $(UNIT_TSAN_BIN) $(BUILD)/tests/test_threadcheck $(CHILD_BIN) \
-       $(BUILD)/tests/test_chan $(BUILD)/tests-tsan/test_chan
+       $(BUILD)/tests/test_chan $(BUILD)/tests-tsan/test_chan $(BENCH_BIN) $(BENCH_TSAN_BIN)
 	@scripts/run-tests $(BUILD)
 
 analyze:
@@ -84,6 +90,22 @@ _report: all
 	@# Exit status 1 only means the labs still have their bugs: that is what the page shows.
 	$(THREADLAB) check -j $(J) --format html --out $(BUILD)/report/index.html $(if $(LAB),--lab $(LAB)) $(if $(SOLUTIONS),--solutions) || test $$? -eq 1
 	@echo "report: $(BUILD)/report/index.html"
+
+# Benchmarks (not part of `make check`/`make test`): build/bench/results.json and a Markdown table.
+bench:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory _bench
+
+_bench: all $(BENCH_BIN) $(BENCH_TSAN_BIN)
+	scripts/bench --build $(BUILD)
+
+# The seconds-long version that `make test` runs: the machinery works, the JSON is well-formed.
+bench-smoke:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory _bench-smoke
+
+_bench-smoke: all $(BENCH_BIN) $(BENCH_TSAN_BIN)
+	scripts/bench --build $(BUILD) --smoke
 
 clean:
 	rm -rf $(BUILD)
@@ -134,5 +156,13 @@ $(BUILD)/tests/test_chan: labs/common/test_chan.c $(LAB_COMMON_SRC) $(wildcard l
 $(BUILD)/tests-tsan/test_chan: labs/common/test_chan.c $(LAB_COMMON_SRC) $(wildcard labs/common/*.h)
 	@mkdir -p $(@D)
 	$(TSAN_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -pthread -fsanitize=thread -Ilabs/common -o $@ labs/common/test_chan.c $(LAB_COMMON_SRC) -lcmocka
+
+$(BUILD)/bench/bin/%: harness/bench/%.c
+	@mkdir -p $(@D)
+	$(TSAN_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O2 -pthread -o $@ $<
+
+$(BUILD)/bench/bin/%-tsan: harness/bench/%.c
+	@mkdir -p $(@D)
+	$(TSAN_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O2 -pthread -fsanitize=thread -o $@ $<
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj-tsan/*.d $(BUILD)/tests/*.d $(BUILD)/tests-tsan/*.d)

@@ -105,6 +105,16 @@ char **tl_sandbox_wrap(const struct tl_config *cfg, const char *writable, char *
 		ADD("/proc");
 		ADD("--tmpfs");
 		ADD("/tmp");
+		/* The toolkit and its build may live under /tmp (a CI checkout): show them again, read-only,
+		 * over the private /tmp. */
+		ADD("--ro-bind");
+		ADD(cfg->root);
+		ADD(cfg->root);
+		if (strncmp(cfg->build, cfg->root, strlen(cfg->root)) != 0) {
+			ADD("--ro-bind");
+			ADD(cfg->build);
+			ADD(cfg->build);
+		}
 		/* Nothing of the solutions or of other submissions is visible. */
 		if (access(solutions, F_OK) == 0) {
 			ADD("--tmpfs");
