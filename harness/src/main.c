@@ -422,8 +422,10 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 			goto out;
 		}
 		int tampered = tl_tamper_scan(cfg, t, why, sizeof why);
+		if (tampered < 0) /* a harness-side hiccup (e.g. a tool starved on a loaded machine): once more */
+			tampered = tl_tamper_scan(cfg, t, why, sizeof why);
 		if (tampered < 0) {
-			fprintf(stderr, "threadlab: the anti-tamper check of %s could not run\n", labs[i].slug);
+			fprintf(stderr, "threadlab: the anti-tamper check of %s could not run: %s\n", labs[i].slug, why);
 			free(to_run);
 			goto out;
 		}

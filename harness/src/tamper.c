@@ -252,8 +252,10 @@ int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char 
 		size_t len = 0;
 		int tr = 0;
 		char *text = tl_read_file(pre, 64 << 20, &len, &tr);
-		if (text == NULL)
+		if (text == NULL) {
+			snprintf(why, whylen, "cannot read the preprocessed %s (%s)", lab->student[f], pre);
 			return -1;
+		}
 		int bad = scan_preprocessed(t, src, text, why, whylen);
 		free(text);
 		if (bad)
@@ -267,11 +269,16 @@ int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char 
 		if (run_tool(cfg, t, argv, "/dev/null", err) != 0)
 			continue;
 		char *nm[] = {"nm", "-g", "--defined-only", obj, NULL};
-		if (run_tool(cfg, t, nm, syms, err) != 0)
+		int nrc = run_tool(cfg, t, nm, syms, err);
+		if (nrc != 0) {
+			snprintf(why, whylen, "nm --defined-only %s failed (status %d; see %s)", obj, nrc, err);
 			return -1;
+		}
 		text = tl_read_file(syms, 1 << 20, &len, &tr);
-		if (text == NULL)
+		if (text == NULL) {
+			snprintf(why, whylen, "cannot read %s", syms);
 			return -1;
+		}
 		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
 			char *name = strrchr(l, ' ');
 			name = name != NULL ? name + 1 : l;
@@ -288,11 +295,16 @@ int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char 
 		free(text);
 		/* Nor import what the source may not call, however the call was spelt. */
 		char *nmu[] = {"nm", "-u", obj, NULL};
-		if (run_tool(cfg, t, nmu, syms, err) != 0)
+		nrc = run_tool(cfg, t, nmu, syms, err);
+		if (nrc != 0) {
+			snprintf(why, whylen, "nm -u %s failed (status %d; see %s)", obj, nrc, err);
 			return -1;
+		}
 		text = tl_read_file(syms, 1 << 20, &len, &tr);
-		if (text == NULL)
+		if (text == NULL) {
+			snprintf(why, whylen, "cannot read %s", syms);
 			return -1;
+		}
 		int bad_import = 0;
 		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l != NULL && !bad_import;
 		     l = strtok_r(NULL, "\n", &save)) {
