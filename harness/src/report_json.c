@@ -3,17 +3,21 @@
 
 #include "stages.h"
 
+/* The kinds of SET as a JSON array of names in alphabetical order (the same order as
+ * tl_kindset_str), [] when clean. */
 static void jkinds(FILE *out, tl_kindset set)
 {
+	char buf[256];
 	fputc('[', out);
-	int first = 1;
-	for (int k = 0; k < TL_KIND_COUNT; k++) {
-		if (!(set & TL_KINDSET(k)))
-			continue;
-		if (!first)
-			fputc(',', out);
-		tl_put_json(out, tl_kind_name((enum tl_kind)k));
-		first = 0;
+	if (set != 0) {
+		tl_kindset_str(set, buf, sizeof buf);
+		int first = 1;
+		for (char *save = NULL, *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+			if (!first)
+				fputc(',', out);
+			tl_put_json(out, w);
+			first = 0;
+		}
 	}
 	fputc(']', out);
 }
