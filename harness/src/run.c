@@ -409,8 +409,10 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		snprintf(note, notelen, "cannot read %s's report: %s", name, perr);
 		return -1;
 	}
-	if (perr[0] != '\0')
-		snprintf(note, notelen, "%s", perr); /* e.g. a log cut short by the kill */
+	/* A log cut short is worth a note only when nothing explains it: after a timeout the
+	 * kill is the explanation, and the timeout finding says so. */
+	if (perr[0] != '\0' && !s.timed_out)
+		snprintf(note, notelen, "%s", perr);
 	for (size_t k = 0; k < run->n; k++) {
 		run->v[k].tool = tool;
 		relative(&run->v[k].site);
