@@ -74,8 +74,8 @@ static double newest_header(const char *dir)
 }
 
 /* Whether OUT must be rebuilt: missing, older than an input, or built by another command. */
-static int stale(const char *out, const struct argv_buf *a, const char *const *inputs, int ninputs,
-		 const char *const *incdirs, int nincdirs, const char *cmdline)
+static int stale(const char *out, const char *const *inputs, int ninputs, const char *const *incdirs,
+		 int nincdirs, const char *cmdline)
 {
 	double out_m = mtime(out);
 	if (out_m < 0)
@@ -93,7 +93,6 @@ static int stale(const char *out, const struct argv_buf *a, const char *const *i
 	char *old = tl_read_file(cmdpath, 1 << 20, &len, &trunc);
 	int differs = old == NULL || strcmp(old, cmdline) != 0;
 	free(old);
-	(void)a;
 	return differs;
 }
 
@@ -190,7 +189,7 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 	for (int i = 0; i < a.n && off < sizeof cmdline; i++)
 		off += (size_t)snprintf(cmdline + off, sizeof cmdline - off, "%s%s", i ? " " : "", a.v[i]);
 	int rc = 0;
-	if (!stale(out, &a, inputs, ninputs, incdirs, nincdirs, cmdline))
+	if (!stale(out, inputs, ninputs, incdirs, nincdirs, cmdline))
 		goto out;
 
 	char log[TL_PATH + 8];

@@ -1,4 +1,4 @@
-/* main.c: the threadlab command line: check, selftest and analyze, wired through the stages. */
+/* main.c: the threadlab command line (check, selftest, analyze, grade, explain, labs), wired through the stages. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
