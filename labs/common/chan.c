@@ -105,6 +105,14 @@ static int chan_wait(struct chan *c, pthread_cond_t *cond, const struct timespec
 		Pthread_cond_wait(cond, &c->lock);
 		return 0;
 	}
+	/* A deadline already past (a zero timeout: Go's select with a default) returns without
+	 * waiting. glibc's timed wait that times out at once may signal the condition variable
+	 * internally before it retakes the mutex, which Helgrind reports as a dubious signal
+	 * ("associated lock is not held by any thread") in a correct program. */
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec))
+		return ETIMEDOUT;
 	rc = pthread_cond_timedwait(cond, &c->lock, deadline);
 	if (rc != 0 && rc != ETIMEDOUT)
 		CHECK_PT(rc);
