@@ -322,30 +322,13 @@ static void strip_prefix(struct tl_target *t, const char *prefix)
 	 * scratch folder may appear either way. */
 	char cwd[TL_PATH], rel[TL_PATH];
 	tl_strlcpy(rel, prefix, sizeof rel);
-	if (getcwd(cwd, sizeof cwd) != NULL && strncmp(prefix, cwd, strlen(cwd)) == 0 && prefix[strlen(cwd)] == '/')
-		tl_strlcpy(rel, prefix + strlen(cwd) + 1, sizeof rel);
-	const char *forms[2] = {prefix, rel};
-	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
-		struct tl_findings *l = &t->result[tool].findings;
-		for (size_t i = 0; i < l->n; i++) {
-			char *files[2] = {l->v[i].site.file, l->v[i].other.file};
-			for (int k = 0; k < 2; k++)
-				for (int f = 0; f < 2; f++) {
-					size_t n = strlen(forms[f]);
-					if (strncmp(files[k], forms[f], n) == 0 && files[k][n] == '/') {
-						memmove(files[k], files[k] + n + 1, strlen(files[k] + n + 1) + 1);
-						break;
-					}
-				}
-			/* Messages quote paths too (TSan's SUMMARY line). */
-			for (int f = 0; f < 2; f++) {
-				size_t n = strlen(forms[f]);
-				char *p;
-				while (n > 0 && (p = strstr(l->v[i].message, forms[f])) != NULL && p[n] == '/')
-					memmove(p, p + n + 1, strlen(p + n + 1) + 1);
-			}
+	if (getcwd(cwd, sizeof cwd) != NULL)
+		tl_strip_dir(rel, cwd);
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+		for (size_t i = 0; i < t->result[tool].findings.n; i++) {
+			tl_finding_strip_dir(&t->result[tool].findings.v[i], prefix);
+			tl_finding_strip_dir(&t->result[tool].findings.v[i], rel);
 		}
-	}
 }
 
 /* threadlab grade: intake into a pristine scratch copy, anti-tamper scan, K runs of every tool

@@ -188,30 +188,6 @@ static int tool_time_factor(enum tl_tool tool)
 	return tool == TL_TOOL_HELGRIND ? 3 : 1;
 }
 
-/* Shortens an absolute file name under the current directory to a relative one, the way a
- * user typed it (sources are compiled by absolute path). */
-static void relative(struct tl_site *s)
-{
-	char cwd[TL_PATH];
-	if (getcwd(cwd, sizeof cwd) == NULL)
-		return;
-	size_t n = strlen(cwd);
-	if (strncmp(s->file, cwd, n) == 0 && s->file[n] == '/')
-		memmove(s->file, s->file + n + 1, strlen(s->file + n + 1) + 1);
-}
-
-/* The same for every "CWD/" inside a message. */
-static void relative_text(char *msg)
-{
-	char cwd[TL_PATH];
-	if (getcwd(cwd, sizeof cwd) == NULL)
-		return;
-	size_t n = strlen(cwd);
-	char *p;
-	while ((p = strstr(msg, cwd)) != NULL && p[n] == '/')
-		memmove(p, p + n + 1, strlen(p + n + 1) + 1);
-}
-
 /* Adds the run's outcome that the tool's channel does not carry itself: a timeout (with
  * every thread's stack), death by a signal, or a test program that failed without saying
  * which test. */
@@ -415,9 +391,10 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		snprintf(note, notelen, "%s", perr);
 	for (size_t k = 0; k < run->n; k++) {
 		run->v[k].tool = tool;
-		relative(&run->v[k].site);
-		relative(&run->v[k].other);
-		relative_text(run->v[k].message);
+		/* Sources are compiled by absolute path; show them as the user typed them. */
+		char cwd[TL_PATH];
+		if (getcwd(cwd, sizeof cwd) != NULL)
+			tl_finding_strip_dir(&run->v[k], cwd);
 	}
 
 	run_level(t, tool, &s, errp, run);

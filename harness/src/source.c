@@ -30,3 +30,23 @@ int tl_source_excerpt(const char *file, int line, int context, struct tl_excerpt
 	fclose(f);
 	return x->count > 0 && n >= line ? 0 : -1;
 }
+
+void tl_strip_dir(char *s, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (n == 0)
+		return;
+	for (char *p = strstr(s, dir); p != NULL; p = strstr(p, dir)) {
+		if (p[n] == '/')
+			memmove(p, p + n + 1, strlen(p + n + 1) + 1);
+		else
+			p += n;
+	}
+}
+
+void tl_finding_strip_dir(struct tl_finding *f, const char *dir)
+{
+	tl_strip_dir(f->site.file, dir);
+	tl_strip_dir(f->other.file, dir);
+	tl_strip_dir(f->message, dir);
+}

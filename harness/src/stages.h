@@ -302,6 +302,11 @@ int tl_source_excerpt(const char *file, int line, int context, struct tl_excerpt
 void tl_put_json(FILE *out, const char *s);
 void tl_put_xml(FILE *out, const char *s, int html);
 
+/* Names files as the user knows them: removes every "DIR/" from S (tl_strip_dir), or from a
+ * finding's two sites and its message (tl_finding_strip_dir). */
+void tl_strip_dir(char *s, const char *dir);
+void tl_finding_strip_dir(struct tl_finding *f, const char *dir);
+
 /* Small helpers shared by stages. */
 int tl_mkdirs(const char *path);
 double tl_now(void);
