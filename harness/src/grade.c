@@ -30,8 +30,16 @@ static void describe(char *buf, size_t len, const struct tl_lab *lab, const stru
 	(void)lab;
 }
 
-static void lesson(char *buf, size_t len, const struct tl_lab *lab)
+/* Appends the lab's lesson and first hint, when the kinds FOUND include one the lab declares
+ * for its buggy version under some tool: the lesson explains that bug, not a crash or a hang
+ * the submission brought in by other means (a thread bomb, an early exit). */
+static void lesson(char *buf, size_t len, const struct tl_lab *lab, tl_kindset found)
 {
+	tl_kindset declared = 0;
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+		declared |= lab->expect[TL_BUGGY][tool].kinds;
+	if (!(found & declared))
+		return;
 	append(buf, len, "Lesson (%s): %s.", lab->slug, lab->lesson);
 	if (lab->nhint > 0)
 		append(buf, len, " Hint: %s", lab->hint[0]);
@@ -88,12 +96,12 @@ void tl_grade_score(const struct tl_rubric *rub, struct tl_grade_lab *gl, int ru
 		if (early) {
 			append(it->feedback, sizeof it->feedback, "Lost %g: the lab's tests ended without reporting a single result, so the program stopped before its work was done (does the lab code end the process or the main thread?) and a clean run proves nothing. ",
 			       it->max);
-			lesson(it->feedback, sizeof it->feedback, lab);
 			continue;
 		}
 		int tool = item_tool((enum tl_item)i);
 		if (i == TL_ITEM_FINISHES) {
 			int ok = 1;
+			tl_kindset found = 0;
 			for (int k = 0; k < TL_TOOL_COUNT; k++) {
 				const struct tl_result *r = &t->result[k];
 				for (size_t f = 0; f < r->findings.n; f++) {
@@ -102,13 +110,14 @@ void tl_grade_score(const struct tl_rubric *rub, struct tl_grade_lab *gl, int ru
 					if (ok)
 						append(it->feedback, sizeof it->feedback, "Lost %g: ", it->max);
 					ok = 0;
+					found |= TL_KINDSET(r->findings.v[f].kind);
 					describe(it->feedback, sizeof it->feedback, lab, &r->findings.v[f]);
 				}
 			}
 			if (ok)
 				it->points = it->max;
 			else
-				lesson(it->feedback, sizeof it->feedback, lab);
+				lesson(it->feedback, sizeof it->feedback, lab, found);
 			gl->points += it->points;
 			continue;
 		}
@@ -133,7 +142,7 @@ void tl_grade_score(const struct tl_rubric *rub, struct tl_grade_lab *gl, int ru
 		if (it->points < it->max) {
 			for (size_t f = 0; f < r->findings.n; f++)
 				describe(it->feedback, sizeof it->feedback, lab, &r->findings.v[f]);
-			lesson(it->feedback, sizeof it->feedback, lab);
+			lesson(it->feedback, sizeof it->feedback, lab, r->kinds);
 		}
 		gl->points += it->points;
 	}

@@ -756,8 +756,8 @@ static void fatal_finding(const char *xml, const struct tl__xml_node *e, struct 
 
 /* Parses Valgrind's XML output of a Helgrind run. Findings: one per complete <error>
  * (raw = its <kind>) and one crash per complete <fatal_signal>. A file cut short, as when the
- * run was killed, keeps its complete elements, returns 0, and leaves a note in ERR (ERR is ""
- * otherwise). Returns -1 with ERR and OUT unchanged when the text is not XML, not Valgrind
+ * run was killed, or one without the final <status> FINISHED, as when Valgrind gave up, keeps
+ * its complete elements, returns 0, and leaves a note in ERR (ERR is "" otherwise). Returns -1 with ERR and OUT unchanged when the text is not XML, not Valgrind
  * output of protocol 4, or from another Valgrind tool. Blank text is a clean run. */
 int tl_parse_helgrind(const char *xml, size_t len, struct tl_findings *out, char *err, size_t errlen)
 {
@@ -809,11 +809,22 @@ int tl_parse_helgrind(const char *xml, size_t len, struct tl_findings *out, char
 			tl_findings_add(&local, &f);
 		}
 	}
+	/* Valgrind closes a run it saw to the end with <status><state>FINISHED; when it gives up
+	 * (an internal limit, a panic) it may still close the document, without that status. */
+	int finished = 0;
+	for (const struct tl__xml_node *c = root->child; c; c = c->next)
+		if (c->complete && strcmp(c->name, "status") == 0) {
+			copy_line(buf, sizeof(buf), tl__xml_child_text(c, "state"));
+			finished |= strcmp(buf, "FINISHED") == 0;
+		}
 	size_t kept = local.n;
 	tl__findings_move(out, &local);
 	if (truncated)
 		tl__errf(err, errlen, "Helgrind XML is cut short (was the run killed?); kept %zu findings "
 			 "from its complete elements", kept);
+	else if (!finished)
+		tl__errf(err, errlen, "Helgrind XML has no FINISHED status (Valgrind stopped before the program "
+			 "ended); kept %zu findings from its complete elements", kept);
 	rc = 0;
 out:
 	tl_findings_free(&local);

@@ -129,6 +129,32 @@ static int file_contains(const char *path, const char *needle)
 	return found;
 }
 
+/* Why Valgrind stopped on its own before the program ended, from its stderr at PATH, into WHY:
+ * the line after "the 'impossible' happened:" (e.g. "Max number of threads is too low") or
+ * the text of a "FATAL" line. Returns 1 when one was found, else 0 (WHY is then ""). */
+static int valgrind_gave_up(const char *path, char *why, size_t len)
+{
+	size_t n = 0;
+	int trunc = 0;
+	char *text = tl_read_file(path, 1 << 20, &n, &trunc);
+	const char *p = NULL;
+	why[0] = '\0';
+	if (text != NULL && (p = strstr(text, "the 'impossible' happened:")) != NULL) {
+		p += strlen("the 'impossible' happened:");
+		while (*p == '\n' || *p == ' ')
+			p++;
+	} else if (text != NULL && (p = strstr(text, "FATAL")) != NULL) {
+		while (p > text && p[-1] != '\n')
+			p--;
+	}
+	if (p != NULL) {
+		size_t k = strcspn(p, "\n");
+		snprintf(why, len, "%.*s", (int)(k < 200 ? k : 200), p);
+	}
+	free(text);
+	return p != NULL;
+}
+
 /* Adds to RUN one run-level finding (timeout, crash, failing test binary) of TOOL, with the
  * text of DETAIL_PATH (may be NULL) as its detail. */
 static void add_run_finding(struct tl_findings *run, enum tl_tool tool, enum tl_kind kind,
@@ -364,6 +390,19 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 			return -1;
 		}
 		prc = tl_parse_helgrind(text, len, run, perr, sizeof perr);
+		/* XML cut short although nobody killed the run: Valgrind itself gave up (a program
+		 * with more threads than it supports, say), so the program was not checked to the
+		 * end and this run cannot count as clean. */
+		if (prc == 0 && perr[0] != '\0' && !s.timed_out && !s.signaled) {
+			char why[256];
+			if (valgrind_gave_up(errp, why, sizeof why))
+				snprintf(note, notelen, "Valgrind stopped before the program ended: %s", why);
+			else
+				snprintf(note, notelen, "Valgrind stopped before the program ended (exit %d, XML cut short); see %s",
+					 s.exit_code, errp);
+			free(text);
+			return -1;
+		}
 		break;
 	case TL_TOOL_THREADCHECK:
 		prc = tl_parse_threadcheck(text, len, run, perr, sizeof perr);

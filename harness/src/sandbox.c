@@ -7,8 +7,9 @@
 
 #include "stages.h"
 
-/* The unprivileged user graded code runs as when threadlab runs as root ("nobody"). */
-#define SANDBOX_UID 65534
+/* The group of the unprivileged uids graded code runs as when threadlab runs as root
+ * ("nogroup"); each run gets a uid of its own (see struct tl_limits). */
+#define SANDBOX_GID 65534
 
 static int bwrap_works(const struct tl_config *cfg)
 {
@@ -55,7 +56,7 @@ void tl_sandbox_init(struct tl_config *cfg)
 	run.nproc = 1024;
 	int root = geteuid() == 0;
 	int drop = root && reachable_by_others(cfg->root) && reachable_by_others(cfg->build);
-	run.drop_uid = drop ? SANDBOX_UID : 0;
+	run.drop_gid = drop ? SANDBOX_GID : 0;
 	cfg->limits = run;
 	/* TSan maps terabytes of shadow memory at start-up, which RLIMIT_AS and RLIMIT_DATA both
 	 * count, so a TSan run gets no memory limit (the other tools' runs of the same code do). */
@@ -155,10 +156,11 @@ void tl_argv_free(char **argv)
 
 int tl_sandbox_prepare_dir(const struct tl_config *cfg, const char *dir)
 {
-	if (cfg->limits.drop_uid == 0)
+	if (cfg->limits.drop_gid == 0)
 		return 0;
-	/* The unprivileged user writes its logs here, and nowhere else. */
-	if (chown(dir, (uid_t)cfg->limits.drop_uid, (gid_t)cfg->limits.drop_uid) != 0)
+	/* The sandbox's uids write their logs and builds here, and nowhere else: through the
+	 * group, since every run has a uid of its own. */
+	if (chown(dir, (uid_t)-1, (gid_t)cfg->limits.drop_gid) != 0)
 		return -1;
-	return chmod(dir, 0755);
+	return chmod(dir, 0775);
 }

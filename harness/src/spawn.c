@@ -129,11 +129,15 @@ static void child(const struct tl_spawn *s)
 				_exit(126);
 		}
 		/* Root ignores RLIMIT_NPROC and may write anywhere: untrusted code runs as an
-		 * unprivileged user instead. */
-		if (l->drop_uid > 0 && geteuid() == 0) {
-			gid_t g = (gid_t)l->drop_uid;
-			if (setgroups(0, NULL) != 0 || setresgid(g, g, g) != 0 ||
-			    setresuid((uid_t)l->drop_uid, (uid_t)l->drop_uid, (uid_t)l->drop_uid) != 0)
+		 * unprivileged uid instead, one of its own (the kernel counts RLIMIT_NPROC per uid,
+		 * so a shared one would let a thread bomb in one run fail pthread_create in every
+		 * other run alive at the time). The group is shared and may write what the run
+		 * creates, so the next run of the same submission can rebuild over it. */
+		if (l->drop_gid > 0 && geteuid() == 0) {
+			gid_t g = (gid_t)l->drop_gid;
+			uid_t u = (uid_t)(TL_SANDBOX_UID_BASE + (unsigned)getpid());
+			umask(002);
+			if (setgroups(0, NULL) != 0 || setresgid(g, g, g) != 0 || setresuid(u, u, u) != 0)
 				_exit(126);
 		}
 	}

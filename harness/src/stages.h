@@ -107,9 +107,16 @@ struct tl_limits {
 	long long as_bytes;   /* RLIMIT_AS (not for TSan builds: their shadow memory is huge) */
 	long long data_bytes; /* RLIMIT_DATA */
 	long long nofile;     /* RLIMIT_NOFILE */
-	long long nproc;      /* RLIMIT_NPROC (counts every process of the user: see drop_uid) */
-	int drop_uid;         /* when running as root: become this uid/gid before exec (0: don't) */
+	long long nproc;      /* RLIMIT_NPROC (the kernel counts it per uid: see drop_gid) */
+	int drop_gid;         /* when running as root and not 0: run as a uid of this run's own
+			       * (TL_SANDBOX_UID_BASE + the child's pid) in group DROP_GID, so that
+			       * RLIMIT_NPROC counts this run's processes only and one run's thread
+			       * bomb cannot starve another's threads */
 };
+
+/* First uid of the range sandboxed runs use: a child with pid P runs as TL_SANDBOX_UID_BASE + P.
+ * Live pids are unique, so two runs alive at once never share a uid; pid_max is at most 2^22. */
+#define TL_SANDBOX_UID_BASE 1000000000u
 
 /* Settings shared by every stage. */
 struct tl_config {

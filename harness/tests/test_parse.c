@@ -642,6 +642,26 @@ static void test_helgrind_fatal_signal(void **state)
 	tl_findings_free(&out);
 }
 
+/* Valgrind gave up part-way (more threads than it supports) and still closed the document:
+ * no FINISHED status, so the run is not a clean one. */
+static void test_helgrind_gave_up(void **state)
+{
+	struct tl_findings out = {0};
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_fixture(tl_parse_helgrind, FX "helgrind/gave_up.xml", &out, err, sizeof(err)), 0);
+	assert_int_equal(out.n, 0);
+	assert_contains(err, "no FINISHED status");
+	tl_findings_free(&out);
+
+	/* The same run seen to the end is clean and leaves no note. */
+	assert_int_equal(parse_fixture(tl_parse_helgrind, FX "helgrind/clean.xml", &out, err, sizeof(err)), 0);
+	assert_int_equal(out.n, 0);
+	assert_string_equal(err, "");
+	tl_findings_free(&out);
+}
+
 static void test_helgrind_truncated(void **state)
 {
 	struct tl_findings out = {0};
@@ -1051,6 +1071,7 @@ int main(void)
 		cmocka_unit_test(test_helgrind_no_errors),
 		cmocka_unit_test(test_helgrind_fatal_signal),
 		cmocka_unit_test(test_helgrind_truncated),
+		cmocka_unit_test(test_helgrind_gave_up),
 		cmocka_unit_test(test_helgrind_entities),
 		cmocka_unit_test(test_helgrind_fail),
 		cmocka_unit_test(test_xml_deep),

@@ -1,8 +1,10 @@
 /* test_pool.c: the worker pool and the child spawner (run under TSan too in make test). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +81,74 @@ static void test_spawn_exit_code(void **state)
 	assert_string_equal(text, "out\n");
 	free(text);
 	unlink(out);
+}
+
+struct uid_run {
+	struct tl_spawn s;
+	char out[64];
+	int rc;
+};
+
+static void *uid_run_thread(void *arg)
+{
+	struct uid_run *r = arg;
+	char err[128];
+	r->rc = tl_spawn_run(&r->s, err, sizeof err);
+	return NULL;
+}
+
+/* Reads the uid the run printed as its last line into *UID. */
+static void read_uid(const char *path, unsigned long *uid)
+{
+	size_t n;
+	int tr;
+	char *text = tl_read_file(path, 4096, &n, &tr);
+	assert_non_null(text);
+	char *last = strrchr(text, '\n');
+	while (last != NULL && last > text && last[-1] != '\n')
+		last--;
+	*uid = strtoul(last != NULL ? last : text, NULL, 10);
+	free(text);
+}
+
+/* Two sandboxed runs alive at once, each with 40 processes under an RLIMIT_NPROC of 48: with
+ * one shared uid the kernel would count 80 and refuse forks in the second; each run has a uid
+ * of its own, so both finish. Only root can change uids. */
+static void test_spawn_runs_have_own_uid(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	struct tl_limits lim = {.nproc = 48, .drop_gid = 65534};
+	char *argv_a[] = {"sh", "-c", "for i in $(seq 40); do sleep 2 & done; id -u; wait", NULL};
+	char *argv_b[] = {"sh", "-c", "sleep 0.5; for i in $(seq 40); do sleep 0.2 & done; wait && id -u", NULL};
+	struct uid_run r[2];
+	char **argvs[2] = {argv_a, argv_b};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++) {
+		memset(&r[i], 0, sizeof r[i]);
+		snprintf(r[i].out, sizeof r[i].out, "/tmp/tl-spawn-uid-XXXXXX");
+		close(mkstemp(r[i].out));
+		r[i].s.argv = argvs[i];
+		r[i].s.stdout_path = r[i].out;
+		r[i].s.stderr_path = "/dev/null";
+		r[i].s.timeout_s = 20;
+		r[i].s.limits = &lim;
+		assert_int_equal(pthread_create(&t[i], NULL, uid_run_thread, &r[i]), 0);
+	}
+	unsigned long uid[2];
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(r[i].rc, 0);
+		assert_true(r[i].s.exited);
+		assert_int_equal(r[i].s.exit_code, 0);
+		read_uid(r[i].out, &uid[i]);
+		unlink(r[i].out);
+		assert_true(uid[i] >= TL_SANDBOX_UID_BASE);
+	}
+	assert_true(uid[0] != uid[1]);
 }
 
 /* A hung child and the grandchild it started are both gone after the timeout. */
@@ -164,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_spawn_exit_code),
 		cmocka_unit_test(test_spawn_timeout_kills_group),
 		cmocka_unit_test(test_spawn_caps_output),
+		cmocka_unit_test(test_spawn_runs_have_own_uid),
 		cmocka_unit_test(test_spawn_missing_program_fail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
