@@ -72,13 +72,17 @@ struct tc__thread {
 	_Atomic pid_t tid;
 	_Atomic int detached;
 	_Atomic int exit_caller;    /* this thread called exit() (it is "main" for the report) */
-	_Atomic unsigned wait_seq;  /* odd while the owner rewrites the wait fields */
+	/* The wait record and the held list are written by the owner at every blocking call
+	 * and every lock operation: each starts a cache line of its own, so that the owner's
+	 * stores never share a line with the fields above (which other threads read while
+	 * scanning the registry) nor with another thread's slot. */
+	_Alignas(64) _Atomic unsigned wait_seq; /* odd while the owner rewrites the wait fields */
 	_Atomic int wait_op;        /* enum tc__op */
 	_Atomic int wait_timed;
 	_Atomic uintptr_t wait_obj;
 	_Atomic uintptr_t wait_site;
 	_Atomic char name[TC__NAME_LEN]; /* set by pthread_setname_np through us, else empty */
-	_Atomic int nheld;          /* entries in use in held[], written by the owner only */
+	_Alignas(64) _Atomic int nheld; /* entries in use in held[], written by the owner only */
 	_Atomic int held_lost;      /* locks it took while held[] was full (not tracked) */
 	struct tc__held held[TC__MAX_HELD];
 };
