@@ -148,6 +148,11 @@ void tc__watchdog_atfork_child(void);
  * chain holder -> what it waits for, and wakes the watchdog when the chain comes back to ME.
  * Cheap when the chain is short; never blocks. */
 void tc__deadlock_probe(struct tc__thread *me);
+/* The same for a wait on a mutex whose owner, as glibc recorded it, is the thread OWNER (0:
+ * unknown). When OWNER is a tracked thread that is not blocked in an untimed wait, the
+ * chain ends at its first step and the probe returns without walking the other threads'
+ * held lists (lines their owners keep writing); otherwise it is tc__deadlock_probe. */
+void tc__deadlock_probe_owner(struct tc__thread *me, pid_t owner);
 /* ME is about to relock the normal mutex OBJ it already holds (its wait is published):
  * reports a self-deadlock and ends the process, or returns when another report is already
  * under way. */

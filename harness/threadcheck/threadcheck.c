@@ -857,7 +857,8 @@ static void tc__misuse_other(struct tc__misuse_info *mi, struct tc__thread *t, v
 /* ME unlocks M, which it does not hold by our records, from SITE: reports it unless glibc
  * says ME owns M after all (a lock taken past the held list's end, or through a call we do
  * not see). */
-static void tc__unlock_check(struct tc__thread *me, pthread_mutex_t *m, void *site)
+static __attribute__((noinline)) void tc__unlock_check(struct tc__thread *me, pthread_mutex_t *m,
+						       void *site)
 {
 	struct tc__misuse_info mi = { .me = me, .call = "pthread_mutex_unlock", .obj = m,
 				      .site = site, .other_label = -1 };
@@ -953,25 +954,15 @@ static int tc__mutex_owned(int rc)
 
 /* Why trylock first: the uncontended path then costs one atomic and a held-list push, and
  * only a caller that is really about to sleep publishes its wait and looks for a cycle. */
-int pthread_mutex_lock(pthread_mutex_t *m)
+/* What pthread_mutex_lock does after its trylock, unless that took M while ME held nothing:
+ * the order edges and re-entry of a nested lock, and for a busy M the published wait, the
+ * deadlock check and the real, blocking lock. Kept out of line so that the common case stays
+ * a short function. */
+static __attribute__((noinline)) int tc__mutex_lock_slow(struct tc__thread *me, pthread_mutex_t *m,
+							 int rc, void *site)
 {
-	struct tc__thread *me;
-	void *site = __builtin_return_address(0);
-	int rc, kind, n;
+	int kind = tc__mutex_kind(m);
 
-	if (!tc__active() || (me = tc__me) == NULL)
-		return tc__real_pthread_mutex_lock()(m);
-	/* The common case, no other lock held: the entry is written before the lock is
-	 * taken, so that holding it costs the program one store more than it does natively. */
-	n = atomic_load_explicit(&me->nheld, memory_order_relaxed);
-	if (n == 0)
-		tc__held_stage0(me, m, TC__HOLD_MUTEX, site);
-	rc = tc__real_pthread_mutex_trylock()(m);
-	if (__builtin_expect(rc == 0 && n == 0, 1)) {
-		atomic_store_explicit(&me->nheld, 1, memory_order_release);
-		return 0;
-	}
-	kind = tc__mutex_kind(m);
 	if (rc != EBUSY) {
 		if (tc__mutex_owned(rc))
 			tc__took_blocking(me, m, TC__HOLD_MUTEX, site,
@@ -985,12 +976,34 @@ int pthread_mutex_lock(pthread_mutex_t *m)
 	    tc__held_find(me, m) >= 0)
 		tc__deadlock_self(me);
 	else
-		tc__deadlock_probe(me);
+		tc__deadlock_probe_owner(me, tc__mutex_owner(m));
 	rc = tc__real_pthread_mutex_lock()(m);
 	tc__wait_end();
 	if (tc__mutex_owned(rc))
 		tc__took_blocking(me, m, TC__HOLD_MUTEX, site, kind == PTHREAD_MUTEX_RECURSIVE_NP);
 	return rc;
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	struct tc__thread *me;
+	void *site = __builtin_return_address(0);
+	int rc, n;
+
+	if (!tc__active() || (me = tc__me) == NULL)
+		return tc__real_pthread_mutex_lock()(m);
+	/* The common case, no other lock held: the entry is written before the lock is
+	 * taken (readers look only below nheld), so that holding it costs one store after the
+	 * lock is taken. */
+	n = atomic_load_explicit(&me->nheld, memory_order_relaxed);
+	if (n == 0)
+		tc__held_stage0(me, m, TC__HOLD_MUTEX, site);
+	rc = tc__real_pthread_mutex_trylock()(m);
+	if (__builtin_expect(rc == 0 && n == 0, 1)) {
+		atomic_store_explicit(&me->nheld, 1, memory_order_release);
+		return 0;
+	}
+	return tc__mutex_lock_slow(me, m, rc, site);
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *m)
