@@ -137,15 +137,13 @@ static void tc__kick_watchdog(void)
 		(void)syscall(SYS_futex, &tc__kick, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-void tc__deadlock_probe(struct tc__thread *me)
+/* tc__deadlock_probe after its fence. */
+static void tc__probe_chain(struct tc__thread *me)
 {
 	struct tc__wait w;
 	unsigned seq;
 	int hw, steps;
 
-	/* Pairs with the other threads' probes: of two threads that publish their waits and
-	 * then look at each other, at least one sees the other's wait. */
-	atomic_thread_fence(memory_order_seq_cst);
 	if (!atomic_load_explicit(&tc__wd_started, memory_order_relaxed))
 		return;
 	hw = atomic_load_explicit(&tc__high_water, memory_order_acquire);
@@ -172,6 +170,39 @@ void tc__deadlock_probe(struct tc__thread *me)
 		if (tc__wait_seq_read(next, &w, &seq) != 0)
 			return;
 	}
+}
+
+void tc__deadlock_probe(struct tc__thread *me)
+{
+	/* Pairs with the other threads' probes: of two threads that publish their waits and
+	 * then look at each other, at least one sees the other's wait. */
+	atomic_thread_fence(memory_order_seq_cst);
+	tc__probe_chain(me);
+}
+
+void tc__deadlock_probe_owner(struct tc__thread *me, pid_t owner)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (owner != 0) {
+		int hw = atomic_load_explicit(&tc__high_water, memory_order_acquire);
+
+		/* tid is written once per thread, so this scan reads lines nobody writes. The
+		 * holder's wait is read after the fence, as the chain's first step would: of
+		 * two threads that wait for each other, one still sees the other blocked. */
+		for (int i = 0; i < hw; i++) {
+			struct tc__thread *t = &tc__threads[i];
+			struct tc__wait w;
+			unsigned seq;
+
+			if (t == me || atomic_load_explicit(&t->tid, memory_order_relaxed) != owner ||
+			    atomic_load_explicit(&t->state, memory_order_relaxed) != TC__RUNNING)
+				continue;
+			if (tc__wait_seq_read(t, &w, &seq) == 0 && !tc__forever(&w))
+				return;
+			break;
+		}
+	}
+	tc__probe_chain(me);
 }
 
 /* ---- the full check ---------------------------------------------------------------- */

@@ -72,13 +72,17 @@ struct tc__thread {
 	_Atomic pid_t tid;
 	_Atomic int detached;
 	_Atomic int exit_caller;    /* this thread called exit() (it is "main" for the report) */
-	_Atomic unsigned wait_seq;  /* odd while the owner rewrites the wait fields */
+	/* The wait record and the held list are written by the owner at every blocking call
+	 * and every lock operation: each starts a cache line of its own, so that the owner's
+	 * stores never share a line with the fields above (which other threads read while
+	 * scanning the registry) nor with another thread's slot. */
+	_Alignas(64) _Atomic unsigned wait_seq; /* odd while the owner rewrites the wait fields */
 	_Atomic int wait_op;        /* enum tc__op */
 	_Atomic int wait_timed;
 	_Atomic uintptr_t wait_obj;
 	_Atomic uintptr_t wait_site;
 	_Atomic char name[TC__NAME_LEN]; /* set by pthread_setname_np through us, else empty */
-	_Atomic int nheld;          /* entries in use in held[], written by the owner only */
+	_Alignas(64) _Atomic int nheld; /* entries in use in held[], written by the owner only */
 	_Atomic int held_lost;      /* locks it took while held[] was full (not tracked) */
 	struct tc__held held[TC__MAX_HELD];
 };
@@ -144,6 +148,11 @@ void tc__watchdog_atfork_child(void);
  * chain holder -> what it waits for, and wakes the watchdog when the chain comes back to ME.
  * Cheap when the chain is short; never blocks. */
 void tc__deadlock_probe(struct tc__thread *me);
+/* The same for a wait on a mutex whose owner, as glibc recorded it, is the thread OWNER (0:
+ * unknown). When OWNER is a tracked thread that is not blocked in an untimed wait, the
+ * chain ends at its first step and the probe returns without walking the other threads'
+ * held lists (lines their owners keep writing); otherwise it is tc__deadlock_probe. */
+void tc__deadlock_probe_owner(struct tc__thread *me, pid_t owner);
 /* ME is about to relock the normal mutex OBJ it already holds (its wait is published):
  * reports a self-deadlock and ends the process, or returns when another report is already
  * under way. */

@@ -41,6 +41,9 @@ struct tc__edge {
 
 static struct tc__edge tc__edges[TC__EDGES];
 static _Atomic int tc__edges_lost;          /* edges not kept: the table was full */
+/* Slots ever keyed: while none is, the exit analysis and a fork need not walk the table
+ * (which would fault in its megabytes of untouched pages, milliseconds at every exit). */
+static _Atomic int tc__edges_keyed;
 static _Atomic uint64_t tc__seen[TC__EDGES / 64]; /* addresses (hashed) that are in an edge */
 static _Atomic unsigned tc__epoch;          /* bumped when edges die: flushes the caches */
 
@@ -102,6 +105,7 @@ static struct tc__edge *tc__edge_get(uintptr_t from, uintptr_t to)
 				atomic_store_explicit(&e->from, from, memory_order_relaxed);
 				atomic_store_explicit(&e->to, to, memory_order_relaxed);
 				atomic_store_explicit(&e->state, 2, memory_order_release);
+				atomic_fetch_add_explicit(&tc__edges_keyed, 1, memory_order_release);
 				return e;
 			}
 			st = zero;
@@ -264,7 +268,7 @@ void tc__order_atfork_child(void)
 {
 	/* The parent reports its own edges; the child starts afresh. Only keyed slots are
 	 * touched, so untouched pages stay shared. */
-	for (size_t i = 0; i < TC__EDGES; i++) {
+	for (size_t i = 0; atomic_load(&tc__edges_keyed) > 0 && i < TC__EDGES; i++) {
 		struct tc__edge *e = &tc__edges[i];
 
 		if (atomic_load_explicit(&e->state, memory_order_relaxed) != 0) {
@@ -341,6 +345,8 @@ static int tc__order_snapshot(void)
 {
 	int ne = 0;
 
+	if (atomic_load_explicit(&tc__edges_keyed, memory_order_acquire) == 0)
+		return 0;
 	for (size_t i = 0; i < TC__EDGES; i++) {
 		struct tc__edge *e = &tc__edges[i];
 		struct tc__sedge *s = &tc__se[ne];

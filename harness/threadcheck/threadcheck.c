@@ -80,13 +80,11 @@ static void *tc__lookup(const char *name, const char *version)
 
 /* Returns the real NAME, cached in *CACHE. Aborts when it does not exist, since the caller
  * has nothing to forward to. */
-static void *tc__real(void *_Atomic *cache, const char *name, const char *version)
+static __attribute__((noinline)) void *tc__real_slow(void *_Atomic *cache, const char *name,
+						    const char *version)
 {
-	void *p = atomic_load_explicit(cache, memory_order_acquire);
+	void *p = tc__lookup(name, version);
 
-	if (p != NULL)
-		return p;
-	p = tc__lookup(name, version);
 	if (p == NULL) {
 		char msg[256];
 		struct tc__buf b = { msg, 0, sizeof msg };
@@ -98,6 +96,17 @@ static void *tc__real(void *_Atomic *cache, const char *name, const char *versio
 	/* Two threads may race here before the constructor ran; both store the same value. */
 	atomic_store_explicit(cache, p, memory_order_release);
 	return p;
+}
+
+/* The fast path is one load (the constructor resolved everything), inlined into the
+ * wrappers: the lock and unlock wrappers run once per program lock operation. */
+static inline void *tc__real(void *_Atomic *cache, const char *name, const char *version)
+{
+	void *p = atomic_load_explicit(cache, memory_order_acquire);
+
+	if (__builtin_expect(p != NULL, 1))
+		return p;
+	return tc__real_slow(cache, name, version);
 }
 
 /* The real functions, as X(type, name, version). */
@@ -156,7 +165,7 @@ typedef int (*tc__barrier_fn)(pthread_barrier_t *);
 
 #define X(type, name, version)                                                              \
 	static void *_Atomic tc__cache_##name;                                              \
-	static type tc__real_##name(void)                                                   \
+	static inline type tc__real_##name(void)                                            \
 	{                                                                                   \
 		return (type)tc__real(&tc__cache_##name, #name, version);                   \
 	}
@@ -179,7 +188,7 @@ static void tc__resolve_all(void)
  * sit in front of us and start every thread through their own trampoline, and under
  * Helgrind or DRD our lock-free bookkeeping would itself be reported as racy; in those
  * cases threadcheck only forwards calls and reports nothing. Memcheck is fine. */
-static int tc__active(void)
+static __attribute__((noinline)) int tc__active_slow(void)
 {
 	int m = atomic_load_explicit(&tc__mode_v, memory_order_acquire);
 
@@ -198,6 +207,16 @@ static int tc__active(void)
 		atomic_store_explicit(&tc__mode_v, m, memory_order_release);
 	}
 	return m == TC__MODE_ACTIVE;
+}
+
+/* Inlined everywhere: once decided (by the constructor, normally) the mode is one load. */
+static inline int tc__active(void)
+{
+	int m = atomic_load_explicit(&tc__mode_v, memory_order_acquire);
+
+	if (__builtin_expect(m != TC__MODE_UNSET, 1))
+		return m == TC__MODE_ACTIVE;
+	return tc__active_slow();
 }
 
 /* ---- registry ---------------------------------------------------------------------- */
@@ -748,7 +767,8 @@ static void tc__held_add(struct tc__thread *t, const void *obj, int mode, void *
 /* Forgets one hold of OBJ by the calling thread T (all of them when ALL is set), keeping
  * the order of the others. Stores the removed entry's site in *SITE when SITE is not NULL.
  * Returns the count removed, 0 when T was not known to hold OBJ. */
-static int tc__held_drop(struct tc__thread *t, const void *obj, int all, uintptr_t *site)
+static __attribute__((noinline)) int tc__held_drop(struct tc__thread *t, const void *obj, int all,
+						   uintptr_t *site)
 {
 	int i = tc__held_find(t, obj), n, c;
 
@@ -837,7 +857,8 @@ static void tc__misuse_other(struct tc__misuse_info *mi, struct tc__thread *t, v
 /* ME unlocks M, which it does not hold by our records, from SITE: reports it unless glibc
  * says ME owns M after all (a lock taken past the held list's end, or through a call we do
  * not see). */
-static void tc__unlock_check(struct tc__thread *me, pthread_mutex_t *m, void *site)
+static __attribute__((noinline)) void tc__unlock_check(struct tc__thread *me, pthread_mutex_t *m,
+						       void *site)
 {
 	struct tc__misuse_info mi = { .me = me, .call = "pthread_mutex_unlock", .obj = m,
 				      .site = site, .other_label = -1 };
@@ -860,12 +881,54 @@ static void tc__unlock_check(struct tc__thread *me, pthread_mutex_t *m, void *si
 /* T took OBJ with a call that could have waited forever: notes the lock-order edges from
  * the locks it holds (not for a re-entry), then records the hold. The nheld test keeps the
  * common case, no other lock held, down to one load. */
-static void tc__took_blocking(struct tc__thread *t, const void *obj, int mode, void *site,
-			      int reentrant)
+static __attribute__((noinline)) void tc__took_blocking_slow(struct tc__thread *t,
+							     const void *obj, int mode,
+							     void *site, int reentrant)
 {
 	if (atomic_load_explicit(&t->nheld, memory_order_relaxed) > 0 && tc__held_find(t, obj) < 0)
 		tc__order_acquire(t, obj, mode, site);
 	tc__held_add(t, obj, mode, site, reentrant);
+}
+
+/* Fills T's first held entry, which is not in use (T's nheld is 0): readers look only below
+ * nheld, so the entry can be written before the lock is taken and published after with a
+ * single store. */
+static inline void tc__held_stage0(struct tc__thread *t, const void *obj, int mode, void *site)
+{
+	atomic_store_explicit(&t->held[0].obj, (uintptr_t)obj, memory_order_relaxed);
+	atomic_store_explicit(&t->held[0].site, (uintptr_t)site, memory_order_relaxed);
+	atomic_store_explicit(&t->held[0].count, 1, memory_order_relaxed);
+	atomic_store_explicit(&t->held[0].mode, mode, memory_order_relaxed);
+}
+
+/* Inlined into the lock wrappers: the common case, T held nothing before, is a few stores
+ * into T's own slot (no order edge, no re-entry possible). */
+static inline void tc__took_blocking(struct tc__thread *t, const void *obj, int mode,
+				     void *site, int reentrant)
+{
+	if (__builtin_expect(atomic_load_explicit(&t->nheld, memory_order_relaxed) == 0, 1)) {
+		tc__held_stage0(t, obj, mode, site);
+		/* Release, as in tc__held_add: a reader that sees the count sees the entry. */
+		atomic_store_explicit(&t->nheld, 1, memory_order_release);
+		return;
+	}
+	tc__took_blocking_slow(t, obj, mode, site, reentrant);
+}
+
+/* Inlined into the unlock wrappers: forgets one hold of OBJ like tc__held_drop, with the
+ * common case (OBJ is the last lock taken, held once) as one load, a compare and a store.
+ * Returns what tc__held_drop returns. */
+static inline int tc__held_pop(struct tc__thread *t, const void *obj)
+{
+	int n = atomic_load_explicit(&t->nheld, memory_order_relaxed);
+
+	if (__builtin_expect(n > 0, 1) &&
+	    atomic_load_explicit(&t->held[n - 1].obj, memory_order_relaxed) == (uintptr_t)obj &&
+	    atomic_load_explicit(&t->held[n - 1].count, memory_order_relaxed) == 1) {
+		atomic_store_explicit(&t->nheld, n - 1, memory_order_release);
+		return 1;
+	}
+	return tc__held_drop(t, obj, 0, NULL);
 }
 
 /* ---- interposed blocking calls ----------------------------------------------------- */
@@ -891,16 +954,15 @@ static int tc__mutex_owned(int rc)
 
 /* Why trylock first: the uncontended path then costs one atomic and a held-list push, and
  * only a caller that is really about to sleep publishes its wait and looks for a cycle. */
-int pthread_mutex_lock(pthread_mutex_t *m)
+/* What pthread_mutex_lock does after its trylock, unless that took M while ME held nothing:
+ * the order edges and re-entry of a nested lock, and for a busy M the published wait, the
+ * deadlock check and the real, blocking lock. Kept out of line so that the common case stays
+ * a short function. */
+static __attribute__((noinline)) int tc__mutex_lock_slow(struct tc__thread *me, pthread_mutex_t *m,
+							 int rc, void *site)
 {
-	struct tc__thread *me;
-	void *site = __builtin_return_address(0);
-	int rc, kind;
+	int kind = tc__mutex_kind(m);
 
-	if (!tc__active() || (me = tc__me) == NULL)
-		return tc__real_pthread_mutex_lock()(m);
-	rc = tc__real_pthread_mutex_trylock()(m);
-	kind = tc__mutex_kind(m);
 	if (rc != EBUSY) {
 		if (tc__mutex_owned(rc))
 			tc__took_blocking(me, m, TC__HOLD_MUTEX, site,
@@ -914,12 +976,34 @@ int pthread_mutex_lock(pthread_mutex_t *m)
 	    tc__held_find(me, m) >= 0)
 		tc__deadlock_self(me);
 	else
-		tc__deadlock_probe(me);
+		tc__deadlock_probe_owner(me, tc__mutex_owner(m));
 	rc = tc__real_pthread_mutex_lock()(m);
 	tc__wait_end();
 	if (tc__mutex_owned(rc))
 		tc__took_blocking(me, m, TC__HOLD_MUTEX, site, kind == PTHREAD_MUTEX_RECURSIVE_NP);
 	return rc;
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	struct tc__thread *me;
+	void *site = __builtin_return_address(0);
+	int rc, n;
+
+	if (!tc__active() || (me = tc__me) == NULL)
+		return tc__real_pthread_mutex_lock()(m);
+	/* The common case, no other lock held: the entry is written before the lock is
+	 * taken (readers look only below nheld), so that holding it costs one store after the
+	 * lock is taken. */
+	n = atomic_load_explicit(&me->nheld, memory_order_relaxed);
+	if (n == 0)
+		tc__held_stage0(me, m, TC__HOLD_MUTEX, site);
+	rc = tc__real_pthread_mutex_trylock()(m);
+	if (__builtin_expect(rc == 0 && n == 0, 1)) {
+		atomic_store_explicit(&me->nheld, 1, memory_order_release);
+		return 0;
+	}
+	return tc__mutex_lock_slow(me, m, rc, site);
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -957,7 +1041,7 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 	/* Forgotten before the real unlock: the record may miss a lock for an instant, but it
 	 * never shows one lock held by two threads. The real call is made even after a misuse:
 	 * the program behaves as it would without us. */
-	if (tc__active() && (me = tc__me) != NULL && tc__held_drop(me, m, 0, NULL) == 0)
+	if (tc__active() && (me = tc__me) != NULL && tc__held_pop(me, m) == 0)
 		tc__unlock_check(me, m, __builtin_return_address(0));
 	return tc__real_pthread_mutex_unlock()(m);
 }
