@@ -146,6 +146,13 @@ void tl_report_text(FILE *out, const struct tl_config *cfg, const char *mode,
 					tl_variant_name(t->variant), tl_tool_name((enum tl_tool)tool),
 					tl_kindset_str(r->expected, want, sizeof want),
 					tl_kindset_str(r->kinds, got, sizeof got));
+				/* What was reported, so that a mismatch seen once (on CI, say) can be
+				 * diagnosed from the log alone. */
+				for (size_t k = 0; k < r->findings.n && k < 3; k++) {
+					const struct tl_finding *f = &r->findings.v[k];
+					fprintf(out, "  %s at %s:%d: %s\n", tl_kind_name(f->kind),
+						f->site.file[0] != '\0' ? f->site.file : "?", f->site.line, f->message);
+				}
 			}
 		}
 	}
