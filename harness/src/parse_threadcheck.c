@@ -310,8 +310,9 @@ static int summary_count(const char *p, const char *e, long *n)
 
 /* Parses a threadcheck log: "threadcheck 1 pid=N", records BEGIN <raw-kind> ... END, and a
  * closing "summary <n> findings" whose count must match. Several logs may be concatenated
- * (one header each). A log cut short (a record without END, or no summary) keeps its complete
- * records, returns 0, and leaves a note in ERR (ERR is "" otherwise). Returns -1 with ERR and
+ * (one header each, one per process). A log cut short (a record without END, or no summary),
+ * at the end or followed by the next log, keeps its complete records, returns 0, and leaves a
+ * note in ERR (ERR is "" otherwise). Returns -1 with ERR and
  * OUT unchanged for text that is not such a log, another format version, a line the format
  * does not allow where it stands, or a wrong summary count. Blank text is a clean run. */
 int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, char *err, size_t errlen)
@@ -323,6 +324,7 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 	enum { OUTSIDE, IN_LOG, IN_RECORD, AFTER_SUMMARY } state = OUTSIDE;
 	unsigned record_line_no = 0;
 	long version;
+	int cut = 0, dropped = 0; /* logs without a summary, records without an END */
 
 	tl__errf(err, errlen, "%s", "");
 	TL_ASSERT(out != NULL && (text != NULL || len == 0));
@@ -368,6 +370,15 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 					goto fail;
 				}
 				state = AFTER_SUMMARY;
+			} else if (header(&l, &version)) {
+				/* The next process's log after one cut short (no summary): the cut log
+				 * keeps what it had, and the new one is read like the first. */
+				if (version != 1) {
+					tl__errf(err, errlen, "line %u: threadcheck log format %ld, expected 1", l.no, version);
+					goto fail;
+				}
+				cut++;
+				in_log = 0;
 			} else {
 				tl__errf(err, errlen, "line %u: expected BEGIN or summary, got \"%.*s\"", l.no,
 					 (int)(l.e - l.b), l.b);
@@ -385,6 +396,17 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 				tl__errf(err, errlen, "line %u: BEGIN inside the record of line %u", l.no,
 					 record_line_no);
 				goto fail;
+			} else if (header(&l, &version)) {
+				/* A log cut inside a record, then the next process's log: the
+				 * unfinished record is dropped. */
+				if (version != 1) {
+					tl__errf(err, errlen, "line %u: threadcheck log format %ld, expected 1", l.no, version);
+					goto fail;
+				}
+				cut++;
+				dropped++;
+				in_log = 0;
+				state = IN_LOG;
 			} else if (l.unterminated) {
 				/* Why ignore it: threadcheck writes whole lines, so a last line without
 				 * its newline was cut mid-way; the record has no END and is dropped. */
@@ -397,9 +419,14 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 	}
 	size_t kept = local.n;
 	tl__findings_move(out, &local);
+	if (state == IN_RECORD)
+		dropped++;
 	if (state == IN_RECORD || state == IN_LOG)
-		tl__errf(err, errlen, "threadcheck log cut short (no summary; was the run killed?); kept %zu "
-			 "complete records%s", kept, state == IN_RECORD ? ", dropped the unfinished one" : "");
+		cut++;
+	if (cut > 0)
+		tl__errf(err, errlen, "threadcheck log cut short (%d log(s) without a summary; was a process "
+			 "killed?); kept %zu complete records%s", cut, kept,
+			 dropped > 0 ? ", dropped the unfinished ones" : "");
 	return 0;
 fail:
 	tl_findings_free(&local);

@@ -309,9 +309,18 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 	case TL_TOOL_THREADCHECK:
 		snprintf(opt, sizeof opt, "LD_PRELOAD=%s", cfg->tc_lib);
 		snprintf(extra2, sizeof extra2, "THREADCHECK_LOG=%s", logp);
-		extra[0] = opt;
-		extra[1] = extra2;
-		extra[2] = "THREADCHECK_EXITCODE=" TC_EXITCODE;
+		extra[0] = extra2;
+		extra[1] = "THREADCHECK_EXITCODE=" TC_EXITCODE;
+		if (cfg->grading && cfg->sandbox) {
+			/* Preloaded into the program only, through env(1) inside the sandbox: in
+			 * bubblewrap's environment it would also run in bubblewrap's own processes,
+			 * whose exit reports land beside the program's (and the namespace's init is
+			 * killed mid-report when the outer bwrap exits first, leaving a cut log). */
+			argv[a++] = "env";
+			argv[a++] = opt;
+		} else {
+			extra[2] = opt;
+		}
 		argv[a++] = t->bin_plain;
 		break;
 	case TL_TOOL_TEST:

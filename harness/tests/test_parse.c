@@ -913,6 +913,26 @@ static void test_threadcheck_clean_and_cut(void **state)
 	assert_site(&out.v[0].site, SRC "thread_leak.c", 9, "background");
 	assert_contains(err, "cut short");
 	tl_findings_free(&out);
+
+	/* One log per process, concatenated: a process killed after its header (or inside a
+	 * record) is followed by the next process's complete log, which is read as usual. */
+	size_t len = 0;
+	char *leak = tl_read_file(FX "threadcheck/leak.log", 1 << 20, &len, NULL);
+	assert_non_null(leak);
+	static const char *const heads[] = {"threadcheck 1 pid=7\n", "threadcheck 1 pid=7\nBEGIN deadlock\n"};
+	for (size_t i = 0; i < 2; i++) {
+		char text[16384];
+		snprintf(text, sizeof text, "%s%s", heads[i], leak);
+		struct tl_findings one = {0};
+		assert_int_equal(parse_str(tl_parse_threadcheck, leak, &one, err, sizeof(err)), 0);
+		assert_string_equal(err, "");
+		assert_int_equal(parse_str(tl_parse_threadcheck, text, &out, err, sizeof(err)), 0);
+		assert_int_equal(out.n, one.n);
+		assert_contains(err, "cut short");
+		tl_findings_free(&one);
+		tl_findings_free(&out);
+	}
+	free(leak);
 }
 
 static void test_threadcheck_fail(void **state)
