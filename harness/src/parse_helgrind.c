@@ -757,8 +757,9 @@ static void fatal_finding(const char *xml, const struct tl__xml_node *e, struct 
 /* Parses Valgrind's XML output of a Helgrind run. Findings: one per complete <error>
  * (raw = its <kind>) and one crash per complete <fatal_signal>. A file cut short, as when the
  * run was killed, or one without the final <status> FINISHED, as when Valgrind gave up, keeps
- * its complete elements, returns 0, and leaves a note in ERR (ERR is "" otherwise). Returns -1 with ERR and OUT unchanged when the text is not XML, not Valgrind
- * output of protocol 4, or from another Valgrind tool. Blank text is a clean run. */
+ * its complete elements, returns 0, and leaves a note in ERR (ERR is "" otherwise). Returns -1
+ * with ERR and OUT unchanged when the text is not XML, not Valgrind output of protocol 4, or
+ * from another Valgrind tool. Blank text is a clean run. */
 int tl_parse_helgrind(const char *xml, size_t len, struct tl_findings *out, char *err, size_t errlen)
 {
 	struct tl__xml_node *doc = NULL;

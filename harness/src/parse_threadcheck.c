@@ -298,6 +298,21 @@ static int header(const struct line *l, long *version)
 	return l->e - p > 5 && memcmp(p, " pid=", 5) == 0;
 }
 
+/* Whether L starts a log: 1 for a "threadcheck 1 pid=N" header, 0 for any other line, -1 with
+ * ERR for a header of another format version. */
+static int log_start(const struct line *l, char *err, size_t errlen)
+{
+	long version;
+
+	if (!header(l, &version))
+		return 0;
+	if (version != 1) {
+		tl__errf(err, errlen, "line %u: threadcheck log format %ld, expected 1", l->no, version);
+		return -1;
+	}
+	return 1;
+}
+
 /* Whether L's rest P is "<n> findings"; *N gets n. */
 static int summary_count(const char *p, const char *e, long *n)
 {
@@ -312,9 +327,9 @@ static int summary_count(const char *p, const char *e, long *n)
  * closing "summary <n> findings" whose count must match. Several logs may be concatenated
  * (one header each, one per process). A log cut short (a record without END, or no summary),
  * at the end or followed by the next log, keeps its complete records, returns 0, and leaves a
- * note in ERR (ERR is "" otherwise). Returns -1 with ERR and
- * OUT unchanged for text that is not such a log, another format version, a line the format
- * does not allow where it stands, or a wrong summary count. Blank text is a clean run. */
+ * note in ERR (ERR is "" otherwise). Returns -1 with ERR and OUT unchanged for text that is not
+ * such a log, another format version, a line the format does not allow where it stands, or a
+ * wrong summary count. Blank text is a clean run. */
 int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, char *err, size_t errlen)
 {
 	struct tl_findings local = {0};
@@ -323,7 +338,7 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 	size_t pos = 0, in_log = 0;
 	enum { OUTSIDE, IN_LOG, IN_RECORD, AFTER_SUMMARY } state = OUTSIDE;
 	unsigned record_line_no = 0;
-	long version;
+	int starts;               /* what log_start said of the line */
 	int cut = 0, dropped = 0; /* logs without a summary, records without an END */
 
 	tl__errf(err, errlen, "%s", "");
@@ -335,13 +350,11 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 		switch (state) {
 		case OUTSIDE:
 		case AFTER_SUMMARY:
-			if (!header(&l, &version)) {
+			if ((starts = log_start(&l, err, errlen)) < 0)
+				goto fail;
+			if (starts == 0) {
 				tl__errf(err, errlen, "line %u: not a threadcheck log (expected \"threadcheck 1 pid=N\")",
 					 l.no);
-				goto fail;
-			}
-			if (version != 1) {
-				tl__errf(err, errlen, "line %u: threadcheck log format %ld, expected 1", l.no, version);
 				goto fail;
 			}
 			state = IN_LOG;
@@ -370,13 +383,11 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 					goto fail;
 				}
 				state = AFTER_SUMMARY;
-			} else if (header(&l, &version)) {
+			} else if ((starts = log_start(&l, err, errlen)) != 0) {
 				/* The next process's log after one cut short (no summary): the cut log
 				 * keeps what it had, and the new one is read like the first. */
-				if (version != 1) {
-					tl__errf(err, errlen, "line %u: threadcheck log format %ld, expected 1", l.no, version);
+				if (starts < 0)
 					goto fail;
-				}
 				cut++;
 				in_log = 0;
 			} else {
@@ -396,13 +407,11 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 				tl__errf(err, errlen, "line %u: BEGIN inside the record of line %u", l.no,
 					 record_line_no);
 				goto fail;
-			} else if (header(&l, &version)) {
+			} else if ((starts = log_start(&l, err, errlen)) != 0) {
 				/* A log cut inside a record, then the next process's log: the
 				 * unfinished record is dropped. */
-				if (version != 1) {
-					tl__errf(err, errlen, "line %u: threadcheck log format %ld, expected 1", l.no, version);
+				if (starts < 0)
 					goto fail;
-				}
 				cut++;
 				dropped++;
 				in_log = 0;

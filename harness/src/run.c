@@ -314,8 +314,8 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		if (cfg->grading && cfg->sandbox) {
 			/* Preloaded into the program only, through env(1) inside the sandbox: in
 			 * bubblewrap's environment it would also run in bubblewrap's own processes,
-			 * whose exit reports land beside the program's (and the namespace's init is
-			 * killed mid-report when the outer bwrap exits first, leaving a cut log). */
+			 * whose exit reports land beside the program's, and one killed mid-report
+			 * leaves a cut log (how the solutions once lost a point). */
 			argv[a++] = "env";
 			argv[a++] = opt;
 		} else {

@@ -929,6 +929,8 @@ static void test_threadcheck_clean_and_cut(void **state)
 		assert_int_equal(parse_str(tl_parse_threadcheck, text, &out, err, sizeof(err)), 0);
 		assert_int_equal(out.n, one.n);
 		assert_contains(err, "cut short");
+		if (i == 1)
+			assert_contains(err, "dropped the unfinished");
 		tl_findings_free(&one);
 		tl_findings_free(&out);
 	}
@@ -951,6 +953,8 @@ static void test_threadcheck_fail(void **state)
 		"threadcheck 1 pid=1\nBEGIN\nEND\nsummary 1 findings\n",
 		"threadcheck 1 pid=1\nEND\n",
 		"threadcheck 1 pid=1\nsummary 0 findings\nstray\n",
+		"threadcheck 1 pid=1\nthreadcheck 2 pid=2\nsummary 0 findings\n",
+		"threadcheck 1 pid=1\nBEGIN deadlock\nthreadcheck 2 pid=2\nsummary 0 findings\n",
 	};
 	struct tl_findings out = {0};
 	char err[256];

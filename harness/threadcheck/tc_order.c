@@ -267,8 +267,10 @@ void tc__order_forget(const void *obj)
 void tc__order_atfork_child(void)
 {
 	/* The parent reports its own edges; the child starts afresh. Only keyed slots are
-	 * touched, so untouched pages stay shared. */
-	for (size_t i = 0; atomic_load(&tc__edges_keyed) > 0 && i < TC__EDGES; i++) {
+	 * touched, so untouched pages stay shared; none at all when no edge was ever kept. */
+	size_t n = atomic_load(&tc__edges_keyed) > 0 ? TC__EDGES : 0;
+
+	for (size_t i = 0; i < n; i++) {
 		struct tc__edge *e = &tc__edges[i];
 
 		if (atomic_load_explicit(&e->state, memory_order_relaxed) != 0) {

@@ -952,8 +952,6 @@ static int tc__mutex_owned(int rc)
 	return rc == 0 || rc == EOWNERDEAD;
 }
 
-/* Why trylock first: the uncontended path then costs one atomic and a held-list push, and
- * only a caller that is really about to sleep publishes its wait and looks for a cycle. */
 /* What pthread_mutex_lock does after its trylock, unless that took M while ME held nothing:
  * the order edges and re-entry of a nested lock, and for a busy M the published wait, the
  * deadlock check and the real, blocking lock. Kept out of line so that the common case stays
@@ -992,7 +990,9 @@ int pthread_mutex_lock(pthread_mutex_t *m)
 
 	if (!tc__active() || (me = tc__me) == NULL)
 		return tc__real_pthread_mutex_lock()(m);
-	/* The common case, no other lock held: the entry is written before the lock is
+	/* Why trylock first: the uncontended path then costs one atomic and a held-list push,
+	 * and only a caller that is really about to sleep publishes its wait and looks for a
+	 * cycle. The common case, no other lock held: the entry is written before the lock is
 	 * taken (readers look only below nheld), so that holding it costs one store after the
 	 * lock is taken. */
 	n = atomic_load_explicit(&me->nheld, memory_order_relaxed);
