@@ -22,12 +22,15 @@ struct tc_options {
 };
 
 /* Records the threads alive now (goleak's IgnoreCurrent). Returns 0, or -1 if
- * /proc/self/task cannot be read (B is then empty). */
+ * /proc/self/task cannot be read, or threads kept starting and ending so that no whole list
+ * could be read (B is then empty). */
 int tc_baseline_take(struct tc_baseline *b);
 
 /* Verifies that no thread other than the caller and those in BASE (may be NULL) is alive,
  * retrying with exponential back-off up to the settle time before it declares a leak.
- * Returns the number of leaked threads (0: none), or -1 on error. When REPORT is not NULL it
+ * Returns the number of leaked threads (0: none), or -1 on error, including when threads kept
+ * starting and ending for the whole settle time so that "none" could not be confirmed (a
+ * list of /proc/self/task read while threads end can miss live ones). When REPORT is not NULL it
  * receives one paragraph per leaked thread: its tid and name, and, when the LD_PRELOAD
  * library is loaded, its start function, creation site (file:line) and what it waits on. */
 int tc_verify_none(const struct tc_baseline *base, const struct tc_options *opt, char *report,
