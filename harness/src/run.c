@@ -278,7 +278,7 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 	char opt[TL_PATH * 2 + 256];
 	const char *extra[4] = {NULL, NULL, NULL, NULL};
 	char extra2[TL_PATH + 64];
-	char xmlarg[TL_PATH + 64];
+	char xmlarg[TL_PATH + 64], supparg[TL_PATH + 64];
 	char *argv[32];
 	int a = 0;
 	int setarch = atomic_load(&said_setarch) > 0;
@@ -304,6 +304,9 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		argv[a++] = "--xml=yes";
 		argv[a++] = xmlarg;
 		argv[a++] = "--child-silent-after-fork=yes";
+		/* Known false positives of this Valgrind, each explained in the file. */
+		snprintf(supparg, sizeof supparg, "--suppressions=%s/harness/src/helgrind.supp", cfg->root);
+		argv[a++] = supparg;
 		argv[a++] = t->bin_plain;
 		break;
 	case TL_TOOL_THREADCHECK:

@@ -308,18 +308,45 @@ static char tc__proc_state(pid_t tid)
 	return p != NULL && p[1] == ' ' ? p[2] : '?';
 }
 
+/* The number of threads in the process (num_threads, field 20 of /proc/self/stat), or -1. */
+static long tc__proc_nthreads(void)
+{
+	char buf[1024];
+	ssize_t len;
+	char *p;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	p = strrchr(buf, ')'); /* fields count from the last ')', the state being field 3 */
+	for (int field = 2; p != NULL && field < 20; field++)
+		p = strchr(p + 1, ' ');
+	return p != NULL ? strtol(p + 1, NULL, 10) : -1;
+}
+
 /* Whether every live task of the process is either the watchdog, a zombie or one of the N
  * threads in tc__g: a thread started behind our back (clone, a full registry) might be the
  * one that would wake the others. Reads /proc/self/task with getdents64, which allocates
- * nothing. */
+ * nothing. A read of that folder skips a live task for each one that ends ahead of it while
+ * it is read, so the answer is "known" only when the thread count before and after the read
+ * equals the number of tasks read; otherwise the next round asks again. */
 static int tc__all_tasks_known(int n)
 {
 	static char buf[8192];
+	long before = tc__proc_nthreads(), seen = 0;
 	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ok = 1;
 	long len;
 
-	if (fd < 0)
+	if (fd < 0 || before < 0) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	while (ok && (len = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
 		for (long off = 0; ok && off < len;) {
 			/* struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name. */
@@ -332,6 +359,7 @@ static int tc__all_tasks_known(int n)
 			off += reclen;
 			if (name[0] < '0' || name[0] > '9')
 				continue;
+			seen++;
 			tid = (pid_t)atoi(name);
 			if (tid == atomic_load(&tc__wd_tid))
 				continue;
@@ -347,7 +375,7 @@ static int tc__all_tasks_known(int n)
 	if (len < 0)
 		ok = 0;
 	close(fd);
-	return ok;
+	return ok && seen == before && tc__proc_nthreads() == before;
 }
 
 /* Whether every live thread is blocked forever (the global case); fills C with them. */
