@@ -349,6 +349,16 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 		free(tk_labs);
 		return TL_EXIT_ERROR;
 	}
+	/* Every rubric item is earned from its tool's runs: a grade without one of them would be
+	 * a wrong grade, not a lower one, so a missing tool stops the grading (exit 2). */
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+		char why[256];
+		if ((cfg->tools & (1 << tool)) && !tl_tool_available(cfg, (enum tl_tool)tool, why, sizeof why)) {
+			fprintf(stderr, "threadlab: cannot grade without %s: %s\n", tl_tool_name((enum tl_tool)tool), why);
+			free(tk_labs);
+			return TL_EXIT_ERROR;
+		}
+	}
 	double t0 = tl_now();
 	cfg->grading = 1;
 	if (cfg->runs == 0)

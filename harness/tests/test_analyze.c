@@ -120,7 +120,7 @@ static void test_mutex_counter_clean_everywhere(void **state)
 
 /* A mutex destroyed right after another thread's unlock is a correct teardown. Helgrind 3.19
  * reports its own wrapper's read in pthread_mutex_destroy as racing with glibc's unlock (every
- * run of this program; 1 in about 130 runs of 09-unbounded); harness/src/helgrind.supp, which
+ * run of this program; 15 of 1200 runs of 09-unbounded); harness/src/helgrind.supp, which
  * every Helgrind run gets, must keep it clean. */
 static void test_destroy_after_handoff_clean_everywhere(void **state)
 {

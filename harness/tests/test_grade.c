@@ -609,6 +609,27 @@ static void test_batch_shards(void **state)
 	assert_int_equal(shell("f='%s/merged/grades.html'; [ \"$(grep -c '<tr class' \"$f\")\" -eq 6 ] && grep -q '</html>' \"$f\"", b), 0);
 }
 
+/* A toolkit missing one of its tools refuses to grade (exit 2, the tool named) instead of
+ * marking that tool's item lost: the grade would be wrong, not lower. */
+static void test_missing_tool_refused(void **state)
+{
+	(void)state;
+	if (setup_error[0] != '\0')
+		fail_msg("%s", setup_error);
+	char empty[PATHLEN + 32], errpath[PATHLEN + 32];
+	snprintf(empty, sizeof empty, "%s/empty-build", scratch);
+	snprintf(errpath, sizeof errpath, "%s/missing-tool.stderr", scratch);
+	assert_int_equal(shell("mkdir -p '%s'", empty), 0);
+	int rc = shell("env THREADLAB_BUILD='%s' '%s' grade '%s/solutions' --root '%s' --lab 01 --runs 1 "
+		       ">/dev/null 2>'%s'",
+		       empty, bin, root, root, errpath);
+	char *err = slurp(errpath);
+	if (rc != 2 || err == NULL || strstr(err, "cannot grade without threadcheck") == NULL ||
+	    strstr(err, "libthreadcheck.so is not built") == NULL)
+		fail_msg("grading without libthreadcheck.so: exit %d, stderr: %.400s", rc, err != NULL ? err : "");
+	free(err);
+}
+
 static void test_toolkit_unchanged(void **state)
 {
 	(void)state;
@@ -638,7 +659,7 @@ int main(void)
 {
 	/* The cases are only known once the folder is read: setup grades them all, then the group
 	 * has one test per case and the checks that span them. */
-	static struct CMUnitTest tests[MAX_CASES + 4];
+	static struct CMUnitTest tests[MAX_CASES + 5];
 	static char names[MAX_CASES][80];
 	if (setup(NULL) != 0)
 		return 1;
@@ -654,6 +675,7 @@ int main(void)
 	tests[k++] = (struct CMUnitTest){.name = "report_formats", .test_func = test_report_formats};
 	tests[k++] = (struct CMUnitTest){.name = "report_validators_fail", .test_func = test_report_validators_fail};
 	tests[k++] = (struct CMUnitTest){.name = "batch_shards", .test_func = test_batch_shards};
+	tests[k++] = (struct CMUnitTest){.name = "missing_tool_refused", .test_func = test_missing_tool_refused};
 	tests[k++] = (struct CMUnitTest){.name = "toolkit_unchanged", .test_func = test_toolkit_unchanged};
 	return _cmocka_run_group_tests("grade", tests, (size_t)k, NULL, teardown);
 }
