@@ -37,6 +37,12 @@ static int which(const char *prog)
 	return found;
 }
 
+/* Where the toolkit keeps its Helgrind suppressions (known false positives, each explained). */
+static void helgrind_supp_path(const struct tl_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/harness/src/helgrind.supp", cfg->root);
+}
+
 int tl_tool_available(const struct tl_config *cfg, enum tl_tool tool, char *why, size_t whylen)
 {
 	switch (tool) {
@@ -48,12 +54,20 @@ int tl_tool_available(const struct tl_config *cfg, enum tl_tool tool, char *why,
 		}
 		return 1;
 	}
-	case TL_TOOL_HELGRIND:
+	case TL_TOOL_HELGRIND: {
 		if (!which("valgrind")) {
 			snprintf(why, whylen, "valgrind is not installed (make deps)");
 			return 0;
 		}
+		/* Without its suppressions Helgrind reports known false races (see the file). */
+		char supp[TL_PATH + 64];
+		helgrind_supp_path(cfg, supp, sizeof supp);
+		if (access(supp, R_OK) != 0) {
+			snprintf(why, whylen, "%s is missing (the toolkit's Helgrind suppressions)", supp);
+			return 0;
+		}
 		return 1;
+	}
 	case TL_TOOL_THREADCHECK:
 		if (access(cfg->tc_lib, R_OK) != 0) {
 			snprintf(why, whylen, "%s is not built (make all)", cfg->tc_lib);
@@ -305,7 +319,8 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		argv[a++] = xmlarg;
 		argv[a++] = "--child-silent-after-fork=yes";
 		/* Known false positives of this Valgrind, each explained in the file. */
-		snprintf(supparg, sizeof supparg, "--suppressions=%s/harness/src/helgrind.supp", cfg->root);
+		memcpy(supparg, "--suppressions=", 16);
+		helgrind_supp_path(cfg, supparg + 15, sizeof supparg - 15);
 		argv[a++] = supparg;
 		argv[a++] = t->bin_plain;
 		break;

@@ -325,10 +325,11 @@ static int setup(void **state)
 	char built[PATHLEN];
 	snprintf(built, sizeof built, "%s", bin);
 	snprintf(bin, sizeof bin, "%s/threadlab", scratch);
-	if (shell("mkdir -p '%s/labs' '%s/solutions' '%s/harness' '%s/build/lib' '%s/work' && chmod 755 '%s' && "
+	if (shell("mkdir -p '%s/labs' '%s/solutions' '%s/harness/src' '%s/build/lib' '%s/work' && chmod 755 '%s' && "
 		  "cp -R labs/01-counter labs/common '%s/labs/' && cp -R solutions/01-counter '%s/solutions/' && "
-		  "cp -R harness/threadcheck '%s/harness/' && cp '%s/lib/libthreadcheck.so' '%s/build/lib/' && cp '%s' '%s'",
-		  root, root, root, root, scratch, scratch, root, root, root, build, root, built, bin) != 0) {
+		  "cp -R harness/threadcheck '%s/harness/' && cp harness/src/helgrind.supp '%s/harness/src/' && "
+		  "cp '%s/lib/libthreadcheck.so' '%s/build/lib/' && cp '%s' '%s'",
+		  root, root, root, root, scratch, scratch, root, root, root, root, build, root, built, bin) != 0) {
 		snprintf(setup_error, sizeof setup_error, "cannot make the private toolkit copy under %s", scratch);
 		return 0;
 	}
@@ -609,8 +610,9 @@ static void test_batch_shards(void **state)
 	assert_int_equal(shell("f='%s/merged/grades.html'; [ \"$(grep -c '<tr class' \"$f\")\" -eq 6 ] && grep -q '</html>' \"$f\"", b), 0);
 }
 
-/* A toolkit missing one of its tools refuses to grade (exit 2, the tool named) instead of
- * marking that tool's item lost: the grade would be wrong, not lower. */
+/* A toolkit missing one of its tools (threadcheck's library, Helgrind's suppressions) refuses
+ * to grade (exit 2, the tool named) instead of marking that tool's item lost: the grade would
+ * be wrong, not lower. */
 static void test_missing_tool_refused(void **state)
 {
 	(void)state;
@@ -627,6 +629,19 @@ static void test_missing_tool_refused(void **state)
 	if (rc != 2 || err == NULL || strstr(err, "cannot grade without threadcheck") == NULL ||
 	    strstr(err, "libthreadcheck.so is not built") == NULL)
 		fail_msg("grading without libthreadcheck.so: exit %d, stderr: %.400s", rc, err != NULL ? err : "");
+	free(err);
+	/* Helgrind without the toolkit's suppressions would report known false races. */
+	char bare[PATHLEN + 32];
+	snprintf(bare, sizeof bare, "%s/root-without-supp", scratch);
+	assert_int_equal(shell("rm -rf '%s' && cp -R '%s' '%s' && rm '%s/harness/src/helgrind.supp' && rm -rf '%s/build/grade'",
+			       bare, root, bare, bare, bare), 0);
+	rc = shell("env THREADLAB_BUILD='%s/build' '%s' grade '%s/solutions' --root '%s' --lab 01 --runs 1 "
+		   ">/dev/null 2>'%s'",
+		   bare, bin, bare, bare, errpath);
+	err = slurp(errpath);
+	if (rc != 2 || err == NULL || strstr(err, "cannot grade without helgrind") == NULL ||
+	    strstr(err, "helgrind.supp is missing") == NULL)
+		fail_msg("grading without helgrind.supp: exit %d, stderr: %.400s", rc, err != NULL ? err : "");
 	free(err);
 }
 

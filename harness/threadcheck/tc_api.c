@@ -235,14 +235,33 @@ int tc_preloaded(void)
 	return tc_api_describe_fn() != NULL;
 }
 
+static double tc_api_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int tc_baseline_take(struct tc_baseline *b)
 {
+	double start = tc_api_now();
 	int n, confirmed;
 
 	b->n = 0;
-	n = tc_api_tasks(b->tid, TC_MAX_THREADS, &confirmed);
-	if (n < 0 || !confirmed)
-		return -1;
+	/* Threads of an earlier test may still be ending (joined, not yet gone): on a loaded
+	 * machine they can need a while to be scheduled, so keep asking, for up to a second. */
+	for (;;) {
+		n = tc_api_tasks(b->tid, TC_MAX_THREADS, &confirmed);
+		if (n < 0)
+			return -1;
+		if (confirmed)
+			break;
+		if (tc_api_now() - start >= 1.0)
+			return -1;
+		struct timespec ts = { 0, 1000000L };
+		nanosleep(&ts, NULL);
+	}
 	b->n = (size_t)n;
 	return 0;
 }
@@ -305,14 +324,6 @@ static void tc_api_describe(struct tc_api_out *o, tc_describe_fn *describe, pid_
 		tc_api_printf(o, "  %s on %s %p in %s at %s\n",
 			      info.wait_timed ? "in a timed wait" : "blocked", info.wait_op,
 			      info.wait_obj, info.wait_fn, info.wait_site);
-}
-
-static double tc_api_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int tc_verify_none(const struct tc_baseline *base, const struct tc_options *opt, char *report,
