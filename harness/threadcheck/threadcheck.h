@@ -23,7 +23,8 @@ struct tc_options {
 
 /* Records the threads alive now (goleak's IgnoreCurrent). Returns 0, or -1 if
  * /proc/self/task cannot be read, or threads kept starting and ending for a whole second so
- * that no whole list could be read (B is then empty). */
+ * that no whole list could be read, or the process has more than TC_MAX_THREADS threads (B is
+ * then empty). */
 int tc_baseline_take(struct tc_baseline *b);
 
 /* Verifies that no thread other than the caller and those in BASE (may be NULL) is alive,
