@@ -141,7 +141,7 @@ $(BUILD)/tests-tsan/test_%: harness/tests/test_%.c $(HARNESS_TSAN_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(TSAN_CC) $(TSANFLAGS) $(DEPFLAGS) -o $@ $< $(HARNESS_TSAN_LIB_OBJ) -lcmocka
 
-$(BUILD)/tests/test_threadcheck: harness/tests/test_threadcheck.c harness/threadcheck/tc_api.c harness/threadcheck/threadcheck.h
+$(BUILD)/tests/test_threadcheck: harness/tests/test_threadcheck.c harness/threadcheck/tc_api.c harness/threadcheck/threadcheck.h harness/threadcheck/tc_proc.h
 	@mkdir -p $(@D)
 	$(CC_HARNESS) $(HCFLAGS) -o $@ harness/tests/test_threadcheck.c harness/threadcheck/tc_api.c -lcmocka -ldl
 

@@ -75,6 +75,19 @@ static const char *kinds_of(const char *json, const char *tool, char *buf, size_
 	return buf;
 }
 
+/* Analyzes PROGRAM and asserts that no tool reported anything (exit 0). */
+static void assert_clean_everywhere(const char *program)
+{
+	int rc;
+	char *json = analyze(program, NULL, &rc);
+	char k[128];
+	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[]");
+	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[]");
+	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
+	assert_int_equal(rc, 0);
+	free(json);
+}
+
 static void test_race_reported_by_tsan_and_helgrind(void **state)
 {
 	(void)state;
@@ -108,14 +121,7 @@ static void test_blocked_thread_reported_by_threadcheck(void **state)
 static void test_mutex_counter_clean_everywhere(void **state)
 {
 	(void)state;
-	int rc;
-	char *json = analyze("harness/tests/programs/mutex_counter.c", NULL, &rc);
-	char k[128];
-	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[]");
-	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[]");
-	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
-	assert_int_equal(rc, 0);
-	free(json);
+	assert_clean_everywhere("harness/tests/programs/mutex_counter.c");
 }
 
 /* A mutex destroyed right after another thread's unlock is a correct teardown. Helgrind 3.19
@@ -125,14 +131,7 @@ static void test_mutex_counter_clean_everywhere(void **state)
 static void test_destroy_after_handoff_clean_everywhere(void **state)
 {
 	(void)state;
-	int rc;
-	char *json = analyze("harness/tests/programs/destroy_handoff.c", NULL, &rc);
-	char k[128];
-	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[]");
-	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[]");
-	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
-	assert_int_equal(rc, 0);
-	free(json);
+	assert_clean_everywhere("harness/tests/programs/destroy_handoff.c");
 }
 
 /* A program that prints copies of the tools' reports on its own stdout/stderr is still clean:
@@ -140,14 +139,7 @@ static void test_destroy_after_handoff_clean_everywhere(void **state)
 static void test_fake_report_is_clean(void **state)
 {
 	(void)state;
-	int rc;
-	char *json = analyze("harness/tests/programs/fake_report.c", NULL, &rc);
-	char k[128];
-	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[]");
-	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[]");
-	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
-	assert_int_equal(rc, 0);
-	free(json);
+	assert_clean_everywhere("harness/tests/programs/fake_report.c");
 }
 
 static void test_missing_file_is_usage_error_fail(void **state)

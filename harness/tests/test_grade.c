@@ -610,6 +610,22 @@ static void test_batch_shards(void **state)
 	assert_int_equal(shell("f='%s/merged/grades.html'; [ \"$(grep -c '<tr class' \"$f\")\" -eq 6 ] && grep -q '</html>' \"$f\"", b), 0);
 }
 
+/* Grades the solutions of lab 01 with the toolkit at ROOT_DIR and the build at BUILD_DIR, and
+ * fails unless the grader refuses with exit 2 and a stderr holding both WANT1 and WANT2. */
+static void assert_grade_refused(const char *root_dir, const char *build_dir, const char *want1, const char *want2)
+{
+	char errpath[PATHLEN + 32];
+	snprintf(errpath, sizeof errpath, "%s/refused.stderr", scratch);
+	int rc = shell("env THREADLAB_BUILD='%s' '%s' grade '%s/solutions' --root '%s' --lab 01 --runs 1 "
+		       ">/dev/null 2>'%s'",
+		       build_dir, bin, root_dir, root_dir, errpath);
+	char *err = slurp(errpath);
+	if (rc != 2 || err == NULL || strstr(err, want1) == NULL || strstr(err, want2) == NULL)
+		fail_msg("grading with --root %s and build %s: exit %d, expected 2 with \"%s\"; stderr: %.400s",
+			 root_dir, build_dir, rc, want1, err != NULL ? err : "");
+	free(err);
+}
+
 /* A toolkit missing one of its tools (threadcheck's library, Helgrind's suppressions) refuses
  * to grade (exit 2, the tool named) instead of marking that tool's item lost: the grade would
  * be wrong, not lower. */
@@ -618,31 +634,16 @@ static void test_missing_tool_refused(void **state)
 	(void)state;
 	if (setup_error[0] != '\0')
 		fail_msg("%s", setup_error);
-	char empty[PATHLEN + 32], errpath[PATHLEN + 32];
+	char empty[PATHLEN + 32], build[PATHLEN + 32], bare[PATHLEN + 32];
 	snprintf(empty, sizeof empty, "%s/empty-build", scratch);
-	snprintf(errpath, sizeof errpath, "%s/missing-tool.stderr", scratch);
 	assert_int_equal(shell("mkdir -p '%s'", empty), 0);
-	int rc = shell("env THREADLAB_BUILD='%s' '%s' grade '%s/solutions' --root '%s' --lab 01 --runs 1 "
-		       ">/dev/null 2>'%s'",
-		       empty, bin, root, root, errpath);
-	char *err = slurp(errpath);
-	if (rc != 2 || err == NULL || strstr(err, "cannot grade without threadcheck") == NULL ||
-	    strstr(err, "libthreadcheck.so is not built") == NULL)
-		fail_msg("grading without libthreadcheck.so: exit %d, stderr: %.400s", rc, err != NULL ? err : "");
-	free(err);
+	assert_grade_refused(root, empty, "cannot grade without threadcheck", "libthreadcheck.so is not built");
 	/* Helgrind without the toolkit's suppressions would report known false races. */
-	char bare[PATHLEN + 32];
 	snprintf(bare, sizeof bare, "%s/root-without-supp", scratch);
-	assert_int_equal(shell("rm -rf '%s' && cp -R '%s' '%s' && rm '%s/harness/src/helgrind.supp' && rm -rf '%s/build/grade'",
-			       bare, root, bare, bare, bare), 0);
-	rc = shell("env THREADLAB_BUILD='%s/build' '%s' grade '%s/solutions' --root '%s' --lab 01 --runs 1 "
-		   ">/dev/null 2>'%s'",
-		   bare, bin, bare, bare, errpath);
-	err = slurp(errpath);
-	if (rc != 2 || err == NULL || strstr(err, "cannot grade without helgrind") == NULL ||
-	    strstr(err, "helgrind.supp is missing") == NULL)
-		fail_msg("grading without helgrind.supp: exit %d, stderr: %.400s", rc, err != NULL ? err : "");
-	free(err);
+	snprintf(build, sizeof build, "%s/build", bare);
+	assert_int_equal(shell("rm -rf '%s' && cp -R '%s' '%s' && rm '%s/harness/src/helgrind.supp' && rm -rf '%s/grade'",
+			       bare, root, bare, bare, build), 0);
+	assert_grade_refused(bare, build, "cannot grade without helgrind", "helgrind.supp is missing");
 }
 
 static void test_toolkit_unchanged(void **state)

@@ -1,6 +1,7 @@
 /* tc_api.c: the goleak-style test API of threadcheck.h: it lists this process's threads from
  * /proc/self/task and, when libthreadcheck.so is preloaded, asks it what each thread is. */
 #include "threadcheck.h"
+#include "tc_proc.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -54,34 +55,6 @@ __attribute__((format(printf, 2, 3))) static void tc_api_printf(struct tc_api_ou
 /* How many times tc_api_tasks lists the threads before it settles for an unconfirmed list. */
 #define TC_API_LIST_TRIES 64
 
-/* The number of threads in this process (num_threads, field 20 of /proc/self/stat), or -1. */
-static long tc_api_nthreads(void)
-{
-	char stat[1024];
-	char *p;
-	ssize_t n;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, stat, sizeof stat - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	stat[n] = '\0';
-	/* The name in parentheses may itself hold ')' or spaces: fields are counted after the
-	 * last ')', where field 3 (the state) comes first. */
-	p = strrchr(stat, ')');
-	if (p == NULL)
-		return -1;
-	for (int field = 2; field < 20; field++) {
-		p = strchr(p + 1, ' ');
-		if (p == NULL)
-			return -1;
-	}
-	return strtol(p + 1, NULL, 10);
-}
-
 /* One pass over /proc/self/task into OUT (at most MAX). Returns the count, or -1. */
 static int tc_api_list_once(pid_t *out, size_t max)
 {
@@ -123,14 +96,14 @@ static int tc_api_tasks(pid_t *out, size_t max, int *confirmed)
 	if (confirmed != NULL)
 		*confirmed = 0;
 	for (int i = 0; i < TC_API_LIST_TRIES; i++) {
-		long before = tc_api_nthreads();
+		long before = tc_proc_nthreads();
 
 		n = tc_api_list_once(out, max);
 		if (n < 0)
 			return -1;
 		if (before < 0)
 			return n; /* no count to check against: the list is all there is */
-		if (before == n && tc_api_nthreads() == n) {
+		if (before == n && tc_proc_nthreads() == n) {
 			if (confirmed != NULL)
 				*confirmed = 1;
 			return n;

@@ -2,6 +2,7 @@
  * which lock, who waits for what), probed when a thread is about to block and checked by a
  * watchdog thread, and the deadlock report (FORMAT.md record, lockdep-like table on stderr). */
 #include "tc_internal.h"
+#include "tc_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -308,27 +309,6 @@ static char tc__proc_state(pid_t tid)
 	return p != NULL && p[1] == ' ' ? p[2] : '?';
 }
 
-/* The number of threads in the process (num_threads, field 20 of /proc/self/stat), or -1. */
-static long tc__proc_nthreads(void)
-{
-	char buf[1024];
-	ssize_t len;
-	char *p;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	len = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (len <= 0)
-		return -1;
-	buf[len] = '\0';
-	p = strrchr(buf, ')'); /* fields count from the last ')', the state being field 3 */
-	for (int field = 2; p != NULL && field < 20; field++)
-		p = strchr(p + 1, ' ');
-	return p != NULL ? strtol(p + 1, NULL, 10) : -1;
-}
-
 /* Whether every live task of the process is either the watchdog, a zombie or one of the N
  * threads in tc__g: a thread started behind our back (clone, a full registry) might be the
  * one that would wake the others. Reads /proc/self/task with getdents64, which allocates
@@ -338,7 +318,7 @@ static long tc__proc_nthreads(void)
 static int tc__all_tasks_known(int n)
 {
 	static char buf[8192];
-	long before = tc__proc_nthreads(), seen = 0;
+	long before = tc_proc_nthreads(), seen = 0;
 	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ok = 1;
 	long len;
 
@@ -375,7 +355,7 @@ static int tc__all_tasks_known(int n)
 	if (len < 0)
 		ok = 0;
 	close(fd);
-	return ok && seen == before && tc__proc_nthreads() == before;
+	return ok && seen == before && tc_proc_nthreads() == before;
 }
 
 /* Whether every live thread is blocked forever (the global case); fills C with them. */
