@@ -75,47 +75,42 @@ static const char *kinds_of(const char *json, const char *tool, char *buf, size_
 	return buf;
 }
 
-/* Analyzes PROGRAM and asserts that no tool reported anything (exit 0). */
-static void assert_clean_everywhere(const char *program)
+/* Analyzes PROGRAM, asserts each tool's kinds (a JSON array such as "[\"race\"]") and the exit
+ * status, and returns the JSON report (caller frees). */
+static char *assert_kinds(const char *program, const char *tsan, const char *helgrind, const char *threadcheck,
+			  int want_rc)
 {
 	int rc;
 	char *json = analyze(program, NULL, &rc);
 	char k[128];
-	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[]");
-	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[]");
-	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
-	assert_int_equal(rc, 0);
-	free(json);
+	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), tsan);
+	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), helgrind);
+	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), threadcheck);
+	assert_int_equal(rc, want_rc);
+	return json;
+}
+
+/* Analyzes PROGRAM and asserts that no tool reported anything (exit 0). */
+static void assert_clean_everywhere(const char *program)
+{
+	free(assert_kinds(program, "[]", "[]", "[]", 0));
 }
 
 static void test_race_reported_by_tsan_and_helgrind(void **state)
 {
 	(void)state;
-	int rc;
-	char *json = analyze("harness/tests/programs/race.c", NULL, &rc);
-	char k[128];
-	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[\"race\"]");
-	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[\"race\"]");
-	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
+	char *json = assert_kinds("harness/tests/programs/race.c", "[\"race\"]", "[\"race\"]", "[]", 1);
 	/* Both access sites name the racing line of race.c. */
 	assert_non_null(strstr(json, "\"file\":\"harness/tests/programs/race.c\",\"line\":1"));
 	assert_non_null(strstr(json, "\"function\":\"worker\""));
 	assert_non_null(strstr(json, "\"other\":{\"file\":"));
-	assert_int_equal(rc, 1);
 	free(json);
 }
 
 static void test_blocked_thread_reported_by_threadcheck(void **state)
 {
 	(void)state;
-	int rc;
-	char *json = analyze("harness/tests/programs/cond_leak.c", NULL, &rc);
-	char k[128];
-	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[\"thread-leak\"]");
-	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[]");
-	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[]");
-	assert_int_equal(rc, 1);
-	free(json);
+	free(assert_kinds("harness/tests/programs/cond_leak.c", "[]", "[]", "[\"thread-leak\"]", 1));
 }
 
 static void test_mutex_counter_clean_everywhere(void **state)
