@@ -292,7 +292,7 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 	char opt[TL_PATH * 2 + 256];
 	const char *extra[4] = {NULL, NULL, NULL, NULL};
 	char extra2[TL_PATH + 64];
-	char xmlarg[TL_PATH + 64], supparg[TL_PATH + 64];
+	char xmlarg[TL_PATH + 64], supp[TL_PATH + 64], supparg[TL_PATH + 96];
 	char *argv[32];
 	int a = 0;
 	int setarch = atomic_load(&said_setarch) > 0;
@@ -319,8 +319,8 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		argv[a++] = xmlarg;
 		argv[a++] = "--child-silent-after-fork=yes";
 		/* Known false positives of this Valgrind, each explained in the file. */
-		memcpy(supparg, "--suppressions=", 16);
-		helgrind_supp_path(cfg, supparg + 15, sizeof supparg - 15);
+		helgrind_supp_path(cfg, supp, sizeof supp);
+		snprintf(supparg, sizeof supparg, "--suppressions=%s", supp);
 		argv[a++] = supparg;
 		argv[a++] = t->bin_plain;
 		break;

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,9 +51,6 @@ __attribute__((format(printf, 2, 3))) static void tc_api_printf(struct tc_api_ou
 		o->len += (size_t)n < o->cap - o->len ? (size_t)n : o->cap - o->len - 1;
 }
 
-/* How many times tc_api_tasks lists the threads before it settles for an unconfirmed list. */
-#define TC_API_LIST_TRIES 64
-
 /* One pass over /proc/self/task into OUT (at most MAX). Returns the count, or -1. */
 static int tc_api_list_once(pid_t *out, size_t max)
 {
@@ -76,11 +72,12 @@ static int tc_api_list_once(pid_t *out, size_t max)
 	return (int)n;
 }
 
-/* Lists the tids of this process's threads into OUT (at most MAX). Returns the count, or -1
- * when /proc/self/task cannot be read. *CONFIRMED (may be NULL) is set to 1 when the list is
- * known to be whole, 0 when threads kept starting or ending and it may miss some.
+/* Lists the tids of this process's threads into OUT (at most MAX), in one pass. Returns the
+ * count, or -1 when /proc/self/task cannot be read. *CONFIRMED (may be NULL) is set to 1 when
+ * the list is known to be whole, 0 when threads started or ended during the pass and it may
+ * miss some; the callers, which wait anyway, read again later.
  *
- * Why one pass is not enough: a read of /proc/self/task stops early when the thread it has
+ * Why a pass may miss threads: a read of /proc/self/task stops early when the thread it has
  * just listed ends, and the next read resumes by position, so it skips a live thread for each
  * one that ended ahead of it. (Measured: a thread started after four threads that end while
  * the list is read was missing from 2% of lists, and a test then passed with the thread that
@@ -91,25 +88,11 @@ static int tc_api_list_once(pid_t *out, size_t max)
  * checked cannot fool it. */
 static int tc_api_tasks(pid_t *out, size_t max, int *confirmed)
 {
-	int n = -1;
+	long before = tc_proc_nthreads();
+	int n = tc_api_list_once(out, max);
 
 	if (confirmed != NULL)
-		*confirmed = 0;
-	for (int i = 0; i < TC_API_LIST_TRIES; i++) {
-		long before = tc_proc_nthreads();
-
-		n = tc_api_list_once(out, max);
-		if (n < 0)
-			return -1;
-		if (before < 0)
-			return n; /* no count to check against: the list is all there is */
-		if (before == n && tc_proc_nthreads() == n) {
-			if (confirmed != NULL)
-				*confirmed = 1;
-			return n;
-		}
-		sched_yield();
-	}
+		*confirmed = n >= 0 && before == n && tc_proc_nthreads() == n;
 	return n;
 }
 
@@ -223,7 +206,8 @@ int tc_baseline_take(struct tc_baseline *b)
 
 	b->n = 0;
 	/* Threads of an earlier test may still be ending (joined, not yet gone): on a loaded
-	 * machine they can need a while to be scheduled, so keep asking, for up to a second. */
+	 * machine they can need a while to be scheduled, so keep asking, every millisecond for up
+	 * to a second. */
 	for (;;) {
 		n = tc_api_tasks(b->tid, TC_MAX_THREADS, &confirmed);
 		if (n < 0)

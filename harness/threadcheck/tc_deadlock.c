@@ -318,15 +318,11 @@ static char tc__proc_state(pid_t tid)
 static int tc__all_tasks_known(int n)
 {
 	static char buf[8192];
-	long before = tc_proc_nthreads(), seen = 0;
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ok = 1;
-	long len;
+	long before = tc_proc_nthreads(), seen = 0, len;
+	int fd, ok = 1;
 
-	if (fd < 0 || before < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (before < 0 || (fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return 0;
-	}
 	while (ok && (len = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
 		for (long off = 0; ok && off < len;) {
 			/* struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name. */
