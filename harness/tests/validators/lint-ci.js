@@ -54,6 +54,10 @@ function load(file) {
     found,
   };
   for (const e of doc.errors) f.problem(lines.linePos(e.pos[0]).line, "yaml", e.message.split("\n")[0]);
+  if (!doc.errors.length && (f.data === null || typeof f.data !== "object" || Array.isArray(f.data))) {
+    f.problem(1, "yaml", "the file is not a mapping of keys");
+    f.data = null;
+  }
   return f;
 }
 
