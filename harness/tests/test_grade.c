@@ -1,4 +1,4 @@
-/* test_grade.c: grades every hostile submission of harness/tests/hostile/ and checks its grade, the report formats, and that the toolkit is left as it was. */
+/* test_grade.c: grades every hostile submission of harness/tests/hostile/ and checks its grade, the report formats, that nothing outside the grader's scratch folder changed and that no process outlives a grade. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,8 +23,8 @@
  * The grader, the sandbox and the scoring are the real ones. */
 
 #define HOSTILE "harness/tests/hostile"
-#define MAX_CASES 64
-#define MAX_JOBS 96
+#define MAX_CASES 128
+#define MAX_JOBS 192
 #define PATHLEN 1024
 #define NITEMS 5
 
@@ -52,10 +54,11 @@ struct job {
 	struct hcase *c;
 	const char *format;
 	char out[PATHLEN];
-	int rc;
+	int rc;            /* -1 until it ended */
 	double seconds;
-	pid_t pid;
+	pid_t pid;         /* also its session and process group (0: not started) */
 	double t0;
+	char survivors[512]; /* the processes it left running, if any */
 };
 
 static struct hcase cases[MAX_CASES];
@@ -67,6 +70,10 @@ static char scratch[PATHLEN]; /* the test's work folder */
 static char bin[PATHLEN];
 static char topdir[PATHLEN]; /* the repository, where the tests run */
 static char setup_error[512];
+/* Files outside the toolkit copy that no grade may change: one beside it, one in /tmp (the
+ * hostile cases may aim at them: see make_submission). */
+static char canary[PATHLEN], tmp_canary[PATHLEN];
+static const char *only; /* TL_HOSTILE_ONLY: a comma-separated list of the cases to grade */
 
 /* Cases also graded in every other format, to validate the printers: a refused one (fast), one
  * with build errors, and one with more findings than GitHub shows. */
@@ -206,7 +213,8 @@ static int quick_only(void)
 #endif
 }
 
-/* Copies FROM to TO with @ROOT@ and @BUILD@ replaced by the private toolkit's paths. */
+/* Copies FROM to TO with @ROOT@ and @BUILD@ replaced by the private toolkit's paths, @CANARY@
+ * and @TMPCANARY@ by the canary files'. */
 static int instantiate(const char *from, const char *to)
 {
 	char *text = slurp(from);
@@ -224,6 +232,12 @@ static int instantiate(const char *from, const char *to)
 		} else if (strncmp(p, "@BUILD@", 7) == 0) {
 			fprintf(out, "%s/build", root);
 			p += 7;
+		} else if (strncmp(p, "@CANARY@", 8) == 0) {
+			fputs(canary, out);
+			p += 8;
+		} else if (strncmp(p, "@TMPCANARY@", 11) == 0) {
+			fputs(tmp_canary, out);
+			p += 11;
 		} else {
 			fputc(*p++, out);
 		}
@@ -232,7 +246,8 @@ static int instantiate(const char *from, const char *to)
 	return fclose(out);
 }
 
-/* Makes C's submission in C->work; SUB receives the path to grade. */
+/* Makes C's submission in C->work; SUB receives the path to grade. A case's make-submission
+ * script finds the toolkit and the canaries in HOSTILE_ROOT, HOSTILE_CANARY, HOSTILE_TMP_CANARY. */
 static int make_submission(struct hcase *c, char *sub, size_t len)
 {
 	char maker[PATHLEN + 32];
@@ -240,7 +255,8 @@ static int make_submission(struct hcase *c, char *sub, size_t len)
 	if (access(maker, X_OK) == 0) {
 		char out[PATHLEN + 32];
 		snprintf(out, sizeof out, "%s/made", c->work);
-		if (shell("'%s' '%s' >'%s'", maker, c->work, out) != 0)
+		if (shell("HOSTILE_ROOT='%s' HOSTILE_CANARY='%s' HOSTILE_TMP_CANARY='%s' '%s' '%s' >'%s'", root, canary,
+			  tmp_canary, maker, c->work, out) != 0)
 			return -1;
 		char *text = slurp(out);
 		if (text == NULL)
@@ -277,6 +293,8 @@ static int start_job(struct job *j)
 	if (j->pid < 0)
 		return -1;
 	if (j->pid == 0) {
+		/* A session of its own, so that what the grade leaves behind can be told apart. */
+		setsid();
 		/* A grade that hangs is a failure of this test, not a reason to hang make test. */
 		alarm(600);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -292,17 +310,195 @@ static void add_job(struct hcase *c, const char *format)
 }
 
 /* Hashes every file and lists every path of the private toolkit except the graders' scratch
- * folders, into OUT. */
+ * folders, and hashes the two canaries, into OUT. */
 static int hash_tree(const char *out)
 {
 	return shell("cd '%s' && { find . -path ./build/grade -prune -o -type f -print0 | sort -z | xargs -0 sha256sum; "
-		     "find . -path ./build/grade -prune -o -print | sort; ls -la /tmp/threadlab-hostile-* 2>&1 | sed 's/:.*//'; } >'%s'",
-		     root, out);
+		     "find . -path ./build/grade -prune -o -print | sort; ls -la /tmp/threadlab-hostile-* 2>&1 | sed 's/:.*//'; "
+		     "sha256sum '%s' '%s'; } >'%s'",
+		     root, canary, tmp_canary, out);
+}
+
+/* A process as /proc shows it. */
+struct proc {
+	pid_t pid, ppid, pgrp, sid;
+	unsigned long uid;
+	char state;
+	char comm[32];
+};
+
+/* Reads P from /proc/PID. Returns 0, or -1 when it has gone. */
+static int read_proc(pid_t pid, struct proc *p)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses. */
+	char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+	int ppid, pgrp, sid;
+	if (open == NULL || close == NULL || sscanf(close + 1, " %c %d %d %d", &p->state, &ppid, &pgrp, &sid) != 4)
+		return -1;
+	snprintf(p->comm, sizeof p->comm, "%.*s", (int)(close - open - 1), open + 1);
+	p->pid = pid, p->ppid = ppid, p->pgrp = pgrp, p->sid = sid;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	char *status = slurp(path);
+	const char *uid = status != NULL ? strstr(status, "\nUid:") : NULL;
+	p->uid = uid != NULL ? strtoul(uid + 5, NULL, 10) : 0;
+	free(status);
+	return 0;
+}
+
+/* Every process now alive, into *ALL (free it). Returns how many, or -1. */
+static int read_procs(struct proc **all)
+{
+	DIR *d = opendir("/proc");
+	if (d == NULL)
+		return -1;
+	int n = 0, cap = 256;
+	*all = malloc(cap * sizeof **all);
+	struct dirent *de;
+	while (*all != NULL && (de = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0)
+			continue;
+		if (n == cap) {
+			struct proc *more = realloc(*all, (cap *= 2) * sizeof **all);
+			if (more == NULL)
+				free(*all);
+			*all = more;
+			if (more == NULL)
+				break;
+		}
+		n += read_proc((pid_t)pid, &(*all)[n]) == 0;
+	}
+	closedir(d);
+	return *all != NULL ? n : -1;
+}
+
+static const struct proc *find_proc(const struct proc *all, int n, pid_t pid)
+{
+	for (int i = 0; i < n; i++)
+		if (all[i].pid == pid)
+			return &all[i];
+	return NULL;
+}
+
+/* The job whose session or process group is PID's, or NULL. */
+static const struct job *job_of(pid_t pid)
+{
+	for (int i = 0; i < njobs; i++)
+		if (jobs[i].pid > 0 && jobs[i].pid == pid)
+			return &jobs[i];
+	return NULL;
+}
+
+/* Whether P was left behind by a grade that ended: it is alive (a zombie has done its harm),
+ * in the session or process group of an ended grade, or below this test (which is a
+ * subreaper: every orphan of a grade comes to it) but not below a grade still running. A
+ * process of the sandbox's uids (TL_SANDBOX_UID_BASE and up) runs below its grade: one
+ * elsewhere is another grader's on this machine, not ours. */
+static int left_behind(const struct proc *all, int n, const struct proc *p)
+{
+	if (p->state == 'Z' || p->state == 'X' || p->pid == getpid())
+		return 0;
+	const struct job *by_sid = job_of(p->sid), *by_pgrp = job_of(p->pgrp);
+	if ((by_sid != NULL && by_sid->rc == -1) || (by_pgrp != NULL && by_pgrp->rc == -1))
+		return 0;
+	if (by_sid != NULL || by_pgrp != NULL)
+		return 1;
+	const struct proc *q = p;
+	for (int depth = 0; q != NULL && depth < 64; depth++, q = find_proc(all, n, q->ppid)) {
+		const struct job *j = job_of(q->pid);
+		if (j != NULL && j->rc == -1)
+			return 0;
+		if (q->ppid == getpid())
+			return 1;
+	}
+	return 0;
+}
+
+/* Waits up to 5 s for every process left behind by an ended grade to go. Those still there
+ * are listed in WHAT and killed (by pid: they are ours). Returns how many there were. */
+static int reap_left_behind(char *what, size_t len)
+{
+	int found = 0;
+	what[0] = '\0';
+	for (int tries = 0; tries < 100; tries++) {
+		struct proc *all = NULL;
+		int n = read_procs(&all);
+		found = 0;
+		what[0] = '\0';
+		for (int i = 0; i < n; i++) {
+			if (!left_behind(all, n, &all[i]))
+				continue;
+			size_t used = strlen(what);
+			snprintf(what + used, len - used, "%spid %d uid %lu (%s) session %d", found ? ", " : "", (int)all[i].pid,
+				 all[i].uid, all[i].comm, (int)all[i].sid);
+			if (tries == 99)
+				kill(all[i].pid, SIGKILL);
+			found++;
+		}
+		free(all);
+		if (found == 0)
+			break;
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return found;
+}
+
+/* Collects the orphans that came to this test and ended; only when no grade runs, so that a
+ * grade's own exit is never taken here. */
+static void reap_orphans(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* Whether case NAME is to be graded (TL_HOSTILE_ONLY lists some, or none: all). */
+static int wanted(const char *name)
+{
+	if (only == NULL)
+		return 1;
+	size_t len = strlen(name);
+	for (const char *p = only; *p != '\0'; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Makes the two canaries, each with a line that only this run writes. Returns 0, or -1. */
+static int make_canaries(void)
+{
+	snprintf(canary, sizeof canary, "%s/canary", scratch);
+	snprintf(tmp_canary, sizeof tmp_canary, "/tmp/threadlab-canary.XXXXXX");
+	int fd = mkstemp(tmp_canary);
+	if (fd < 0) {
+		tmp_canary[0] = '\0';
+		return -1;
+	}
+	close(fd);
+	return shell("echo 'canary of test_grade %d at %.0f' | tee '%s' >'%s' && chmod 644 '%s' '%s'", (int)getpid(), now(),
+		     canary, tmp_canary, canary, tmp_canary);
 }
 
 static int setup(void **state)
 {
 	(void)state;
+	/* Whatever a grade leaves behind is reparented to this test rather than to init, so that
+	 * it can be found (see left_behind). */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+		snprintf(setup_error, sizeof setup_error, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+		return 0;
+	}
+	only = getenv("TL_HOSTILE_ONLY");
 	const char *build = getenv("TL_BUILD") != NULL ? getenv("TL_BUILD") : "build";
 	const char *b = getenv("THREADLAB_BIN");
 	char cwd[PATHLEN];
@@ -322,6 +518,10 @@ static int setup(void **state)
 		return 0;
 	}
 	snprintf(root, sizeof root, "%s/root", scratch);
+	if (make_canaries() != 0) {
+		snprintf(setup_error, sizeof setup_error, "cannot make the canaries %s and %s", canary, tmp_canary);
+		return 0;
+	}
 	char built[PATHLEN];
 	snprintf(built, sizeof built, "%s", bin);
 	snprintf(bin, sizeof bin, "%s/threadlab", scratch);
@@ -343,7 +543,7 @@ static int setup(void **state)
 		struct hcase *c = &cases[ncases];
 		struct stat st;
 		snprintf(c->dir, sizeof c->dir, "%s/%s/%s", cwd, HOSTILE, de->d_name);
-		if (de->d_name[0] == '.' || stat(c->dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		if (de->d_name[0] == '.' || stat(c->dir, &st) != 0 || !S_ISDIR(st.st_mode) || !wanted(de->d_name))
 			continue;
 		snprintf(c->name, sizeof c->name, "%s", de->d_name);
 		snprintf(c->work, sizeof c->work, "%s/work/%s", scratch, de->d_name);
@@ -400,9 +600,12 @@ static int setup(void **state)
 				running--;
 				print_message("graded %-26s %-10s exit %d in %5.1f s\n", jobs[i].c->name, jobs[i].format,
 					      jobs[i].rc, jobs[i].seconds);
+				if (reap_left_behind(jobs[i].survivors, sizeof jobs[i].survivors) > 0)
+					print_message("  left behind: %s\n", jobs[i].survivors);
 			}
 		}
 	}
+	reap_orphans();
 	print_message("%d grader runs of %d hostile submissions in %.0f s\n", njobs, ncases, now() - t0);
 	return 0;
 }
@@ -412,6 +615,8 @@ static int teardown(void **state)
 	(void)state;
 	if (getenv("TL_HOSTILE_KEEP") == NULL && scratch[0] != '\0')
 		shell("rm -rf '%s'", scratch);
+	if (tmp_canary[0] != '\0')
+		unlink(tmp_canary);
 	return 0;
 }
 
@@ -440,6 +645,10 @@ static void check_case(void **state)
 		fail_msg("%s", c->parse_error);
 	const struct job *j = find_job(c, "json");
 	assert_non_null(j);
+	for (int i = 0; i < njobs; i++)
+		if (jobs[i].c == c && jobs[i].survivors[0] != '\0')
+			fail_msg("%s --format %s left processes running after it ended: %s", c->name, jobs[i].format,
+				 jobs[i].survivors);
 	char errpath[PATHLEN + 16];
 	snprintf(errpath, sizeof errpath, "%s.stderr", j->out);
 	char *err = slurp(errpath);
@@ -518,8 +727,10 @@ static void test_report_formats(void **state)
 		}
 		checked++;
 	}
-	if (!quick_only() && checked < 10)
+	if (!quick_only() && only == NULL && checked < 10)
 		fail_msg("only %d reports validated", checked);
+	if (only != NULL && checked == 0)
+		skip();
 	assert_true(checked > 0);
 	assert_int_equal(failures, 0);
 }
@@ -559,7 +770,7 @@ static void test_batch_shards(void **state)
 	(void)state;
 	if (setup_error[0] != '\0')
 		fail_msg("%s", setup_error);
-	if (quick_only())
+	if (quick_only() || only != NULL)
 		skip();
 	char b[PATHLEN + 16], w[PATHLEN + 16];
 	snprintf(b, sizeof b, "%s/batch", scratch);
@@ -656,7 +867,8 @@ static void test_toolkit_unchanged(void **state)
 	snprintf(after, sizeof after, "%s/tree.after", scratch);
 	assert_int_equal(hash_tree(after), 0);
 	if (shell("diff '%s' '%s' >&2", before, after) != 0)
-		fail_msg("the toolkit copy %s changed while hostile submissions were graded (diff above)", root);
+		fail_msg("the toolkit copy %s or a canary (%s, %s) changed while hostile submissions were graded (diff above)",
+			 root, canary, tmp_canary);
 	/* Every grader removed its scratch folder. */
 	char grades[PATHLEN + 32];
 	snprintf(grades, sizeof grades, "%s/build/grade", root);
@@ -671,15 +883,29 @@ static void test_toolkit_unchanged(void **state)
 		fail_msg("%d scratch folder(s) left in %s", left, grades);
 }
 
+/* After every grade of every test: nothing that a grade started still runs (each case's own
+ * grades were checked as they ended; this covers the batch and refusal tests' graders). */
+static void test_no_process_left(void **state)
+{
+	(void)state;
+	if (setup_error[0] != '\0')
+		fail_msg("%s", setup_error);
+	char what[1024];
+	int n = reap_left_behind(what, sizeof what);
+	reap_orphans();
+	if (n != 0)
+		fail_msg("%d process(es) outlived the grades: %s", n, what);
+}
+
 int main(void)
 {
 	/* The cases are only known once the folder is read: setup grades them all, then the group
 	 * has one test per case and the checks that span them. */
-	static struct CMUnitTest tests[MAX_CASES + 5];
+	static struct CMUnitTest tests[MAX_CASES + 6];
 	static char names[MAX_CASES][80];
 	if (setup(NULL) != 0)
 		return 1;
-	if (!quick_only() && ncases < 20) {
+	if (!quick_only() && only == NULL && ncases < 20) {
 		fprintf(stderr, "test_grade: only %d hostile cases under %s (at least 20 expected)\n", ncases, HOSTILE);
 		return 1;
 	}
@@ -693,5 +919,6 @@ int main(void)
 	tests[k++] = (struct CMUnitTest){.name = "batch_shards", .test_func = test_batch_shards};
 	tests[k++] = (struct CMUnitTest){.name = "missing_tool_refused", .test_func = test_missing_tool_refused};
 	tests[k++] = (struct CMUnitTest){.name = "toolkit_unchanged", .test_func = test_toolkit_unchanged};
+	tests[k++] = (struct CMUnitTest){.name = "no_process_left", .test_func = test_no_process_left};
 	return _cmocka_run_group_tests("grade", tests, (size_t)k, NULL, teardown);
 }
