@@ -133,6 +133,12 @@ static void lab_target(const struct tl_config *cfg, const struct tl_lab *lab, en
 	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
 	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
 	snprintf(t->bin_test, sizeof t->bin_test, "%s/test", t->outdir);
+	/* When grading, the runs' output goes where the program cannot write (not even during
+	 * the build, whose compiler writes the outdir as the sandbox's user). */
+	if (cfg->grading)
+		snprintf(t->rundir, sizeof t->rundir, "%s/%s", cfg->run_root, lab->slug);
+	else
+		tl_strlcpy(t->rundir, t->outdir, sizeof t->rundir);
 	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : lab->timeout_s;
 	t->runs = cfg->runs > 0 ? cfg->runs : lab->runs;
 	t->werror = cfg->werror;
@@ -181,6 +187,11 @@ static void lab_target(const struct tl_config *cfg, const struct tl_lab *lab, en
 		}
 		if (which == 1)
 			snprintf(dst[(*nd)++], TL_PATH, "%s/harness/threadcheck/tc_api.c", cfg->root);
+		/* The liveness canaries: every tool must report them (see harness/canary). */
+		if (cfg->canary)
+			snprintf(dst[(*nd)++], TL_PATH, "%s/harness/canary/threadlab_canary.c", cfg->root);
+		if (cfg->canary && which == 1)
+			snprintf(dst[(*nd)++], TL_PATH, "%s/harness/canary/threadlab_canary_test.c", cfg->root);
 	}
 }
 
@@ -235,6 +246,7 @@ static int analyze_target(const struct tl_config *cfg, const char *path, struct 
 	snprintf(t->outdir, sizeof t->outdir, "%s/analyze/%.200s", cfg->build, slug);
 	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
 	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
+	tl_strlcpy(t->rundir, t->outdir, sizeof t->rundir);
 	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 10;
 	t->runs = cfg->runs > 0 ? cfg->runs : 1;
 	return 0;
@@ -393,6 +405,8 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 	 * tests with the student's files in place. */
 	tl_strlcpy(cfg->labs_root, scratch, sizeof cfg->labs_root);
 	snprintf(cfg->out_root, sizeof cfg->out_root, "%s/out", scratch);
+	snprintf(cfg->run_root, sizeof cfg->run_root, "%s/runs", scratch);
+	cfg->canary = 1;
 	if (tl_discover(cfg->labs_root, filter, &labs, &nlabs, err, sizeof err) != 0 || nlabs != ntk) {
 		fprintf(stderr, "threadlab: scratch copy: %s\n", err);
 		goto out;
@@ -409,7 +423,7 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 		g.labs[i].lab = &labs[i];
 		g.labs[i].target = t;
 		char why[1024] = "";
-		if (tl_mkdirs(t->outdir) != 0 || tl_sandbox_prepare_dir(cfg, t->outdir) != 0) {
+		if (tl_mkdirs(t->outdir) != 0 || tl_sandbox_prepare_dir(cfg, t->outdir) != 0 || tl_mkdirs(t->rundir) != 0) {
 			fprintf(stderr, "threadlab: %s: %s\n", t->outdir, strerror(errno));
 			free(to_run);
 			goto out;
