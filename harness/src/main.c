@@ -30,6 +30,9 @@ static const char usage[] =
 	"  --verbose                add the tools' original reports\n"
 	"  --werror                 build labs with -Werror\n"
 	"  --root DIR               the toolkit's top directory (default: found from the binary)\n"
+	"  --canary                 analyze: link the liveness canaries (a race and a leaked thread each\n"
+	"                           tool must report; grading always does) and report 'interference'\n"
+	"                           when a tool's canary is missing\n"
 	"exit status: 0 clean / as declared, 1 found / differs, 2 usage or tool error, 4 all skipped\n";
 
 /* The progress line: done/total and the job that just finished, on a terminal only. */
@@ -216,7 +219,7 @@ static int analyze_target(const struct tl_config *cfg, const char *path, struct 
 		struct dirent *e;
 		while (d != NULL && (e = readdir(d)) != NULL) {
 			size_t l = strlen(e->d_name);
-			if (l > 2 && strcmp(e->d_name + l - 2, ".c") == 0 && t->nsrc < TL_MAX_FILES * 4)
+			if (l > 2 && strcmp(e->d_name + l - 2, ".c") == 0 && t->nsrc < TL_MAX_FILES * 4 - 1)
 				snprintf(t->src[t->nsrc++], TL_PATH, "%s/%s", real, e->d_name);
 		}
 		if (d != NULL)
@@ -247,6 +250,8 @@ static int analyze_target(const struct tl_config *cfg, const char *path, struct 
 	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
 	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
 	tl_strlcpy(t->rundir, t->outdir, sizeof t->rundir);
+	if (cfg->canary)
+		snprintf(t->src[t->nsrc++], TL_PATH, "%s/harness/canary/threadlab_canary.c", cfg->root);
 	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 10;
 	t->runs = cfg->runs > 0 ? cfg->runs : 1;
 	return 0;
@@ -367,6 +372,17 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 		char why[256];
 		if ((cfg->tools & (1 << tool)) && !tl_tool_available(cfg, (enum tl_tool)tool, why, sizeof why)) {
 			fprintf(stderr, "threadlab: cannot grade without %s: %s\n", tl_tool_name((enum tl_tool)tool), why);
+			free(tk_labs);
+			return TL_EXIT_ERROR;
+		}
+	}
+	/* Nor without the canaries that prove each tool was alive in each run. */
+	static const char *const canaries[] = {"threadlab_canary.c", "threadlab_canary_test.c"};
+	for (size_t i = 0; i < sizeof canaries / sizeof canaries[0]; i++) {
+		char path[TL_PATH + 64];
+		snprintf(path, sizeof path, "%s/harness/canary/%s", cfg->root, canaries[i]);
+		if (access(path, R_OK) != 0) {
+			fprintf(stderr, "threadlab: cannot grade without the liveness canaries: %s: %s\n", path, strerror(errno));
 			free(tk_labs);
 			return TL_EXIT_ERROR;
 		}
@@ -521,7 +537,7 @@ int main(int argc, char **argv)
 	const char *out_path = NULL, *rubric = NULL;
 	int keep = 0;
 	enum { O_FORMAT = 256, O_TOOLS, O_TIMEOUT, O_RUNS, O_VERBOSE, O_WERROR, O_ROOT, O_LAB, O_SOLUTIONS,
-	       O_OUT, O_RUBRIC, O_KEEP };
+	       O_OUT, O_RUBRIC, O_KEEP, O_CANARY };
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, O_FORMAT}, {"tools", required_argument, NULL, O_TOOLS},
 		{"timeout", required_argument, NULL, O_TIMEOUT}, {"runs", required_argument, NULL, O_RUNS},
@@ -529,7 +545,7 @@ int main(int argc, char **argv)
 		{"root", required_argument, NULL, O_ROOT}, {"lab", required_argument, NULL, O_LAB},
 		{"solutions", no_argument, NULL, O_SOLUTIONS}, {"out", required_argument, NULL, O_OUT},
 		{"rubric", required_argument, NULL, O_RUBRIC}, {"keep", no_argument, NULL, O_KEEP},
-		{NULL, 0, NULL, 0},
+		{"canary", no_argument, NULL, O_CANARY}, {NULL, 0, NULL, 0},
 	};
 	optind = 2;
 	int c;
@@ -586,6 +602,11 @@ int main(int argc, char **argv)
 			break;
 		case O_KEEP:
 			keep = 1;
+			break;
+		case O_CANARY:
+			if (!analyze)
+				goto bad;
+			cfg.canary = 1;
 			break;
 		default:
 			goto bad;
