@@ -468,8 +468,14 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 		tl_grade_score(&rubric, &g.labs[i], cfg->runs);
 		g.points += g.labs[i].points;
 		g.max += g.labs[i].max;
-		for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
-			tool_errors += targets[i]->result[tool].status == TL_ST_ERROR;
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			const struct tl_result *r = &targets[i]->result[tool];
+			tool_errors += r->status == TL_ST_ERROR;
+			/* The instructor hears of it, not only the student's report. */
+			if (r->kinds & TL_KINDSET(TL_KIND_INTERFERENCE))
+				fprintf(stderr, "threadlab: %s: the submission interfered with %s (its report or its canary was missing or overridden); the item is lost\n",
+					labs[i].slug, tl_tool_name((enum tl_tool)tool));
+		}
 	}
 	g.seconds = tl_now() - t0;
 	FILE *out = stdout;
