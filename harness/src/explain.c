@@ -100,6 +100,17 @@ static struct explanation explanation(enum tl_kind k)
 			"Nothing can be checked until it builds.",
 			"The compiler's first error is shown with its file and line.",
 			"Fix the first error first; later ones often follow from it."};
+	case TL_KIND_INTERFERENCE:
+		return (struct explanation){
+			"When grading, every run carries canaries the harness plants: a data race TSan and Helgrind must "
+			"report, a thread left blocked that threadcheck must report, and a test that fails on purpose. "
+			"This run ended without its tool's canary, or with an exit status that contradicts the report: "
+			"the program switched the tool off, or cut, rewrote or overrode its report.",
+			"A detector that was silenced proves nothing, so its clean verdict cannot earn points.",
+			"The grader reads each tool's report from a channel the program cannot rewrite (Valgrind's "
+			"protected descriptors, FIFOs drained while the program runs) and checks each tool's canary and "
+			"exit status.",
+			"Lab code only computes: it does not touch the tools, their files or the process's exit."};
 	case TL_KIND_COUNT:
 		break;
 	}

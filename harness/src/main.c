@@ -30,6 +30,9 @@ static const char usage[] =
 	"  --verbose                add the tools' original reports\n"
 	"  --werror                 build labs with -Werror\n"
 	"  --root DIR               the toolkit's top directory (default: found from the binary)\n"
+	"  --canary                 analyze: link the liveness canaries (a race and a leaked thread each\n"
+	"                           tool must report; grading always does) and report 'interference'\n"
+	"                           when a tool's canary is missing\n"
 	"exit status: 0 clean / as declared, 1 found / differs, 2 usage or tool error, 4 all skipped\n";
 
 /* The progress line: done/total and the job that just finished, on a terminal only. */
@@ -133,6 +136,12 @@ static void lab_target(const struct tl_config *cfg, const struct tl_lab *lab, en
 	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
 	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
 	snprintf(t->bin_test, sizeof t->bin_test, "%s/test", t->outdir);
+	/* When grading, the runs' output goes where the program cannot write (not even during
+	 * the build, whose compiler writes the outdir as the sandbox's user). */
+	if (cfg->grading)
+		snprintf(t->rundir, sizeof t->rundir, "%s/%s", cfg->run_root, lab->slug);
+	else
+		tl_strlcpy(t->rundir, t->outdir, sizeof t->rundir);
 	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : lab->timeout_s;
 	t->runs = cfg->runs > 0 ? cfg->runs : lab->runs;
 	t->werror = cfg->werror;
@@ -181,6 +190,11 @@ static void lab_target(const struct tl_config *cfg, const struct tl_lab *lab, en
 		}
 		if (which == 1)
 			snprintf(dst[(*nd)++], TL_PATH, "%s/harness/threadcheck/tc_api.c", cfg->root);
+		/* The liveness canaries: every tool must report them (see harness/canary). */
+		if (cfg->canary)
+			snprintf(dst[(*nd)++], TL_PATH, "%s/harness/canary/threadlab_canary.c", cfg->root);
+		if (cfg->canary && which == 1)
+			snprintf(dst[(*nd)++], TL_PATH, "%s/harness/canary/threadlab_canary_test.c", cfg->root);
 	}
 }
 
@@ -205,7 +219,7 @@ static int analyze_target(const struct tl_config *cfg, const char *path, struct 
 		struct dirent *e;
 		while (d != NULL && (e = readdir(d)) != NULL) {
 			size_t l = strlen(e->d_name);
-			if (l > 2 && strcmp(e->d_name + l - 2, ".c") == 0 && t->nsrc < TL_MAX_FILES * 4)
+			if (l > 2 && strcmp(e->d_name + l - 2, ".c") == 0 && t->nsrc < TL_MAX_FILES * 4 - 1)
 				snprintf(t->src[t->nsrc++], TL_PATH, "%s/%s", real, e->d_name);
 		}
 		if (d != NULL)
@@ -235,6 +249,9 @@ static int analyze_target(const struct tl_config *cfg, const char *path, struct 
 	snprintf(t->outdir, sizeof t->outdir, "%s/analyze/%.200s", cfg->build, slug);
 	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
 	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
+	tl_strlcpy(t->rundir, t->outdir, sizeof t->rundir);
+	if (cfg->canary)
+		snprintf(t->src[t->nsrc++], TL_PATH, "%s/harness/canary/threadlab_canary.c", cfg->root);
 	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 10;
 	t->runs = cfg->runs > 0 ? cfg->runs : 1;
 	return 0;
@@ -359,6 +376,17 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 			return TL_EXIT_ERROR;
 		}
 	}
+	/* Nor without the canaries that prove each tool was alive in each run. */
+	static const char *const canaries[] = {"threadlab_canary.c", "threadlab_canary_test.c"};
+	for (size_t i = 0; i < sizeof canaries / sizeof canaries[0]; i++) {
+		char path[TL_PATH + 64];
+		snprintf(path, sizeof path, "%s/harness/canary/%s", cfg->root, canaries[i]);
+		if (access(path, R_OK) != 0) {
+			fprintf(stderr, "threadlab: cannot grade without the liveness canaries: %s: %s\n", path, strerror(errno));
+			free(tk_labs);
+			return TL_EXIT_ERROR;
+		}
+	}
 	double t0 = tl_now();
 	cfg->grading = 1;
 	if (cfg->runs == 0)
@@ -393,6 +421,8 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 	 * tests with the student's files in place. */
 	tl_strlcpy(cfg->labs_root, scratch, sizeof cfg->labs_root);
 	snprintf(cfg->out_root, sizeof cfg->out_root, "%s/out", scratch);
+	snprintf(cfg->run_root, sizeof cfg->run_root, "%s/runs", scratch);
+	cfg->canary = 1;
 	if (tl_discover(cfg->labs_root, filter, &labs, &nlabs, err, sizeof err) != 0 || nlabs != ntk) {
 		fprintf(stderr, "threadlab: scratch copy: %s\n", err);
 		goto out;
@@ -409,7 +439,7 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 		g.labs[i].lab = &labs[i];
 		g.labs[i].target = t;
 		char why[1024] = "";
-		if (tl_mkdirs(t->outdir) != 0 || tl_sandbox_prepare_dir(cfg, t->outdir) != 0) {
+		if (tl_mkdirs(t->outdir) != 0 || tl_sandbox_prepare_dir(cfg, t->outdir) != 0 || tl_mkdirs(t->rundir) != 0) {
 			fprintf(stderr, "threadlab: %s: %s\n", t->outdir, strerror(errno));
 			free(to_run);
 			goto out;
@@ -438,8 +468,14 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 		tl_grade_score(&rubric, &g.labs[i], cfg->runs);
 		g.points += g.labs[i].points;
 		g.max += g.labs[i].max;
-		for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
-			tool_errors += targets[i]->result[tool].status == TL_ST_ERROR;
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			const struct tl_result *r = &targets[i]->result[tool];
+			tool_errors += r->status == TL_ST_ERROR;
+			/* The instructor hears of it, not only the student's report. */
+			if (r->kinds & TL_KINDSET(TL_KIND_INTERFERENCE))
+				fprintf(stderr, "threadlab: %s: the submission interfered with %s (its report or its canary was missing or overridden); the item is lost\n",
+					labs[i].slug, tl_tool_name((enum tl_tool)tool));
+		}
 	}
 	g.seconds = tl_now() - t0;
 	FILE *out = stdout;
@@ -507,7 +543,7 @@ int main(int argc, char **argv)
 	const char *out_path = NULL, *rubric = NULL;
 	int keep = 0;
 	enum { O_FORMAT = 256, O_TOOLS, O_TIMEOUT, O_RUNS, O_VERBOSE, O_WERROR, O_ROOT, O_LAB, O_SOLUTIONS,
-	       O_OUT, O_RUBRIC, O_KEEP };
+	       O_OUT, O_RUBRIC, O_KEEP, O_CANARY };
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, O_FORMAT}, {"tools", required_argument, NULL, O_TOOLS},
 		{"timeout", required_argument, NULL, O_TIMEOUT}, {"runs", required_argument, NULL, O_RUNS},
@@ -515,7 +551,7 @@ int main(int argc, char **argv)
 		{"root", required_argument, NULL, O_ROOT}, {"lab", required_argument, NULL, O_LAB},
 		{"solutions", no_argument, NULL, O_SOLUTIONS}, {"out", required_argument, NULL, O_OUT},
 		{"rubric", required_argument, NULL, O_RUBRIC}, {"keep", no_argument, NULL, O_KEEP},
-		{NULL, 0, NULL, 0},
+		{"canary", no_argument, NULL, O_CANARY}, {NULL, 0, NULL, 0},
 	};
 	optind = 2;
 	int c;
@@ -572,6 +608,11 @@ int main(int argc, char **argv)
 			break;
 		case O_KEEP:
 			keep = 1;
+			break;
+		case O_CANARY:
+			if (!analyze)
+				goto bad;
+			cfg.canary = 1;
 			break;
 		default:
 			goto bad;

@@ -178,3 +178,26 @@ int tl_parse_cmocka(const char *xml, size_t len, struct tl_findings *out, char *
 			 kept, cut);
 	return 0;
 }
+
+int tl_cmocka_count_cases(const char *xml, size_t len)
+{
+	struct tl__xml_node *doc = NULL;
+	int truncated = 0, cases = 0;
+	char err[128];
+
+	if (len == 0 || tl__xml_parse(xml, len, &doc, &truncated, err, sizeof(err)) < 0)
+		return 0;
+	for (const struct tl__xml_node *top = doc->child; top; top = top->next) {
+		const struct tl__xml_node *suite = strcmp(top->name, "testsuite") == 0    ? top
+						   : strcmp(top->name, "testsuites") == 0 ? tl__xml_child(top, "testsuite")
+											  : NULL;
+		for (; suite; suite = suite == top ? NULL : tl__xml_next(suite, "testsuite"))
+			for (const struct tl__xml_node *tc = tl__xml_child(suite, "testcase"); tc;
+			     tc = tl__xml_next(tc, "testcase")) {
+				const char *name = tl__xml_attr(tc, "name");
+				cases += tc->complete && (name == NULL || strcmp(name, "threadlab_canary") != 0);
+			}
+	}
+	tl__xml_free(doc);
+	return cases;
+}

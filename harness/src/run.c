@@ -1,6 +1,8 @@
 /* run.c: runs one tool on one target, reading only the tool's own channel (log file or XML). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -100,39 +102,6 @@ static void remove_prefixed(const char *dir, const char *prefix)
 	closedir(d);
 }
 
-/* Concatenates DIR's files starting with PREFIX (one per process, as log_path writes them).
- * Returns a malloc'd text (possibly empty) and its length. */
-static char *read_prefixed(const char *dir, const char *prefix, size_t *len)
-{
-	char *all = calloc(1, 1);
-	TL_ASSERT(all != NULL);
-	*len = 0;
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return all;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
-			continue;
-		char p[TL_PATH * 2];
-		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-		size_t n = 0;
-		int trunc = 0;
-		char *text = tl_read_file(p, MAX_OUTPUT, &n, &trunc);
-		if (text == NULL)
-			continue;
-		char *grown = realloc(all, *len + n + 1);
-		TL_ASSERT(grown != NULL);
-		all = grown;
-		memcpy(all + *len, text, n);
-		*len += n;
-		all[*len] = '\0';
-		free(text);
-	}
-	closedir(d);
-	return all;
-}
-
 static int file_contains(const char *path, const char *needle)
 {
 	size_t n = 0;
@@ -141,32 +110,6 @@ static int file_contains(const char *path, const char *needle)
 	int found = text != NULL && strstr(text, needle) != NULL;
 	free(text);
 	return found;
-}
-
-/* Why Valgrind stopped on its own before the program ended, from its stderr at PATH, into WHY:
- * the line after "the 'impossible' happened:" (e.g. "Max number of threads is too low") or
- * the text of a "FATAL" line. Returns 1 when one was found, else 0 (WHY is then ""). */
-static int valgrind_gave_up(const char *path, char *why, size_t len)
-{
-	size_t n = 0;
-	int trunc = 0;
-	char *text = tl_read_file(path, 1 << 20, &n, &trunc);
-	const char *p = NULL;
-	why[0] = '\0';
-	if (text != NULL && (p = strstr(text, "the 'impossible' happened:")) != NULL) {
-		p += strlen("the 'impossible' happened:");
-		while (*p == '\n' || *p == ' ')
-			p++;
-	} else if (text != NULL && (p = strstr(text, "FATAL")) != NULL) {
-		while (p > text && p[-1] != '\n')
-			p--;
-	}
-	if (p != NULL) {
-		size_t k = strcspn(p, "\n");
-		snprintf(why, len, "%.*s", (int)(k < 200 ? k : 200), p);
-	}
-	free(text);
-	return p != NULL;
 }
 
 /* Adds to RUN one run-level finding (timeout, crash, failing test binary) of TOOL, with the
@@ -231,8 +174,8 @@ static int tool_time_factor(enum tl_tool tool)
 /* Adds the run's outcome that the tool's channel does not carry itself: a timeout (with
  * every thread's stack), death by a signal, or a test program that failed without saying
  * which test. */
-static void run_level(const struct tl_target *t, enum tl_tool tool, const struct tl_spawn *s,
-		      const char *errp, struct tl_findings *run)
+static void run_level(const struct tl_config *cfg, const struct tl_target *t, enum tl_tool tool,
+		      const struct tl_spawn *s, const char *errp, struct tl_findings *run)
 {
 	char msg[256];
 	if (s->timed_out) {
@@ -269,41 +212,128 @@ static void run_level(const struct tl_target *t, enum tl_tool tool, const struct
 		add_run_finding(run, tool, TL_KIND_CRASH, "signal", msg, errp);
 		return;
 	}
-	if (tool == TL_TOOL_TEST && s->exit_code != 0 && run->n == 0) {
+	/* With the canary in, a non-zero status is the canary's failure (check_liveness). */
+	if (tool == TL_TOOL_TEST && s->exit_code != 0 && run->n == 0 && !cfg->canary) {
 		snprintf(msg, sizeof msg,
 			 "the test program exited with status %d without reporting a failed test", s->exit_code);
 		add_run_finding(run, tool, TL_KIND_TEST_FAIL, "exit status", msg, errp);
 	}
 }
 
-/* One run of TOOL on T, index I. Appends findings to RUN. Returns 0, or -1 when the tool
- * itself failed (NOTE says why). */
-static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int i,
-		    struct tl_findings *run, int *test_cases, char *note, size_t notelen)
+/* Exit status threadcheck uses when it reports a deadlock (its default). */
+#define TC_DEADLOCK_EXITCODE 68
+/* Exit status we ask Valgrind to use when Helgrind reported an error. */
+#define HG_EXITCODE "65"
+/* The pid the program has inside the sandbox's own PID namespace: bubblewrap is 1 and starts
+ * the command as 2, and every wrapper (env, setarch) execs the next program in place. */
+#define SANDBOX_PROGRAM_PID 2
+
+/* One run's files and report channel. Everything here is made by the grader, in T's rundir:
+ * the program never writes there except through the descriptors it is handed. */
+struct run_io {
+	char out[TL_PATH + 64], err[TL_PATH + 64];
+	char base[TL_PATH + 96];   /* what the tool is told to write to (a path prefix) */
+	char chan[TL_PATH + 64];   /* a folder of its own holding the FIFO, or "" */
+	char file[TL_PATH + 96];   /* a log file read after the run, or "" (read at pid) */
+	int channel;               /* 1: the report arrives through s.drain[0] */
+	int close_fd[2];           /* write ends to close once the child has them */
+	struct tl_spawn s;
+};
+
+/* Makes DIR empty and new: what a previous run left there is removed first. */
+static int fresh_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d != NULL) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.')
+				(void)unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+		(void)rmdir(dir);
+	}
+	return mkdir(dir, 0755);
+}
+
+/* Sets up where TOOL's report for run I goes (see struct run_io). Valgrind writes its XML
+ * and its own messages to pipes it keeps out of the client's reach. When grading in the
+ * sandbox, TSan, threadcheck and cmocka write to a FIFO in a folder of this run's own that
+ * the program sees read-only; the grader drains it while the program runs, so nothing the
+ * program does later can take back what a tool wrote. Elsewhere they write files, read back
+ * by their exact names. Returns 0, or -1 with NOTE filled. */
+static int prepare_io(const struct tl_config *cfg, const struct tl_target *t, enum tl_tool tool, int i,
+		      struct run_io *io, char *note, size_t notelen)
 {
 	const char *name = tl_tool_name(tool);
-	char out[TL_PATH + 64], errp[TL_PATH + 64], logp[TL_PATH + 64], prefix[64];
-	snprintf(out, sizeof out, "%s/%s.%d.stdout", t->outdir, name, i);
-	snprintf(errp, sizeof errp, "%s/%s.%d.stderr", t->outdir, name, i);
-	snprintf(prefix, sizeof prefix, "%s.%d.log", name, i);
-	snprintf(logp, sizeof logp, "%s/%s", t->outdir, prefix);
-	remove_prefixed(t->outdir, prefix);
+	memset(io, 0, sizeof *io);
+	io->close_fd[0] = io->close_fd[1] = -1;
+	snprintf(io->out, sizeof io->out, "%s/%s.%d.stdout", t->rundir, name, i);
+	snprintf(io->err, sizeof io->err, "%s/%s.%d.stderr", t->rundir, name, i);
+	if (tool == TL_TOOL_HELGRIND) {
+		io->channel = 1;
+		io->s.ndrain = 2;
+		for (int k = 0; k < 2; k++)
+			if (tl_drain_pipe(&io->s.drain[k], &io->close_fd[k], MAX_OUTPUT) != 0)
+				goto fail;
+		io->s.pass_fd[0] = io->close_fd[0];
+		io->s.pass_fd[1] = io->close_fd[1];
+		return 0;
+	}
+	int fifo = cfg->grading && (tool == TL_TOOL_TEST ? cfg->canary : cfg->sandbox);
+	if (fifo) {
+		char path[TL_PATH + 128];
+		snprintf(io->chan, sizeof io->chan, "%s/%s.%d.chan", t->rundir, name, i);
+		if (fresh_dir(io->chan) != 0)
+			goto fail;
+		/* cmocka names its file after the group, which the canary calls "threadlab". */
+		snprintf(io->base, sizeof io->base, "%s/%s", io->chan, tool == TL_TOOL_TEST ? "cmocka.%g" : "log");
+		if (tool == TL_TOOL_TEST)
+			snprintf(path, sizeof path, "%s/cmocka.threadlab", io->chan);
+		else
+			snprintf(path, sizeof path, "%s/log.%d", io->chan, SANDBOX_PROGRAM_PID);
+		io->channel = 1;
+		io->s.ndrain = 1;
+		if (tl_drain_fifo(&io->s.drain[0], path, MAX_OUTPUT) != 0)
+			goto fail;
+		return 0;
+	}
+	snprintf(io->base, sizeof io->base, "%s/%s.%d.%s", t->rundir, name, i, tool == TL_TOOL_TEST ? "xml" : "log");
+	if (tool == TL_TOOL_TEST) {
+		tl_strlcpy(io->file, io->base, sizeof io->file);
+		if (unlink(io->file) != 0 && errno != ENOENT)
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(note, notelen, "cannot set up the report channel of %s in %s: %s", name, t->rundir, strerror(errno));
+	for (int k = 0; k < 2; k++)
+		if (io->close_fd[k] >= 0)
+			close(io->close_fd[k]);
+	for (int k = 0; k < io->s.ndrain; k++) {
+		if (io->s.drain[k].fd >= 0)
+			close(io->s.drain[k].fd);
+		if (io->s.drain[k].hold_fd >= 0)
+			close(io->s.drain[k].hold_fd);
+	}
+	io->s.ndrain = 0;
+	return -1;
+}
 
-	char opt[TL_PATH * 2 + 256];
-	const char *extra[4] = {NULL, NULL, NULL, NULL};
-	char extra2[TL_PATH + 64];
-	char xmlarg[TL_PATH + 64], supp[TL_PATH + 64], supparg[TL_PATH + 96];
-	char *argv[32];
+/* The command and environment of TOOL's run (EXTRA gets the tool's variables; the buffers
+ * OPT, V1, V2 hold them). Returns the number of ARGV entries. */
+static int tool_command(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool,
+			const struct run_io *io, int setarch, char **argv, const char **extra,
+			char (*buf)[TL_PATH * 2 + 256])
+{
 	int a = 0;
-	int setarch = atomic_load(&said_setarch) > 0;
 	switch (tool) {
 	case TL_TOOL_TSAN:
 		/* When grading, TSan's own RSS limit stands in for the memory rlimit TSan cannot have. */
-		snprintf(opt, sizeof opt,
+		snprintf(buf[0], sizeof buf[0],
 			 "TSAN_OPTIONS=log_path=%s exitcode=" TSAN_EXITCODE
 			 " second_deadlock_stack=1 history_size=4 halt_on_error=0%s",
-			 logp, cfg->grading ? " hard_rss_limit_mb=8192" : "");
-		extra[0] = opt;
+			 io->base, cfg->grading ? " hard_rss_limit_mb=8192" : "");
+		extra[0] = buf[0];
 		if (setarch) {
 			argv[a++] = "setarch";
 			argv[a++] = "x86_64";
@@ -312,98 +342,130 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		argv[a++] = t->bin_tsan;
 		break;
 	case TL_TOOL_HELGRIND:
-		snprintf(xmlarg, sizeof xmlarg, "--xml-file=%s", logp);
+		snprintf(buf[0], sizeof buf[0], "--xml-fd=%d", io->s.pass_fd[0]);
+		snprintf(buf[1], sizeof buf[1], "--log-fd=%d", io->s.pass_fd[1]);
+		/* Known false positives of this Valgrind, each explained in the file. */
+		snprintf(buf[2], sizeof buf[2], "--suppressions=%s/harness/src/helgrind.supp", cfg->root);
 		argv[a++] = "valgrind";
 		argv[a++] = "--tool=helgrind";
 		argv[a++] = "--xml=yes";
-		argv[a++] = xmlarg;
+		argv[a++] = buf[0];
+		argv[a++] = buf[1];
+		argv[a++] = "--error-exitcode=" HG_EXITCODE;
 		argv[a++] = "--child-silent-after-fork=yes";
-		/* Known false positives of this Valgrind, each explained in the file. */
-		helgrind_supp_path(cfg, supp, sizeof supp);
-		snprintf(supparg, sizeof supparg, "--suppressions=%s", supp);
-		argv[a++] = supparg;
+		argv[a++] = buf[2];
 		argv[a++] = t->bin_plain;
 		break;
 	case TL_TOOL_THREADCHECK:
-		snprintf(opt, sizeof opt, "LD_PRELOAD=%s", cfg->tc_lib);
-		snprintf(extra2, sizeof extra2, "THREADCHECK_LOG=%s", logp);
-		extra[0] = extra2;
+		snprintf(buf[0], sizeof buf[0], "LD_PRELOAD=%s", cfg->tc_lib);
+		snprintf(buf[1], sizeof buf[1], "THREADCHECK_LOG=%s", io->base);
+		extra[0] = buf[1];
 		extra[1] = "THREADCHECK_EXITCODE=" TC_EXITCODE;
 		if (cfg->grading && cfg->sandbox) {
 			/* Preloaded into the program only, through env(1) inside the sandbox: in
-			 * bubblewrap's environment it would also run in bubblewrap's own processes,
-			 * whose exit reports land beside the program's, and one killed mid-report
-			 * leaves a cut log (how the solutions once lost a point). */
+			 * bubblewrap's environment it would also run in bubblewrap's own processes. */
 			argv[a++] = "env";
-			argv[a++] = opt;
+			argv[a++] = buf[0];
 		} else {
-			extra[2] = opt;
+			extra[2] = buf[0];
 		}
 		argv[a++] = t->bin_plain;
 		break;
 	case TL_TOOL_TEST:
-		snprintf(extra2, sizeof extra2, "CMOCKA_XML_FILE=%s", logp);
+		snprintf(buf[1], sizeof buf[1], "CMOCKA_XML_FILE=%s", io->base);
 		extra[0] = "CMOCKA_MESSAGE_OUTPUT=xml";
-		extra[1] = extra2;
+		extra[1] = buf[1];
 		argv[a++] = t->bin_test;
 		break;
 	case TL_TOOL_COUNT:
 		TL_ASSERT(!"no such tool");
 	}
 	argv[a] = NULL;
+	return a;
+}
 
-	char **env = tl_env_make(extra);
-	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, t->outdir, argv) : NULL;
-	struct tl_spawn s = {0};
-	s.argv = confined != NULL ? confined : argv;
-	if (cfg->grading)
-		s.limits = tool == TL_TOOL_TSAN ? &cfg->tsan_limits : &cfg->limits;
-	s.envp = env;
-	s.stdout_path = out;
-	s.stderr_path = errp;
-	s.timeout_s = t->timeout_s * tool_time_factor(tool);
-	s.max_output = MAX_OUTPUT;
-	snprintf(s.stacks_path, sizeof s.stacks_path, "%s/%s.%d.stacks", t->outdir, name, i);
-	unlink(s.stacks_path);
-	/* In its own PID namespace the program cannot be reached by gdb from here. */
-	if (cfg->sandbox)
-		s.stacks_path[0] = '\0';
-	char err[256];
-	int rc = tl_spawn_run(&s, err, sizeof err);
-	if (rc == 0 && tool == TL_TOOL_TSAN && !setarch &&
-	    (file_contains(errp, "unexpected memory mapping") ||
-	     file_contains(logp, "unexpected memory mapping"))) {
-		/* TSan's shadow layout does not fit this kernel's mmap randomisation: rerun with
-		 * randomisation off for this process only. */
-		if (atomic_fetch_add(&said_setarch, 1) == 0)
-			fprintf(stderr, "threadlab: TSan hit 'unexpected memory mapping' (high mmap "
-					"randomisation); rerunning TSan jobs under 'setarch -R'\n");
-		tl_env_free(env);
-		tl_argv_free(confined);
-		return run_once(cfg, t, tool, i, run, test_cases, note, notelen);
+/* The report of the run: what its channel carried, or its log file (for TSan and threadcheck
+ * named after the program's pid). Returns malloc'd text (possibly empty) and its length. */
+static char *collect(struct run_io *io, enum tl_tool tool, size_t *len)
+{
+	*len = 0;
+	if (io->channel) {
+		char *text = io->s.drain[0].buf;
+		*len = io->s.drain[0].len;
+		io->s.drain[0].buf = NULL;
+		return text;
 	}
-	tl_env_free(env);
-	tl_argv_free(confined);
-	if (rc != 0) {
-		snprintf(note, notelen, "could not start %s: %s", argv[0], err);
-		return -1;
+	if (io->file[0] == '\0' && tool != TL_TOOL_HELGRIND)
+		snprintf(io->file, sizeof io->file, "%s.%d", io->base, io->s.pid);
+	int trunc = 0;
+	char *text = tl_read_file(io->file, MAX_OUTPUT, len, &trunc);
+	if (text == NULL) {
+		text = calloc(1, 1);
+		TL_ASSERT(text != NULL);
+		*len = 0;
 	}
-	if (cfg->sandbox && s.exited && s.exit_code > 128 && s.exit_code <= 128 + 64) {
-		/* bubblewrap passes a child's death by signal N on as exit status 128+N. */
-		s.exited = 0;
-		s.signaled = 1;
-		s.signo = s.exit_code - 128;
-	}
-	if (setarch && tool == TL_TOOL_TSAN)
-		snprintf(note, notelen, "ran under setarch -R (TSan memory mapping)");
-	if (tool == TL_TOOL_TSAN && !s.timed_out && file_contains(errp, "FATAL: ThreadSanitizer")) {
-		/* TSan could not start (or died of its own accord): no log does not mean clean. */
-		snprintf(note, notelen, "ThreadSanitizer failed to run the program; see %s", errp);
-		return -1;
-	}
+	return text;
+}
 
-	size_t len = 0;
-	char *text = read_prefixed(t->outdir, prefix, &len);
+/* Frees what prepare_io and the spawn left. */
+static void io_free(struct run_io *io)
+{
+	for (int k = 0; k < TL_SPAWN_MAX_DRAINS; k++) {
+		free(io->s.drain[k].buf);
+		io->s.drain[k].buf = NULL;
+	}
+}
+
+/* The exit status each tool gives a run in which it reported (the canaries guarantee one). */
+static int reported_exit(enum tl_tool tool, int code, tl_kindset kinds)
+{
+	switch (tool) {
+	case TL_TOOL_TSAN:
+		return code == atoi(TSAN_EXITCODE);
+	case TL_TOOL_HELGRIND:
+		return code == atoi(HG_EXITCODE);
+	case TL_TOOL_THREADCHECK:
+		return code == atoi(TC_EXITCODE) ||
+		       (code == TC_DEADLOCK_EXITCODE && (kinds & TL_KINDSET(TL_KIND_DEADLOCK)));
+	case TL_TOOL_TEST:
+		return code != 0; /* the number of failed tests, the canary's included */
+	case TL_TOOL_COUNT:
+		break;
+	}
+	return 0;
+}
+
+/* When the canaries are in: takes them out of RUN and checks that the tool was alive to the
+ * end. A run that ended by itself must have reported its canary and exited with the status
+ * the tool gives a run with reports; otherwise the program interfered with the tool (switched
+ * it off, cut or rewrote its report, or overrode its exit status), and RUN gets an
+ * interference finding. A run that was killed or crashed already has its finding. */
+static void check_liveness(const struct tl_config *cfg, enum tl_tool tool, const struct tl_spawn *s,
+			   struct tl_findings *run)
+{
+	if (!cfg->canary)
+		return;
+	int seen = tl_canary_take(tool, run);
+	tl_kindset kinds = tl_findings_kinds(run);
+	if (!s->exited || s->timed_out || (kinds & TL_KINDSET(TL_KIND_INTERFERENCE)))
+		return;
+	char msg[256] = "";
+	if (seen == 0 && !(tool == TL_TOOL_THREADCHECK && (kinds & TL_KINDSET(TL_KIND_DEADLOCK))))
+		snprintf(msg, sizeof msg, "the program interfered with %s's report: the %s that the harness plants in every run, and %s always reports, is missing",
+			 tl_tool_name(tool), tl_canary_what(tool), tl_tool_name(tool));
+	else if (!reported_exit(tool, s->exit_code, kinds))
+		snprintf(msg, sizeof msg, "the program interfered with %s's report: the run exited with status %d, not the status %s gives a run it reported on",
+			 tl_tool_name(tool), s->exit_code, tl_tool_name(tool));
+	if (msg[0] != '\0')
+		add_run_finding(run, tool, TL_KIND_INTERFERENCE, "interference", msg, NULL);
+}
+
+/* Parses TEXT, TOOL's report of one run, into RUN (and *TEST_CASES for the tests). Returns 0,
+ * or -1 with NOTE filled when the report cannot be read and nothing explains why. */
+static int parse_report(const struct tl_config *cfg, enum tl_tool tool, const char *text, size_t len,
+			const struct tl_spawn *s, struct tl_findings *run, int *test_cases, char *note,
+			size_t notelen)
+{
 	char perr[256] = "";
 	int prc = 0;
 	switch (tool) {
@@ -411,60 +473,193 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 		prc = tl_parse_tsan(text, len, run, perr, sizeof perr);
 		break;
 	case TL_TOOL_HELGRIND:
-		if (len == 0 && !s.timed_out) {
-			snprintf(note, notelen, "valgrind wrote no XML (exit %d); see %s", s.exit_code, errp);
-			free(text);
-			return -1;
-		}
 		prc = tl_parse_helgrind(text, len, run, perr, sizeof perr);
-		/* XML cut short although nobody killed the run: Valgrind itself gave up (a program
-		 * with more threads than it supports, say), so the program was not checked to the
-		 * end and this run cannot count as clean. */
-		if (prc == 0 && perr[0] != '\0' && !s.timed_out && !s.signaled) {
-			char why[256];
-			if (valgrind_gave_up(errp, why, sizeof why))
-				snprintf(note, notelen, "Valgrind stopped before the program ended: %s", why);
-			else
-				snprintf(note, notelen, "Valgrind stopped before the program ended (exit %d, XML cut short); see %s",
-					 s.exit_code, errp);
-			free(text);
-			return -1;
-		}
 		break;
 	case TL_TOOL_THREADCHECK:
 		prc = tl_parse_threadcheck(text, len, run, perr, sizeof perr);
 		break;
 	case TL_TOOL_TEST:
 		prc = tl_parse_cmocka(text, len, run, perr, sizeof perr);
-		if (prc == 0) {
-			int cases = 0;
-			for (const char *p = strstr(text, "<testcase"); p != NULL; p = strstr(p + 1, "<testcase"))
-				cases++;
-			*test_cases = cases;
-		}
+		if (prc == 0)
+			*test_cases = tl_cmocka_count_cases(text, len);
 		break;
 	case TL_TOOL_COUNT:
 		break;
 	}
-	free(text);
-	if (prc != 0 && !s.timed_out) {
-		snprintf(note, notelen, "cannot read %s's report: %s", name, perr);
+	if (prc != 0 && !s->timed_out && cfg->canary) {
+		/* The tools write well-formed reports; when grading, the program is the one other
+		 * writer that could have reached the channel. */
+		char msg[256];
+		snprintf(msg, sizeof msg, "the program interfered with %s's report: it cannot be read (%s)",
+			 tl_tool_name(tool), perr);
+		add_run_finding(run, tool, TL_KIND_INTERFERENCE, "interference", msg, NULL);
+		return 0;
+	}
+	if (prc != 0 && !s->timed_out) {
+		snprintf(note, notelen, "cannot read %s's report: %s", tl_tool_name(tool), perr);
 		return -1;
 	}
 	/* A log cut short is worth a note only when nothing explains it: after a timeout the
 	 * kill is the explanation, and the timeout finding says so. */
-	if (perr[0] != '\0' && !s.timed_out)
+	if (perr[0] != '\0' && !s->timed_out)
 		snprintf(note, notelen, "%s", perr);
-	for (size_t k = 0; k < run->n; k++) {
-		run->v[k].tool = tool;
-		/* Sources are compiled by absolute path; show them as the user typed them. */
-		char cwd[TL_PATH];
-		if (getcwd(cwd, sizeof cwd) != NULL)
-			tl_finding_strip_dir(&run->v[k], cwd);
-	}
-
-	run_level(t, tool, &s, errp, run);
 	return 0;
+}
+
+/* Why Valgrind stopped on its own before the program ended, from its messages in TEXT, into
+ * WHY: the line after "the 'impossible' happened:" (e.g. "Max number of threads is too low")
+ * or the text of a "FATAL" line. Returns 1 when one was found, else 0 (WHY is then ""). */
+static int valgrind_gave_up(const char *text, char *why, size_t len)
+{
+	const char *p = NULL;
+	why[0] = '\0';
+	if (text != NULL && (p = strstr(text, "the 'impossible' happened:")) != NULL) {
+		p += strlen("the 'impossible' happened:");
+		while (*p == '\n' || *p == ' ')
+			p++;
+	} else if (text != NULL && (p = strstr(text, "FATAL")) != NULL) {
+		while (p > text && p[-1] != '\n')
+			p--;
+	}
+	if (p != NULL) {
+		size_t k = strcspn(p, "\n");
+		snprintf(why, len, "%.*s", (int)(k < 200 ? k : 200), p);
+	}
+	return p != NULL;
+}
+
+/* The tool-side failures that make a run count for nothing (not clean, not a finding): TSan
+ * that could not start, Valgrind that wrote no XML or gave up before the program ended.
+ * Returns 1 with NOTE filled when the run failed so. */
+static int tool_failed(enum tl_tool tool, const struct run_io *io, size_t len, const char *text,
+		       char *note, size_t notelen)
+{
+	const struct tl_spawn *s = &io->s;
+	if (tool == TL_TOOL_TSAN && !s->timed_out && len == 0 && file_contains(io->err, "FATAL: ThreadSanitizer")) {
+		snprintf(note, notelen, "ThreadSanitizer failed to run the program; see %s", io->err);
+		return 1;
+	}
+	if (tool != TL_TOOL_HELGRIND || s->timed_out)
+		return 0;
+	const char *vlog = s->drain[1].buf != NULL ? s->drain[1].buf : "";
+	char why[256];
+	if (len == 0) {
+		snprintf(note, notelen, "valgrind wrote no XML (exit %d): %.150s", s->exit_code, vlog);
+		return 1;
+	}
+	/* XML cut short although nobody killed the run: Valgrind itself gave up (a program with
+	 * more threads than it supports, say), so the program was not checked to the end. */
+	if (!s->signaled && strstr(text, "</valgrindoutput>") == NULL) {
+		if (valgrind_gave_up(vlog, why, sizeof why))
+			snprintf(note, notelen, "Valgrind stopped before the program ended: %s", why);
+		else
+			snprintf(note, notelen, "Valgrind stopped before the program ended (exit %d, XML cut short)", s->exit_code);
+		return 1;
+	}
+	return 0;
+}
+
+/* Spawns the run set up in IO, confined when grading. Returns tl_spawn_run's result. */
+static int spawn_run(const struct tl_config *cfg, const struct tl_target *t, enum tl_tool tool, int i,
+		     char **argv, const char *const *extra, struct run_io *io, char *err, size_t errlen)
+{
+	char **env = tl_env_make(extra);
+	const char *ro[] = {t->outdir, io->chan[0] != '\0' ? io->chan : NULL, NULL};
+	char **confined = cfg->grading ? tl_sandbox_wrap_run(cfg, ro, argv) : NULL;
+	struct tl_spawn *s = &io->s;
+	s->argv = confined != NULL ? confined : argv;
+	if (cfg->grading)
+		s->limits = tool == TL_TOOL_TSAN ? &cfg->tsan_limits : &cfg->limits;
+	s->envp = env;
+	s->stdout_path = io->out;
+	s->stderr_path = io->err;
+	s->timeout_s = t->timeout_s * tool_time_factor(tool);
+	s->max_output = MAX_OUTPUT;
+	snprintf(s->stacks_path, sizeof s->stacks_path, "%s/%s.%d.stacks", t->rundir, tl_tool_name(tool), i);
+	unlink(s->stacks_path);
+	/* In its own PID namespace the program cannot be reached by gdb from here. */
+	if (cfg->sandbox)
+		s->stacks_path[0] = '\0';
+	int rc = tl_spawn_run(s, err, errlen);
+	for (int k = 0; k < 2; k++)
+		if (io->close_fd[k] >= 0)
+			close(io->close_fd[k]);
+	io->close_fd[0] = io->close_fd[1] = -1;
+	tl_env_free(env);
+	tl_argv_free(confined);
+	if (rc == 0 && cfg->sandbox && s->exited && s->exit_code > 128 && s->exit_code <= 128 + 64) {
+		/* bubblewrap passes a child's death by signal N on as exit status 128+N. */
+		s->exited = 0;
+		s->signaled = 1;
+		s->signo = s->exit_code - 128;
+	}
+	return rc;
+}
+
+/* Whether TSan hit its shadow layout's clash with this kernel's mmap randomisation. */
+static int tsan_mapping_clash(const struct run_io *io, const char *text)
+{
+	return file_contains(io->err, "unexpected memory mapping") ||
+	       (text != NULL && strstr(text, "unexpected memory mapping") != NULL);
+}
+
+/* One run of TOOL on T, index I: prepare its channels, spawn, collect, parse. Appends
+ * findings to RUN. Returns 0, or -1 when the tool itself failed (NOTE says why). */
+static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int i,
+		    struct tl_findings *run, int *test_cases, char *note, size_t notelen)
+{
+	for (int attempt = 0;; attempt++) {
+		struct run_io io;
+		if (prepare_io(cfg, t, tool, i, &io, note, notelen) != 0)
+			return -1;
+		if (!io.channel && tool != TL_TOOL_TEST) {
+			char prefix[64];
+			snprintf(prefix, sizeof prefix, "%s.%d.log.", tl_tool_name(tool), i);
+			remove_prefixed(t->rundir, prefix);
+		}
+		char *argv[32];
+		const char *extra[4] = {NULL, NULL, NULL, NULL};
+		char buf[3][TL_PATH * 2 + 256];
+		int setarch = atomic_load(&said_setarch) > 0;
+		tool_command(cfg, t, tool, &io, setarch, argv, extra, buf);
+		char err[256];
+		if (spawn_run(cfg, t, tool, i, argv, extra, &io, err, sizeof err) != 0) {
+			snprintf(note, notelen, "could not start %s: %s", argv[0], err);
+			io_free(&io);
+			return -1;
+		}
+		size_t len = 0;
+		char *text = collect(&io, tool, &len);
+		if (tool == TL_TOOL_TSAN && !setarch && attempt == 0 && tsan_mapping_clash(&io, text)) {
+			/* TSan's shadow layout does not fit this kernel's mmap randomisation: rerun with
+			 * randomisation off for this process only. */
+			if (atomic_fetch_add(&said_setarch, 1) == 0)
+				fprintf(stderr, "threadlab: TSan hit 'unexpected memory mapping' (high mmap "
+						"randomisation); rerunning TSan jobs under 'setarch -R'\n");
+			free(text);
+			io_free(&io);
+			continue;
+		}
+		if (setarch && tool == TL_TOOL_TSAN)
+			snprintf(note, notelen, "ran under setarch -R (TSan memory mapping)");
+		int rc = -1;
+		if (!tool_failed(tool, &io, len, text, note, notelen) &&
+		    parse_report(cfg, tool, text, len, &io.s, run, test_cases, note, notelen) == 0) {
+			rc = 0;
+			for (size_t k = 0; k < run->n; k++) {
+				run->v[k].tool = tool;
+				/* Sources are compiled by absolute path; show them as the user typed them. */
+				char cwd[TL_PATH];
+				if (getcwd(cwd, sizeof cwd) != NULL)
+					tl_finding_strip_dir(&run->v[k], cwd);
+			}
+			check_liveness(cfg, tool, &io.s, run);
+			run_level(cfg, t, tool, &io.s, io.err, run);
+		}
+		free(text);
+		io_free(&io);
+		return rc;
+	}
 }
 
 void tl_run_tool(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int deflake)

@@ -81,12 +81,31 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
+/* Builds the bubblewrap command for ARGV: WRITABLE (or NULL) bound writable and the working
+ * folder (else the private /tmp), each of READONLY (NULL-terminated, or NULL) shown read-only. */
+static char **wrap(const struct tl_config *cfg, const char *writable, const char *const *readonly,
+		   char *const *argv);
+
 char **tl_sandbox_wrap(const struct tl_config *cfg, const char *writable, char *const *argv)
+{
+	return wrap(cfg, writable, NULL, argv);
+}
+
+char **tl_sandbox_wrap_run(const struct tl_config *cfg, const char *const *readonly, char *const *argv)
+{
+	return wrap(cfg, NULL, readonly, argv);
+}
+
+static char **wrap(const struct tl_config *cfg, const char *writable, const char *const *readonly,
+		   char *const *argv)
 {
 	size_t n = 0;
 	while (argv[n] != NULL)
 		n++;
-	char **out = calloc(n + 40, sizeof *out);
+	size_t nro = 0;
+	while (readonly != NULL && readonly[nro] != NULL)
+		nro++;
+	char **out = calloc(n + 40 + 3 * nro, sizeof *out);
 	TL_ASSERT(out != NULL);
 	size_t k = 0;
 #define ADD(s) (out[k++] = xstrdup(s))
@@ -121,7 +140,8 @@ char **tl_sandbox_wrap(const struct tl_config *cfg, const char *writable, char *
 			ADD("--tmpfs");
 			ADD(solutions);
 		}
-		if (access(grades, F_OK) == 0 && strncmp(writable, grades, strlen(grades)) == 0) {
+		const char *inside = writable != NULL ? writable : nro > 0 ? readonly[0] : "";
+		if (access(grades, F_OK) == 0 && strncmp(inside, grades, strlen(grades)) == 0) {
 			ADD("--tmpfs");
 			ADD(grades);
 			/* ... except this submission's own scratch copy of the labs, read-only. */
@@ -131,11 +151,18 @@ char **tl_sandbox_wrap(const struct tl_config *cfg, const char *writable, char *
 			ADD(labs);
 			ADD(labs);
 		}
-		ADD("--bind");
-		ADD(writable);
-		ADD(writable);
+		for (size_t i = 0; i < nro; i++) {
+			ADD("--ro-bind");
+			ADD(readonly[i]);
+			ADD(readonly[i]);
+		}
+		if (writable != NULL) {
+			ADD("--bind");
+			ADD(writable);
+			ADD(writable);
+		}
 		ADD("--chdir");
-		ADD(writable);
+		ADD(writable != NULL ? writable : "/tmp");
 		ADD("--");
 	}
 	for (size_t i = 0; i < n; i++)

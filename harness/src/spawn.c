@@ -77,8 +77,9 @@ int tl_mkdirs(const char *path)
 	return 0;
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. Never returns. */
-static void child(const struct tl_spawn *s)
+/* In the child, between fork and exec: only async-signal-safe calls. OUT_FDS are the
+ * parent's stdout and stderr files. Never returns. */
+static void child(const struct tl_spawn *s, const int out_fds[2])
 {
 	setpgid(0, 0);
 	sigset_t none;
@@ -101,19 +102,15 @@ static void child(const struct tl_spawn *s)
 		if (in != 0)
 			close(in);
 	}
-	const char *paths[2] = {s->stdout_path, s->stderr_path};
-	for (int i = 0; i < 2; i++) {
-		int fd = open(paths[i] != NULL ? paths[i] : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0)
+	/* The output files were created by the parent; dup2 clears their close-on-exec flag. */
+	for (int i = 0; i < 2; i++)
+		if (dup2(out_fds[i], i + 1) < 0)
 			_exit(127);
-		dup2(fd, i + 1);
-		if (fd != i + 1)
-			close(fd);
-	}
+	for (int i = 0; i < 2; i++)
+		if (s->pass_fd[i] > 2 && fcntl(s->pass_fd[i], F_SETFD, 0) != 0)
+			_exit(127);
 	if (s->cwd != NULL && chdir(s->cwd) != 0)
 		_exit(127);
-	/* Limits and the drop of privileges come after the output files are open, so those are
-	 * created by us whoever runs the program. */
 	const struct tl_limits *l = s->limits;
 	if (l != NULL) {
 		const struct {
@@ -197,18 +194,181 @@ static long pidfd_open_(pid_t pid)
 #endif
 }
 
+/* Opens PATH for a child's output, as a new file that nothing else made: an old file of that
+ * name is removed first, and a name that reappears in between (or a link planted there) makes
+ * the open fail rather than be followed. NULL and "/dev/null" discard. Returns the fd
+ * (O_CLOEXEC) or -1 with errno set. */
+static int open_output(const char *path)
+{
+	if (path == NULL || strcmp(path, "/dev/null") == 0)
+		return open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (unlink(path) != 0 && errno != ENOENT)
+		return -1;
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
+/* Opens S's two output files into FDS (one file when both names are the same). Returns 0,
+ * or -1 with ERR filled and nothing left open. */
+static int open_outputs(const struct tl_spawn *s, int fds[2], char *err, size_t errlen)
+{
+	fds[0] = open_output(s->stdout_path);
+	if (fds[0] >= 0 && s->stdout_path != NULL && s->stderr_path != NULL &&
+	    strcmp(s->stdout_path, s->stderr_path) == 0)
+		fds[1] = dup(fds[0]);
+	else
+		fds[1] = fds[0] >= 0 ? open_output(s->stderr_path) : -1;
+	if (fds[0] >= 0 && fds[1] >= 0)
+		return 0;
+	snprintf(err, errlen, "cannot create %s: %s", fds[0] < 0 ? s->stdout_path : s->stderr_path,
+		 strerror(errno));
+	if (fds[0] >= 0)
+		close(fds[0]);
+	return -1;
+}
+
+int tl_drain_fifo(struct tl_drain *d, const char *path, size_t max)
+{
+	memset(d, 0, sizeof *d);
+	d->fd = d->hold_fd = -1;
+	d->max = max;
+	if ((unlink(path) != 0 && errno != ENOENT) || mkfifo(path, 0600) != 0)
+		return -1;
+	/* Readers first: opening a FIFO's writer fails (ENXIO) while no reader has it open. */
+	d->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (d->fd >= 0)
+		d->hold_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	/* Then write-only for everyone: the program's tools only write to it, and cmocka, which
+	 * refuses to write to a file it can open for reading (it takes it for an old report),
+	 * writes to it only when it cannot. */
+	if (d->fd >= 0 && d->hold_fd >= 0 && chmod(path, 0222) == 0)
+		return 0;
+	int e = errno;
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	errno = e;
+	return -1;
+}
+
+int tl_drain_pipe(struct tl_drain *d, int *write_fd, size_t max)
+{
+	int p[2];
+	memset(d, 0, sizeof *d);
+	d->fd = d->hold_fd = -1;
+	d->max = max;
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) != 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	d->fd = p[0];
+	*write_fd = p[1];
+	return 0;
+}
+
+/* Reads what D's fd has now into D->buf. Returns 1 while more may come, 0 at end of file
+ * (or on an error: the channel is then closed). */
+static int drain_some(struct tl_drain *d)
+{
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(d->fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 1;
+		if (n <= 0)
+			return 0;
+		size_t keep = d->len + (size_t)n <= d->max ? (size_t)n : d->max - d->len;
+		d->truncated |= keep < (size_t)n;
+		if (keep == 0)
+			continue;
+		char *grown = realloc(d->buf, d->len + keep + 1);
+		TL_ASSERT(grown != NULL);
+		d->buf = grown;
+		memcpy(d->buf + d->len, chunk, keep);
+		d->len += keep;
+		d->buf[d->len] = '\0';
+	}
+}
+
+/* Waits up to MS milliseconds for PFD (the child's pidfd, or -1) or a drain to be ready, and
+ * drains what is there. */
+static void wait_and_drain(struct tl_spawn *s, int pfd, int ms)
+{
+	struct pollfd p[1 + TL_SPAWN_MAX_DRAINS];
+	int n = 0;
+	if (pfd >= 0)
+		p[n++] = (struct pollfd){pfd, POLLIN, 0};
+	for (int i = 0; i < s->ndrain; i++)
+		if (s->drain[i].fd >= 0)
+			p[n++] = (struct pollfd){s->drain[i].fd, POLLIN, 0};
+	if (n == 0) {
+		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		return;
+	}
+	(void)poll(p, (nfds_t)n, ms);
+	for (int i = 0; i < s->ndrain; i++) {
+		struct tl_drain *d = &s->drain[i];
+		if (d->fd >= 0 && !drain_some(d)) {
+			close(d->fd);
+			d->fd = -1;
+		}
+	}
+}
+
+/* After the child's end: drops the held FIFO writers and reads each channel to its end (all
+ * writers gone), or for at most 2 s; then closes them. */
+static void finish_drains(struct tl_spawn *s)
+{
+	for (int i = 0; i < s->ndrain; i++)
+		if (s->drain[i].hold_fd >= 0) {
+			close(s->drain[i].hold_fd);
+			s->drain[i].hold_fd = -1;
+		}
+	double until = tl_now() + 2.0;
+	for (;;) {
+		int open_left = 0;
+		for (int i = 0; i < s->ndrain; i++)
+			open_left += s->drain[i].fd >= 0;
+		if (open_left == 0 || tl_now() > until)
+			break;
+		wait_and_drain(s, -1, 50);
+	}
+	for (int i = 0; i < s->ndrain; i++) {
+		if (s->drain[i].fd >= 0)
+			close(s->drain[i].fd);
+		s->drain[i].fd = -1;
+		if (s->drain[i].buf == NULL) {
+			s->drain[i].buf = calloc(1, 1);
+			TL_ASSERT(s->drain[i].buf != NULL);
+		}
+	}
+}
+
 int tl_spawn_run(struct tl_spawn *s, char *err, size_t errlen)
 {
 	s->exited = s->signaled = s->timed_out = 0;
 	s->exit_code = s->signo = 0;
+	int out_fds[2];
+	if (open_outputs(s, out_fds, err, errlen) != 0)
+		return -1;
 	double start = tl_now();
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(out_fds[0]);
+		close(out_fds[1]);
 		return -1;
 	}
 	if (pid == 0)
-		child(s);
+		child(s, out_fds);
+	close(out_fds[0]);
+	close(out_fds[1]);
+	s->pid = (int)pid;
 	/* Set the group from both sides so a kill right after fork cannot miss it. */
 	setpgid(pid, pid);
 	int pfd = (int)pidfd_open_(pid);
@@ -223,6 +383,7 @@ int tl_spawn_run(struct tl_spawn *s, char *err, size_t errlen)
 			kill(-pid, SIGKILL);
 			if (pfd >= 0)
 				close(pfd);
+			finish_drains(s);
 			return -1;
 		}
 		double left = deadline - tl_now();
@@ -235,20 +396,16 @@ int tl_spawn_run(struct tl_spawn *s, char *err, size_t errlen)
 				;
 			break;
 		}
-		int ms = left > 0.05 ? 50 : (int)(left * 1000) + 1;
-		if (pfd >= 0) {
-			struct pollfd p = {pfd, POLLIN, 0};
-			int left_ms = left > 3600 ? 3600000 : (int)(left * 1000) + 1;
-			(void)poll(&p, 1, left_ms);
-		} else {
-			struct timespec ts = {0, (long)ms * 1000000L};
-			nanosleep(&ts, NULL);
-		}
+		/* Without a pidfd, poll in 50 ms steps. */
+		int ms = pfd < 0 ? (left > 0.05 ? 50 : (int)(left * 1000) + 1)
+				 : left > 3600 ? 3600000 : (int)(left * 1000) + 1;
+		wait_and_drain(s, pfd, ms);
 	}
 	/* Whatever the program left behind in its group goes too. */
 	kill(-pid, SIGKILL);
 	if (pfd >= 0)
 		close(pfd);
+	finish_drains(s);
 	s->seconds = tl_now() - start;
 	if (!s->timed_out) {
 		if (WIFEXITED(status)) {

@@ -93,6 +93,8 @@ struct tl_target {
 	char include[4][TL_PATH];      /* extra -I directories */
 	int ninclude;
 	char outdir[TL_PATH];          /* build/<mode>/<name>/<variant> */
+	char rundir[TL_PATH];          /* where runs' captured output and logs go: outdir, or when
+					* grading a folder the program can never write */
 	char bin_plain[TL_PATH], bin_tsan[TL_PATH], bin_test[TL_PATH];
 	int timeout_s;
 	int runs;
@@ -132,9 +134,12 @@ struct tl_config {
 	char tc_lib[TL_PATH];      /* libthreadcheck.so */
 	char labs_root[TL_PATH];   /* the folder holding labs/: root, or a grading scratch copy */
 	char out_root[TL_PATH];    /* where lab builds and runs go: <build>/labs, or the scratch */
+	char run_root[TL_PATH];    /* grading: where the runs' output goes, out of the program's reach */
 	/* Grading untrusted code (see sandbox.c): builds and runs are sandboxed and limited. */
 	int grading;
 	int sandbox;               /* bubblewrap is in use */
+	int canary;                /* link the liveness canaries (harness/canary) into every program
+				    * and test, and require each tool to report them */
 	char sandbox_note[256];    /* what protection the runs have, for the report */
 	struct tl_limits limits;   /* for plain builds' runs and the tests */
 	struct tl_limits tsan_limits;
@@ -155,24 +160,50 @@ void tl_run_tool(const struct tl_config *cfg, struct tl_target *t, enum tl_tool 
 /* Whether TOOL can run on this machine (its programs are installed). */
 int tl_tool_available(const struct tl_config *cfg, enum tl_tool tool, char *why, size_t whylen);
 
+/* A channel the parent drains while a child runs: a pipe's or a FIFO's read end. What was
+ * read is kept in BUF (malloc'd, NUL-terminated, at most MAX bytes; the rest is read and
+ * dropped, and TRUNCATED set). Free BUF with free(). */
+struct tl_drain {
+	int fd;                   /* the read end (O_NONBLOCK); -1: unused */
+	int hold_fd;              /* a FIFO's writer that the parent keeps open during the run, so
+				   * that reads see "no data yet" rather than end of file; -1: none */
+	size_t max;
+	char *buf;
+	size_t len;
+	int truncated;
+};
+#define TL_SPAWN_MAX_DRAINS 2
+
 /* Spawning one child with a time limit, in its own process group, output to files. */
 struct tl_spawn {
 	char *const *argv;
 	char *const *envp;        /* NULL: inherit */
 	const char *cwd;          /* NULL: inherit */
-	const char *stdout_path;
-	const char *stderr_path;
+	const char *stdout_path;  /* created fresh by the parent (O_EXCL|O_NOFOLLOW after removing */
+	const char *stderr_path;  /* an old one), never by the child; NULL or "/dev/null": discard */
 	double timeout_s;
 	long long max_output;     /* RLIMIT_FSIZE for the child */
 	const struct tl_limits *limits; /* NULL: none */
+	int pass_fd[2];           /* fds (O_CLOEXEC) the child inherits at the same numbers; <= 2: none */
+	struct tl_drain drain[TL_SPAWN_MAX_DRAINS]; /* channels read during the run (fd -1: unused) */
+	int ndrain;
 	/* results */
+	int pid;                  /* the child's pid (also the program's, through exec chains) */
 	int exited, exit_code, signaled, signo, timed_out;
 	double seconds;
 	char stacks_path[TL_PATH]; /* when set before the call, a timeout writes gdb stacks here */
 };
-/* Runs S->argv[0] and waits. Returns 0 when the child was started (see the result fields),
- * or -1 with ERR filled when it could not be. On timeout the whole group is killed. */
+/* Runs S->argv[0] and waits, draining S->drain[] meanwhile and after the child has ended
+ * (until end of file, or 2 s). Returns 0 when the child was started (see the result fields),
+ * or -1 with ERR filled when it could not be (then no output file was left open). On
+ * timeout the whole group is killed. The drains' fds are closed on return. */
 int tl_spawn_run(struct tl_spawn *s, char *err, size_t errlen);
+/* Makes a FIFO at PATH (mode 0222, removing what was there) and opens it for draining into
+ * D: its read end non-blocking, and a held writer. Returns 0, or -1 with errno set. */
+int tl_drain_fifo(struct tl_drain *d, const char *path, size_t max);
+/* Opens a pipe for draining into D; *WRITE_FD receives the write end (O_CLOEXEC: give it to
+ * the child as tl_spawn.pass_fd). Returns 0, or -1 with errno set. */
+int tl_drain_pipe(struct tl_drain *d, int *write_fd, size_t max);
 
 /* The environment for a child: ours without any variable that configures a tool (TSAN_OPTIONS,
  * LD_PRELOAD, VALGRIND_OPTS, THREADCHECK_*, CMOCKA_*), plus EXTRA (NULL-terminated "K=V").
@@ -211,6 +242,10 @@ void tl_sandbox_init(struct tl_config *cfg);
 /* Returns a malloc'd argv that runs ARGV confined with only WRITABLE writable (or a plain copy
  * when no sandbox is in use). Free with tl_argv_free. */
 char **tl_sandbox_wrap(const struct tl_config *cfg, const char *writable, char *const *argv);
+/* The same for a program's run: nothing of the host is writable (its working folder is the
+ * sandbox's private /tmp), and each of the NULL-terminated READONLY paths is shown read-only
+ * (the program's binaries, its report FIFOs). */
+char **tl_sandbox_wrap_run(const struct tl_config *cfg, const char *const *readonly, char *const *argv);
 void tl_argv_free(char **argv);
 /* Makes DIR writable by the sandboxed user. Returns 0 or -1. */
 int tl_sandbox_prepare_dir(const struct tl_config *cfg, const char *dir);
@@ -313,6 +348,12 @@ void tl_put_xml(FILE *out, const char *s, int html);
  * finding's two sites and its message (tl_finding_strip_dir). */
 void tl_strip_dir(char *s, const char *dir);
 void tl_finding_strip_dir(struct tl_finding *f, const char *dir);
+
+/* Liveness canaries (canary.c): removes from RUN the findings that are TOOL's report of the
+ * canary planted in every graded run, and returns how many there were. */
+int tl_canary_take(enum tl_tool tool, struct tl_findings *run);
+/* What TOOL's canary is, in words ("data race"). */
+const char *tl_canary_what(enum tl_tool tool);
 
 /* Small helpers shared by stages. */
 int tl_mkdirs(const char *path);

@@ -89,6 +89,9 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 			 size_t errlen);
 /* cmocka's XML output (CMOCKA_MESSAGE_OUTPUT=xml): one test-fail finding per failed test. */
 int tl_parse_cmocka(const char *xml, size_t len, struct tl_findings *out, char *err, size_t errlen);
+/* The number of complete test cases in cmocka's XML (the grader's canary test not counted);
+ * 0 for text that is not XML. */
+int tl_cmocka_count_cases(const char *xml, size_t len);
 
 /* Reads gdb's "thread apply all bt" output of a hung run: for each thread (at most MAX), the
  * innermost frame in the user's code (runtime frames skipped, see tl_frame_is_runtime) into

@@ -77,17 +77,23 @@ static const char *kinds_of(const char *json, const char *tool, char *buf, size_
 
 /* Analyzes PROGRAM, asserts each tool's kinds (a JSON array such as "[\"race\"]") and the exit
  * status, and returns the JSON report (caller frees). */
-static char *assert_kinds(const char *program, const char *tsan, const char *helgrind, const char *threadcheck,
-			  int want_rc)
+static char *assert_kinds_opt(const char *program, const char *option, const char *tsan, const char *helgrind,
+			      const char *threadcheck, int want_rc)
 {
 	int rc;
-	char *json = analyze(program, NULL, &rc);
+	char *json = analyze(program, option, &rc);
 	char k[128];
 	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), tsan);
 	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), helgrind);
 	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), threadcheck);
 	assert_int_equal(rc, want_rc);
 	return json;
+}
+
+static char *assert_kinds(const char *program, const char *tsan, const char *helgrind, const char *threadcheck,
+			  int want_rc)
+{
+	return assert_kinds_opt(program, NULL, tsan, helgrind, threadcheck, want_rc);
 }
 
 /* Analyzes PROGRAM and asserts that no tool reported anything (exit 0). */
@@ -135,6 +141,33 @@ static void test_fake_report_is_clean(void **state)
 {
 	(void)state;
 	assert_clean_everywhere("harness/tests/programs/fake_report.c");
+}
+
+/* With the canaries in (as grading always has them), each tool must report its canary, which
+ * the report then leaves out: a correct program stays clean everywhere, a racy one shows its
+ * own race only. */
+static void test_canaries_are_reported_and_left_out(void **state)
+{
+	(void)state;
+	free(assert_kinds_opt("harness/tests/programs/mutex_counter.c", "--canary", "[]", "[]", "[]", 0));
+	char *json = assert_kinds_opt("harness/tests/programs/race.c", "--canary", "[\"race\"]", "[\"race\"]", "[]", 1);
+	assert_null(strstr(json, "threadlab_canary"));
+	free(json);
+}
+
+/* A program that switches a tool off from inside is caught by that tool's missing canary:
+ * TSan told never to report, Helgrind told not to check the program's globals, and an exit
+ * handler that ends the process before threadcheck's report (TSan, which intercepts _exit,
+ * still reports). Without the canaries the same programs look clean to the silenced tool. */
+static void test_tool_switched_off_is_interference(void **state)
+{
+	(void)state;
+	free(assert_kinds_opt("harness/tests/programs/silence_tsan.c", "--canary", "[\"interference\"]", "[\"race\"]", "[]", 1));
+	free(assert_kinds_opt("harness/tests/programs/silence_helgrind.c", "--canary", "[\"race\"]", "[\"interference\"]", "[]", 1));
+	free(assert_kinds_opt("harness/tests/programs/silence_at_exit.c", "--canary", "[]", "[]", "[\"interference\"]", 1));
+	free(assert_kinds("harness/tests/programs/silence_tsan.c", "[]", "[\"race\"]", "[]", 1));
+	free(assert_kinds("harness/tests/programs/silence_helgrind.c", "[\"race\"]", "[]", "[]", 1));
+	free(assert_kinds("harness/tests/programs/silence_at_exit.c", "[]", "[]", "[]", 0));
 }
 
 static void test_missing_file_is_usage_error_fail(void **state)
@@ -188,6 +221,8 @@ int main(void)
 		cmocka_unit_test(test_mutex_counter_clean_everywhere),
 		cmocka_unit_test(test_destroy_after_handoff_clean_everywhere),
 		cmocka_unit_test(test_fake_report_is_clean),
+		cmocka_unit_test(test_canaries_are_reported_and_left_out),
+		cmocka_unit_test(test_tool_switched_off_is_interference),
 		cmocka_unit_test(test_missing_file_is_usage_error_fail),
 		cmocka_unit_test(test_compile_error_is_build_error),
 		cmocka_unit_test(test_tsan_mapping_failure_reruns_under_setarch),

@@ -527,7 +527,7 @@ static int setup(void **state)
 	snprintf(bin, sizeof bin, "%s/threadlab", scratch);
 	if (shell("mkdir -p '%s/labs' '%s/solutions' '%s/harness/src' '%s/build/lib' '%s/work' && chmod 755 '%s' && "
 		  "cp -R labs/01-counter labs/common '%s/labs/' && cp -R solutions/01-counter '%s/solutions/' && "
-		  "cp -R harness/threadcheck '%s/harness/' && cp harness/src/helgrind.supp '%s/harness/src/' && "
+		  "cp -R harness/threadcheck harness/canary '%s/harness/' && cp harness/src/helgrind.supp '%s/harness/src/' && "
 		  "cp '%s/lib/libthreadcheck.so' '%s/build/lib/' && cp '%s' '%s'",
 		  root, root, root, root, scratch, scratch, root, root, root, root, build, root, built, bin) != 0) {
 		snprintf(setup_error, sizeof setup_error, "cannot make the private toolkit copy under %s", scratch);

@@ -213,6 +213,90 @@ static void test_spawn_caps_output(void **state)
 	unlink(out);
 }
 
+/* Reads PATH whole (at most 4 KiB) into BUF. */
+static void slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* A link planted where a run's output will go (as a program could leave one for the next run)
+ * is replaced by a new file of the grader's, never followed: the file it points at is left
+ * as it was. */
+static void test_spawn_output_never_follows_a_planted_link(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/threadlab-test-spawn-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char victim[128], out[128], got[4096];
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	snprintf(out, sizeof out, "%s/tsan.1.stdout", dir);
+	FILE *f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("untouched\n", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, out), 0);
+	char *argv[] = {"echo", "from the run", NULL};
+	struct tl_spawn s = {0};
+	s.argv = argv;
+	s.stdout_path = out;
+	s.stderr_path = "/dev/null";
+	s.timeout_s = 30;
+	char err[256];
+	assert_int_equal(tl_spawn_run(&s, err, sizeof err), 0);
+	slurp(victim, got, sizeof got);
+	assert_string_equal(got, "untouched\n");
+	struct stat st;
+	assert_int_equal(lstat(out, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	slurp(out, got, sizeof got);
+	assert_string_equal(got, "from the run\n");
+	unlink(out);
+	unlink(victim);
+	rmdir(dir);
+}
+
+/* A report channel is drained while the child runs and after it ends: a FIFO (as TSan,
+ * threadcheck and cmocka write when grading) and a pipe handed to the child (as Valgrind's
+ * --xml-fd), each longer than a pipe's buffer, arrive whole; what the child writes to the
+ * FIFO's path after the run changes nothing. */
+static void test_spawn_drains_fifo_and_pipe(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/threadlab-test-spawn-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char fifo[128], cmd[512];
+	snprintf(fifo, sizeof fifo, "%s/log.2", dir);
+	struct tl_spawn s = {0};
+	assert_int_equal(tl_drain_fifo(&s.drain[0], fifo, 1 << 20), 0);
+	int w = -1;
+	assert_int_equal(tl_drain_pipe(&s.drain[1], &w, 1 << 20), 0);
+	s.ndrain = 2;
+	s.pass_fd[0] = w;
+	snprintf(cmd, sizeof cmd, "head -c 200000 /dev/zero | tr '\\0' a > %s; head -c 100000 /dev/zero | tr '\\0' b >&%d", fifo, w);
+	char *argv[] = {"sh", "-c", cmd, NULL};
+	s.argv = argv;
+	s.stdout_path = "/dev/null";
+	s.stderr_path = "/dev/null";
+	s.timeout_s = 30;
+	char err[256];
+	assert_int_equal(tl_spawn_run(&s, err, sizeof err), 0);
+	close(w);
+	assert_true(s.exited);
+	assert_int_equal(s.exit_code, 0);
+	assert_int_equal(s.drain[0].len, 200000);
+	assert_int_equal(s.drain[1].len, 100000);
+	assert_int_equal(s.drain[0].buf[199999], 'a');
+	assert_int_equal(s.drain[1].buf[0], 'b');
+	free(s.drain[0].buf);
+	free(s.drain[1].buf);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 static void test_spawn_missing_program_fail(void **state)
 {
 	(void)state;
@@ -235,6 +319,8 @@ int main(void)
 		cmocka_unit_test(test_spawn_timeout_kills_group),
 		cmocka_unit_test(test_spawn_caps_output),
 		cmocka_unit_test(test_spawn_runs_have_own_uid),
+		cmocka_unit_test(test_spawn_output_never_follows_a_planted_link),
+		cmocka_unit_test(test_spawn_drains_fifo_and_pipe),
 		cmocka_unit_test(test_spawn_missing_program_fail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
