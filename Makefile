@@ -64,8 +64,9 @@ check:
 _check: all
 	$(THREADLAB) check -j $(J) --format $(FORMAT) $(if $(LAB),--lab $(LAB)) $(if $(SOLUTIONS),--solutions) $(if $(VERBOSE),--verbose)
 
+# --validators: the report and CI-template checks of `make test` need their npm packages.
 test:
-	@scripts/install-deps
+	@scripts/install-deps --validators
 	@$(MAKE) --no-print-directory _test
 
 _test: all $(THREADLAB_TSAN) $(UNIT_BIN) $(UNIT_TSAN_BIN) $(BUILD)/tests/test_threadcheck $(CHILD_BIN) \
