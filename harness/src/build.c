@@ -8,7 +8,7 @@
 
 #include "stages.h"
 
-enum bin { BIN_TSAN, BIN_PLAIN, BIN_TEST };
+enum bin { BIN_TSAN, BIN_PLAIN, BIN_TEST, BIN_TEST_TSAN };
 
 static const char *tsan_cc(void)
 {
@@ -142,12 +142,15 @@ static void build_error_finding(const char *log, struct tl_finding *f, const cha
 static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin which, int tools)
 {
 	const int lab = t->lab != NULL;
-	const char *out = which == BIN_TSAN ? t->bin_tsan : which == BIN_PLAIN ? t->bin_plain : t->bin_test;
+	const char *out = which == BIN_TSAN ? t->bin_tsan : which == BIN_PLAIN ? t->bin_plain
+			: which == BIN_TEST ? t->bin_test : t->bin_test_tsan;
+	const int tsan = which == BIN_TSAN || which == BIN_TEST_TSAN;
+	const int tests = which == BIN_TEST || which == BIN_TEST_TSAN;
 	struct argv_buf a = {0};
 	const char *inputs[TL_MAX_FILES * 8];
 	int ninputs = 0;
-	push(&a, which == BIN_TSAN ? tsan_cc() : plain_cc());
-	if (which == BIN_TSAN)
+	push(&a, tsan ? tsan_cc() : plain_cc());
+	if (tsan)
 		push(&a, "-fsanitize=thread");
 	push(&a, "-g");
 	push(&a, "-O1");
@@ -170,7 +173,7 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 	}
 	push(&a, "-o");
 	push(&a, out);
-	if (which == BIN_TEST) {
+	if (tests) {
 		for (int i = 0; i < t->ntest_src; i++) {
 			push(&a, t->test_src[i]);
 			inputs[ninputs++] = t->test_src[i];
@@ -224,7 +227,8 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 		goto out;
 	}
 	rc = -1;
-	const char *what = which == BIN_TSAN ? "the TSan build" : which == BIN_PLAIN ? "the program" : "the tests";
+	const char *what = which == BIN_TSAN ? "the TSan build" : which == BIN_PLAIN ? "the program"
+			 : which == BIN_TEST ? "the tests" : "the tests' TSan build";
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 		if (!(tools & (1 << tool)))
 			continue;
@@ -275,6 +279,9 @@ int tl_build_target(const struct tl_config *cfg, struct tl_target *t, int tools)
 	    compile(cfg, t, BIN_PLAIN, tools & ((1 << TL_TOOL_HELGRIND) | (1 << TL_TOOL_THREADCHECK))) != 0)
 		rc = -1;
 	if (want_test && compile(cfg, t, BIN_TEST, 1 << TL_TOOL_TEST) != 0)
+		rc = -1;
+	/* When grading, TSan also runs the tests (see tl_run_tool). */
+	if (cfg->grading && want_tsan && t->ntest_src > 0 && compile(cfg, t, BIN_TEST_TSAN, 1 << TL_TOOL_TSAN) != 0)
 		rc = -1;
 	return rc;
 }

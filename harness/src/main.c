@@ -136,6 +136,7 @@ static void lab_target(const struct tl_config *cfg, const struct tl_lab *lab, en
 	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
 	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
 	snprintf(t->bin_test, sizeof t->bin_test, "%s/test", t->outdir);
+	snprintf(t->bin_test_tsan, sizeof t->bin_test_tsan, "%s/test-tsan", t->outdir);
 	/* When grading, the runs' output goes where the program cannot write (not even during
 	 * the build, whose compiler writes the outdir as the sandbox's user). */
 	if (cfg->grading)

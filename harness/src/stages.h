@@ -96,6 +96,7 @@ struct tl_target {
 	char rundir[TL_PATH];          /* where runs' captured output and logs go: outdir, or when
 					* grading a folder the program can never write */
 	char bin_plain[TL_PATH], bin_tsan[TL_PATH], bin_test[TL_PATH];
+	char bin_test_tsan[TL_PATH];   /* grading: the tests built for TSan too */
 	int timeout_s;
 	int runs;
 	int werror;
