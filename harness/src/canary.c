@@ -61,3 +61,20 @@ const char *tl_canary_what(enum tl_tool tool)
 	}
 	return "report";
 }
+
+const char *tl_canary_reporter(enum tl_tool tool)
+{
+	switch (tool) {
+	case TL_TOOL_TSAN:
+		return "ThreadSanitizer";
+	case TL_TOOL_HELGRIND:
+		return "Helgrind";
+	case TL_TOOL_THREADCHECK:
+		return "threadcheck";
+	case TL_TOOL_TEST:
+		return "cmocka";
+	case TL_TOOL_COUNT:
+		break;
+	}
+	return "the tool";
+}

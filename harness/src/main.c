@@ -199,7 +199,57 @@ static void lab_target(const struct tl_config *cfg, const struct tl_lab *lab, en
 	}
 }
 
-/* A user's file (one program) or folder (all its .c files, one program). Returns 0 or -1. */
+/* Sorts the first N paths of V by name, so that command lines are stable. */
+static void sort_paths(char (*v)[TL_PATH], int n)
+{
+	for (int a = 0; a < n; a++)
+		for (int b = a + 1; b < n; b++)
+			if (strcmp(v[a], v[b]) > 0) {
+				char x[TL_PATH];
+				memcpy(x, v[a], TL_PATH);
+				memcpy(v[a], v[b], TL_PATH);
+				memcpy(v[b], x, TL_PATH);
+			}
+}
+
+/* A folder's sources: its test_*.c files and every other .c file but main.c make the test
+ * program (cmocka), the other .c files the program. Returns 0, or -1 with ERR filled. */
+static int folder_sources(const char *real, const char *path, struct tl_target *t, char *err, size_t errlen)
+{
+	DIR *d = opendir(real);
+	struct dirent *e;
+	int tests = 0;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l < 3 || strcmp(e->d_name + l - 2, ".c") != 0)
+			continue;
+		int test = strncmp(e->d_name, "test_", 5) == 0;
+		if (test && t->ntest_src < TL_MAX_FILES * 2 - 2) {
+			snprintf(t->test_src[t->ntest_src++], TL_PATH, "%s/%s", real, e->d_name);
+			tests++;
+		} else if (!test && t->nsrc < TL_MAX_FILES * 4 - 1) {
+			snprintf(t->src[t->nsrc++], TL_PATH, "%s/%s", real, e->d_name);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	sort_paths(t->src, t->nsrc);
+	for (int i = 0; i < t->nsrc && tests > 0; i++) {
+		const char *base = strrchr(t->src[i], '/') + 1;
+		if (strcmp(base, "main.c") != 0 && t->ntest_src < TL_MAX_FILES * 2 - 2)
+			tl_strlcpy(t->test_src[t->ntest_src++], t->src[i], TL_PATH);
+	}
+	sort_paths(t->test_src, t->ntest_src);
+	tl_strlcpy(t->include[t->ninclude++], real, TL_PATH);
+	if (t->nsrc == 0) {
+		snprintf(err, errlen, "%s: no .c files in this folder%s", path, tests ? " but tests" : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* A user's file (one program) or folder (its .c files: one program, and its test_*.c files
+ * with the rest but main.c: the cmocka tests). Returns 0 or -1. */
 static int analyze_target(const struct tl_config *cfg, const char *path, struct tl_target *t, char *err,
 			  size_t errlen)
 {
@@ -216,20 +266,8 @@ static int analyze_target(const struct tl_config *cfg, const char *path, struct 
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(real);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			size_t l = strlen(e->d_name);
-			if (l > 2 && strcmp(e->d_name + l - 2, ".c") == 0 && t->nsrc < TL_MAX_FILES * 4 - 1)
-				snprintf(t->src[t->nsrc++], TL_PATH, "%s/%s", real, e->d_name);
-		}
-		if (d != NULL)
-			closedir(d);
-		tl_strlcpy(t->include[t->ninclude++], real, TL_PATH);
-		if (t->nsrc == 0) {
-			snprintf(err, errlen, "%s: no .c files in this folder", path);
+		if (folder_sources(real, path, t, err, errlen) != 0)
 			return -1;
-		}
 	} else {
 		size_t l = strlen(real);
 		if (l < 3 || strcmp(real + l - 2, ".c") != 0) {
@@ -250,9 +288,15 @@ static int analyze_target(const struct tl_config *cfg, const char *path, struct 
 	snprintf(t->outdir, sizeof t->outdir, "%s/analyze/%.200s", cfg->build, slug);
 	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
 	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
+	snprintf(t->bin_test, sizeof t->bin_test, "%s/test", t->outdir);
 	tl_strlcpy(t->rundir, t->outdir, sizeof t->rundir);
-	if (cfg->canary)
+	if (cfg->canary) {
 		snprintf(t->src[t->nsrc++], TL_PATH, "%s/harness/canary/threadlab_canary.c", cfg->root);
+		if (t->ntest_src > 0) {
+			snprintf(t->test_src[t->ntest_src++], TL_PATH, "%s/harness/canary/threadlab_canary.c", cfg->root);
+			snprintf(t->test_src[t->ntest_src++], TL_PATH, "%s/harness/canary/threadlab_canary_test.c", cfg->root);
+		}
+	}
 	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 10;
 	t->runs = cfg->runs > 0 ? cfg->runs : 1;
 	return 0;
@@ -542,7 +586,7 @@ int main(int argc, char **argv)
 	const char *format = "text", *lab = NULL, *root = NULL;
 	int solutions = 0;
 	const char *out_path = NULL, *rubric = NULL;
-	int keep = 0;
+	int keep = 0, tools_given = 0;
 	enum { O_FORMAT = 256, O_TOOLS, O_TIMEOUT, O_RUNS, O_VERBOSE, O_WERROR, O_ROOT, O_LAB, O_SOLUTIONS,
 	       O_OUT, O_RUBRIC, O_KEEP, O_CANARY };
 	static const struct option opts[] = {
@@ -575,6 +619,7 @@ int main(int argc, char **argv)
 		case O_TOOLS:
 			if (parse_tools(optarg, &cfg.tools) != 0)
 				goto bad;
+			tools_given = 1;
 			break;
 		case O_TIMEOUT:
 			cfg.timeout_s = (int)strtol(optarg, &end, 10);
@@ -662,6 +707,9 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			targets[n++] = t;
+			/* A folder with tests has them run too, unless --tools says otherwise. */
+			if (t->ntest_src > 0 && !tools_given)
+				cfg.tools |= 1 << TL_TOOL_TEST;
 		}
 	} else {
 		if (tl_discover(cfg.labs_root, lab, &labs, &nlabs, err, sizeof err) != 0) {

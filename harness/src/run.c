@@ -453,12 +453,13 @@ static void check_liveness(const struct tl_config *cfg, enum tl_tool tool, const
 	if (!s->exited || s->timed_out || (kinds & TL_KINDSET(TL_KIND_INTERFERENCE)))
 		return;
 	char msg[256] = "";
+	const char *who = tl_canary_reporter(tool);
 	if (seen == 0 && !(tool == TL_TOOL_THREADCHECK && (kinds & TL_KINDSET(TL_KIND_DEADLOCK))))
-		snprintf(msg, sizeof msg, "the program interfered with %s's report: the %s that the harness plants in every run, and %s always reports, is missing",
-			 tl_tool_name(tool), tl_canary_what(tool), tl_tool_name(tool));
+		snprintf(msg, sizeof msg, "the program interfered with %s: the %s that the harness plants in every run, and %s always reports, is missing",
+			 who, tl_canary_what(tool), who);
 	else if (!reported_exit(tool, s->exit_code, kinds))
-		snprintf(msg, sizeof msg, "the program interfered with %s's report: the run exited with status %d, not the status %s gives a run it reported on",
-			 tl_tool_name(tool), s->exit_code, tl_tool_name(tool));
+		snprintf(msg, sizeof msg, "the program interfered with %s: the run exited with status %d, not the status %s gives a run it reported on",
+			 who, s->exit_code, who);
 	if (msg[0] != '\0')
 		add_run_finding(run, tool, TL_KIND_INTERFERENCE, "interference", msg, NULL);
 }
@@ -493,8 +494,8 @@ static int parse_report(const struct tl_config *cfg, enum tl_tool tool, const ch
 		/* The tools write well-formed reports; when grading, the program is the one other
 		 * writer that could have reached the channel. */
 		char msg[256];
-		snprintf(msg, sizeof msg, "the program interfered with %s's report: it cannot be read (%s)",
-			 tl_tool_name(tool), perr);
+		snprintf(msg, sizeof msg, "the program interfered with %s: its report cannot be read (%s)",
+			 tl_canary_reporter(tool), perr);
 		add_run_finding(run, tool, TL_KIND_INTERFERENCE, "interference", msg, NULL);
 		return 0;
 	}

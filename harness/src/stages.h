@@ -353,8 +353,9 @@ void tl_finding_strip_dir(struct tl_finding *f, const char *dir);
 /* Liveness canaries (canary.c): removes from RUN the findings that are TOOL's report of the
  * canary planted in every graded run, and returns how many there were. */
 int tl_canary_take(enum tl_tool tool, struct tl_findings *run);
-/* What TOOL's canary is, in words ("data race"). */
+/* What TOOL's canary is, in words ("data race"), and who reports it ("ThreadSanitizer"). */
 const char *tl_canary_what(enum tl_tool tool);
+const char *tl_canary_reporter(enum tl_tool tool);
 
 /* Small helpers shared by stages. */
 int tl_mkdirs(const char *path);

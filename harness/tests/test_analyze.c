@@ -170,6 +170,25 @@ static void test_tool_switched_off_is_interference(void **state)
 	free(assert_kinds("harness/tests/programs/silence_at_exit.c", "[]", "[]", "[]", 0));
 }
 
+/* Code under test that defines cmocka's own failure function makes every failed assertion
+ * vanish; the canary test's failure vanishes with them, and the tests' run is interference.
+ * Without the canary the failing test passes for clean. */
+static void test_cmocka_switched_off_is_interference(void **state)
+{
+	(void)state;
+	const char *prog = "harness/tests/programs/silence_cmocka";
+	char k[128];
+	int rc;
+	char *json = analyze(prog, "--canary", &rc);
+	assert_string_equal(kinds_of(json, "test", k, sizeof k), "[\"interference\"]");
+	assert_int_equal(rc, 1);
+	free(json);
+	json = analyze(prog, NULL, &rc);
+	assert_string_equal(kinds_of(json, "test", k, sizeof k), "[]");
+	assert_int_equal(rc, 0);
+	free(json);
+}
+
 static void test_missing_file_is_usage_error_fail(void **state)
 {
 	(void)state;
@@ -223,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_fake_report_is_clean),
 		cmocka_unit_test(test_canaries_are_reported_and_left_out),
 		cmocka_unit_test(test_tool_switched_off_is_interference),
+		cmocka_unit_test(test_cmocka_switched_off_is_interference),
 		cmocka_unit_test(test_missing_file_is_usage_error_fail),
 		cmocka_unit_test(test_compile_error_is_build_error),
 		cmocka_unit_test(test_tsan_mapping_failure_reruns_under_setarch),
