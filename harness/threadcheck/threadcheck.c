@@ -1359,8 +1359,10 @@ static const char *tc__cond_broken(const pthread_cond_t *c)
 	if ((orig & 3) == 3)
 		return "its internal lock is in a state that does not exist";
 	/* __g1_start, the position of the oldest waiter group, never passes __wseq, the
-	 * position of the next waiter (both shifted by one flag bit). Read in that order, both
-	 * only grow; a stale read of __wseq is ruled out by reading it again after a fence. */
+	 * position of the next waiter. __wseq keeps a flag in its low bit, and __g1_start did
+	 * until glibc 2.41: compared without that bit, the order holds in both. Read in that
+	 * order, both only grow; a stale read of __wseq is ruled out by reading it again after
+	 * a fence. */
 	g1 = tc__load64(c, offsetof(pthread_cond_t, __data.__g1_start)) >> 1;
 	wseq = tc__load64(c, offsetof(pthread_cond_t, __data.__wseq)) >> 1;
 	if (g1 > wseq) {
