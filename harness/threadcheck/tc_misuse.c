@@ -233,13 +233,14 @@ void tc__misuse_report(const struct tc__misuse_info *mi)
 				"EINVAL", me->label, other);
 		break;
 	case TC__MISUSE_DETACH_INVALID:
-		tc__bprintf(&m, "T%d detaches 0x%lx, which is no thread of this process (never "
-				"created, or gone long ago); the detach returned ESRCH", me->label,
+		tc__bprintf(&m, "T%d detaches 0x%lx, which points to no memory of this process: no "
+				"thread has that handle; the detach returned ESRCH", me->label,
 			    (unsigned long)(uintptr_t)mi->obj);
 		break;
 	case TC__MISUSE_COND_INVALID:
 		tc__bprintf(&m, "T%d %s cond %p, whose state no condition variable can be in (%s): "
-				"its bytes were overwritten; the call returned EINVAL and woke nobody",
+				"its bytes were overwritten, or never initialised; the call returned "
+				"EINVAL and woke nobody",
 			    me->label, strcmp(mi->call, "pthread_cond_signal") == 0 ? "signals"
 										: "broadcasts to",
 			    mi->obj, mi->why != NULL ? mi->why : "?");

@@ -4,7 +4,8 @@
  * "detach-joined", "detach-detached", "detach-invalid", "cond-invalid"), or "clean": the
  * correct twin of each (pairs of lock and unlock, a cond wait under its mutex, one join per
  * thread, a recursive relock, a destroy after the unlock, a mutex freed or gone out of scope
- * without a destroy and a new one initialised at its address, a signal on a zeroed cond),
+ * without a destroy and a new one initialised at its address, a C11 thread detached with
+ * pthread_detach, a signal on a zeroed cond),
  * or a correct program that looked like a misuse: "exit-cleanup" (pthread_exit with a lock
  * that a cleanup handler releases), "exit-destructor" (a thread-specific destructor
  * releases it). The line of each misuse is marked for the test. */
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #include <time.h>
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -153,6 +155,24 @@ static void scoped_mutex(void)
 	pthread_mutex_unlock(&local);
 }
 
+static int c11_thread(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* A C11 thread, which glibc starts without going through pthread_create's symbol, detached
+ * with pthread_detach (glibc's thrd_t is its pthread_t): a thread threadcheck never saw, and
+ * no misuse. */
+static void detach_c11(void)
+{
+	thrd_t t;
+
+	if (thrd_create(&t, c11_thread, NULL) != thrd_success)
+		exit(2);
+	printf("c11 detach returned %d\n", pthread_detach((pthread_t)t));
+}
+
 /* Mutexes that are initialised again at the same address, each time correctly. */
 static void clean_inits(void)
 {
@@ -207,6 +227,7 @@ static void clean(void)
 	start(quick, 1);
 	sem_wait(&ready);
 	clean_inits();
+	detach_c11();
 	/* All zeros is what PTHREAD_COND_INITIALIZER is: a valid condvar with no waiter. */
 	memset(&zeroed, 0, sizeof zeroed);
 	printf("zeroed signal returned %d\n", pthread_cond_signal(&zeroed));
