@@ -266,8 +266,8 @@ void tc__misuse_report(const struct tc__misuse_info *mi)
 		tc__bprintf(&h, "  T%d took mutex %p at:\n    #0 %s %s\n", mi->other_label, mi->obj,
 			    sym[A_OHOLD].function, sym[A_OHOLD].fileline);
 	if (mi->other_call_site != NULL)
-		tc__bprintf(&h, "  T%d initialised mutex %p at:\n    #0 %s %s\n", mi->other_label,
-			    mi->obj, sym[A_OCALL].function, sym[A_OCALL].fileline);
+		tc__bprintf(&h, "  %s initialised mutex %p at:\n    #0 %s %s\n", other, mi->obj,
+			    sym[A_OCALL].function, sym[A_OCALL].fileline);
 	if (mi->other_label > 0 && mi->other_start != NULL)
 		tc__bprintf(&h, "  Thread T%d runs %s, created at:\n    #0 %s %s\n", mi->other_label,
 			    sym[A_OSTART].function, sym[A_OCREATED].function,

@@ -101,7 +101,6 @@ static size_t tc__collect(const struct tc__thread *caller, size_t *more)
 		struct tc__thread *t = &tc__threads[i];
 		int st = atomic_load(&t->state);
 		struct tc__finding *f;
-
 		int gone;
 
 		if (t == caller)
@@ -198,8 +197,8 @@ static void tc__explain(struct tc__finding *f, const struct tc__thread *caller)
 		break;
 	case TC__KIND_UNJOINED:
 		if (f->vanished)
-			tc__bprintf(&b, "T%d ended by a raw exit system call (the kernel has no such "
-					"task) and was never joined or detached", f->label);
+			tc__bprintf(&b, "T%d ended by a raw exit system call (the kernel no longer has "
+					"it) and was never joined or detached", f->label);
 		else
 			tc__bprintf(&b, "T%d finished but was never joined or detached", f->label);
 		break;
