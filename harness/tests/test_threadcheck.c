@@ -1072,6 +1072,7 @@ static void test_misuse_clean(void **state)
 	assert_non_null(strstr(r.out, "join returned 0\n"));
 	/* The freed mutex's memory did hold the new one: an init at a used address was made. */
 	assert_non_null(strstr(r.out, "heap mutex reused\n"));
+	assert_non_null(strstr(r.out, "c11 thread reuses a detached thread's handle\n"));
 	assert_non_null(strstr(r.out, "c11 detach returned 0\n"));
 	assert_non_null(strstr(r.out, "zeroed signal returned 0\n"));
 	run_free(&r);

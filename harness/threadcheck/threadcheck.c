@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +122,7 @@ static inline void *tc__real(void *_Atomic *cache, const char *name, const char 
 	X(tc__timedjoin_fn, pthread_timedjoin_np, NULL)                                     \
 	X(tc__clockjoin_fn, pthread_clockjoin_np, NULL)                                     \
 	X(tc__detach_fn, pthread_detach, NULL)                                              \
+	X(tc__thrd_create_fn, thrd_create, NULL)                                            \
 	X(tc__exit_fn, pthread_exit, NULL)                                                  \
 	X(tc__setname_fn, pthread_setname_np, NULL)                                         \
 	X(tc__mutex_fn, pthread_mutex_lock, NULL)                                           \
@@ -152,6 +155,7 @@ typedef int (*tc__tryjoin_fn)(pthread_t, void **);
 typedef int (*tc__timedjoin_fn)(pthread_t, void **, const struct timespec *);
 typedef int (*tc__clockjoin_fn)(pthread_t, void **, clockid_t, const struct timespec *);
 typedef int (*tc__detach_fn)(pthread_t);
+typedef int (*tc__thrd_create_fn)(thrd_t *, thrd_start_t, void *);
 typedef void (*tc__exit_fn)(void *);
 typedef int (*tc__setname_fn)(pthread_t, const char *);
 typedef int (*tc__mutex_fn)(pthread_mutex_t *);
@@ -615,6 +619,19 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 	return 0;
 }
 
+/* A C11 thread: glibc starts it without going through the pthread_create symbol, so it is
+ * not tracked. Its handle is a pthread_t, possibly one a joined or detached thread had:
+ * forgotten here, as in pthread_create, so that a pthread_join or pthread_detach of it is
+ * not taken for one of that gone thread. */
+int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
+{
+	int rc = tc__real_thrd_create()(thr, func, arg);
+
+	if (rc == thrd_success && tc__active())
+		tc__gone_forget((pthread_t)*thr);
+	return rc;
+}
+
 int tc__create_internal(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
 			void *arg)
 {
@@ -742,6 +759,19 @@ int pthread_clockjoin_np(pthread_t thread, void **ret, clockid_t clk,
 	return rc;
 }
 
+/* Whether the page of ADDR is mapped in this process. A probe that cannot fault: mincore
+ * fails with ENOMEM on an unmapped page. */
+static int tc__mapped(const void *addr)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	unsigned char vec;
+	int saved = errno;
+	int mapped = mincore((void *)((uintptr_t)addr & ~(page - 1)), 1, &vec) == 0 || errno != ENOMEM;
+
+	errno = saved;
+	return mapped;
+}
+
 /* Before a detach of THREAD (whose slot is T; NULL when it has none) from SITE: returns 0
  * when the detach may go ahead, or the error to return after reporting a detach of a
  * thread that is detached already (EINVAL), that was joined already or is no thread at all
@@ -770,9 +800,10 @@ static int tc__detach_check(pthread_t thread, struct tc__thread *t, void *site)
 		mi.other_tid = atomic_load(&g->tid);
 		mi.other_start = (void *)atomic_load(&g->start_fn);
 		mi.other_create = (void *)atomic_load(&g->create_site);
-	} else if (atomic_load(&tc__untracked) == 0) {
-		/* Every thread of the program went through our pthread_create (or is main), so a
-		 * handle we never saw is no thread. With untracked threads we cannot tell. */
+	} else if (!tc__mapped((void *)thread)) {
+		/* A handle we never saw may still be a thread: one started by thrd_create (glibc
+		 * calls its own pthread_create, not ours) or while the registry was full. It is
+		 * certainly none when it points to no memory at all; glibc would fault on it. */
 		mi.what = TC__MISUSE_DETACH_INVALID;
 	} else {
 		return 0;

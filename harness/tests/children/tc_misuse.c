@@ -18,6 +18,7 @@
 #include <string.h>
 #include <threads.h>
 #include <time.h>
+#include <unistd.h>
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t m2 = PTHREAD_MUTEX_INITIALIZER;
@@ -161,15 +162,34 @@ static int c11_thread(void *arg)
 	return 0;
 }
 
+static atomic_int quick_tid;
+
+static void *quick_tid_fn(void *arg)
+{
+	atomic_store(&quick_tid, (int)gettid());
+	return arg;
+}
+
 /* A C11 thread, which glibc starts without going through pthread_create's symbol, detached
  * with pthread_detach (glibc's thrd_t is its pthread_t): a thread threadcheck never saw, and
- * no misuse. */
+ * no misuse. It is started once a detached thread has ended, so that glibc gives it that
+ * thread's descriptor, and handle, again. */
 static void detach_c11(void)
 {
+	pthread_t old = start(quick_tid_fn, 1);
+	char path[64];
 	thrd_t t;
 
+	for (int i = 0; i < 5000; i++) {
+		snprintf(path, sizeof path, "/proc/self/task/%d", atomic_load(&quick_tid));
+		if (atomic_load(&quick_tid) != 0 && access(path, F_OK) != 0)
+			break;
+		nap_ms(1);
+	}
 	if (thrd_create(&t, c11_thread, NULL) != thrd_success)
 		exit(2);
+	printf("c11 thread %s a detached thread's handle\n",
+	       (pthread_t)t == old ? "reuses" : "does not reuse");
 	printf("c11 detach returned %d\n", pthread_detach((pthread_t)t));
 }
 
