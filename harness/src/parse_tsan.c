@@ -1,6 +1,7 @@
-/* parse_tsan.c: turns the text ThreadSanitizer writes to its log_path= file into findings, one per report block or deadly signal. */
+/* parse_tsan.c: turns the text ThreadSanitizer writes to its log_path= file into findings, one per report block, deadly signal, or lock-order cycle too long to report. */
 #include "threadlab.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,11 @@
 #define WARNING_PREFIX "WARNING: ThreadSanitizer: "
 #define SUMMARY_PREFIX "SUMMARY: ThreadSanitizer: "
 #define ERROR_PREFIX "ERROR: ThreadSanitizer: "
+/* What the deadlock detector of sanitizer_common (DD::ReportDeadlock) prints instead of a
+ * report when a lock-order cycle is longer than its path buffer (more than 20 locks in
+ * clang 14): one line, without the tool's name, a pid or a site. */
+#define LONG_CYCLE_LINE "WARNING: too long mutex cycle found"
+#define LOCK_ORDER_RAW "lock-order-inversion (potential deadlock)"
 
 /* One line of the input: [b, e), without its newline or a trailing '\r'. */
 struct line {
@@ -484,6 +490,34 @@ static void crash_finding(const char *text, size_t len, size_t *pos, struct line
 	f->detail[n] = '\0';
 }
 
+/* Whether L is LONG_CYCLE_LINE (spaces around it allowed). */
+static int long_cycle_line(const struct line *l)
+{
+	struct line h = {skip_spaces(l->b, l->e), l->e, l->no};
+
+	return starts_with(&h, LONG_CYCLE_LINE) && skip_spaces(h.b + strlen(LONG_CYCLE_LINE), h.e) == h.e;
+}
+
+/* The one finding for the N lines LONG_CYCLE_LINE in a log (the detector prints one each time a
+ * lock closes such a cycle, always the same words): a lock-order inversion with no site. Its raw
+ * name is the one TSan gives a lock-order report, so that the classifier's row for it applies. */
+static void long_cycle_finding(unsigned n, struct tl_finding *f)
+{
+	static const char detail[] = LONG_CYCLE_LINE "\n";
+
+	memset(f, 0, sizeof(*f));
+	f->tool = TL_TOOL_TSAN;
+	tl_strlcpy(f->raw, LOCK_ORDER_RAW, sizeof(f->raw));
+	f->kind = (enum tl_kind)tl_classify(TL_TOOL_TSAN, f->raw);
+	snprintf(f->message, sizeof(f->message),
+		 LOCK_ORDER_RAW ": a cycle through more than 20 locks, too long for ThreadSanitizer to "
+		 "name its locks or sites (\"too long mutex cycle found\", %u time%s)",
+		 n, n == 1 ? "" : "s");
+	f->detail = malloc(sizeof(detail));
+	TL_ASSERT(f->detail != NULL);
+	memcpy(f->detail, detail, sizeof(detail));
+}
+
 /* Whether L says ThreadSanitizer itself failed (it could not run, so no verdict is possible). */
 static int tool_failure(const struct line *l)
 {
@@ -494,8 +528,9 @@ static int tool_failure(const struct line *l)
 
 /* Parses ThreadSanitizer's log text. Each "WARNING: ThreadSanitizer: <raw> (pid=N)" block,
  * from its banner line to the closing one, gives one finding; each deadly-signal report
- * ("ERROR: ThreadSanitizer: SEGV on unknown address ...") gives a crash. Lines between them are
- * ignored. A block the text ends inside (the run was killed while TSan wrote) is dropped and
+ * ("ERROR: ThreadSanitizer: SEGV on unknown address ...") gives a crash; the lines
+ * LONG_CYCLE_LINE, wherever they are, give one lock-order finding, last. Other lines between
+ * them are ignored. A block the text ends inside (the run was killed while TSan wrote) is dropped and
  * noted in ERR, and 0 is returned; ERR is "" otherwise. Returns -1 with ERR, OUT unchanged,
  * when a WARNING line is malformed, when TSan reports it failed itself (FATAL, CHECK failed),
  * or when non-blank text holds no ThreadSanitizer output at all. Blank text is a clean run. */
@@ -506,6 +541,7 @@ int tl_parse_tsan(const char *text, size_t len, struct tl_findings *out, char *e
 	struct line l = {0};
 	size_t pos = 0;
 	int in_block = 0, saw_tsan = 0, saw_text = 0;
+	unsigned long_cycles = 0;
 	const char *banner = NULL; /* the banner line just before a WARNING line, if any */
 	enum section sec = SEC_NONE;
 	unsigned cut_line = 0;
@@ -522,6 +558,13 @@ int tl_parse_tsan(const char *text, size_t len, struct tl_findings *out, char *e
 			tl__errf(err, errlen, "line %u: ThreadSanitizer failed: %.*s", l.no,
 				 (int)(l.e - l.b), l.b);
 			goto fail;
+		}
+		if (long_cycle_line(&l)) {
+			/* Why before the block: another thread's report may be printing meanwhile, and
+			 * this line is no part of it. */
+			saw_tsan = 1;
+			long_cycles++;
+			continue;
 		}
 		if (in_block) {
 			if (starts_with(&l, BANNER)) {
@@ -571,6 +614,11 @@ int tl_parse_tsan(const char *text, size_t len, struct tl_findings *out, char *e
 	if (saw_text && !saw_tsan) {
 		tl__errf(err, errlen, "no ThreadSanitizer output in the text");
 		goto fail;
+	}
+	if (long_cycles > 0) {
+		struct tl_finding f;
+		long_cycle_finding(long_cycles, &f);
+		tl_findings_add(&local, &f);
 	}
 	size_t kept = local.n;
 	tl__findings_move(out, &local);

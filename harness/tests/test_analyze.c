@@ -232,6 +232,36 @@ static void test_tsan_mapping_failure_reruns_under_setarch(void **state)
 	free(json);
 }
 
+/* Analyzes PROGRAM with only TOOL and asserts its kinds (a JSON array) and the exit status. */
+static void assert_tool_kinds(const char *program, const char *tool, const char *kinds, int want_rc)
+{
+	char opt[64], k[128];
+	int rc;
+
+	snprintf(opt, sizeof opt, "--tools=%s", tool);
+	char *json = analyze(program, opt, &rc);
+	assert_string_equal(kinds_of(json, tool, k, sizeof k), kinds);
+	assert_int_equal(rc, want_rc);
+	free(json);
+}
+
+/* A lock-order cycle through 30 locks, for which TSan prints one line and no report, is a
+ * lock-order finding of a TSan run that ran (not a parse error). */
+static void test_long_lock_cycle_reported_by_tsan(void **state)
+{
+	(void)state;
+	assert_tool_kinds("harness/tests/fixtures/src/lock_cycle.c", "tsan", "[\"lock-order\"]", 1);
+}
+
+/* threadcheck's verdicts on pthread_exit and pthread_detach reach analyze: a lock released by
+ * a cleanup handler is no misuse; a detach of a joined thread is one. */
+static void test_threadcheck_exit_and_detach(void **state)
+{
+	(void)state;
+	assert_tool_kinds("harness/tests/programs/exit_cleanup.c", "threadcheck", "[]", 0);
+	assert_tool_kinds("harness/tests/programs/detach_joined.c", "threadcheck", "[\"misuse\"]", 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +276,8 @@ int main(void)
 		cmocka_unit_test(test_missing_file_is_usage_error_fail),
 		cmocka_unit_test(test_compile_error_is_build_error),
 		cmocka_unit_test(test_tsan_mapping_failure_reruns_under_setarch),
+		cmocka_unit_test(test_long_lock_cycle_reported_by_tsan),
+		cmocka_unit_test(test_threadcheck_exit_and_detach),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

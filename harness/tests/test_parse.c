@@ -313,6 +313,95 @@ static void test_tsan_lock_order(void **state)
 	assert_tsan_lock_order(FX "tsan/lock_order_second_stack.log");
 }
 
+/* A cycle through 20 locks, the longest this ThreadSanitizer reports in full (20 "acquired
+ * here" sections, each with its "previously acquired" stack): the first two edges are the
+ * sites, as for two locks. */
+static void test_tsan_lock_cycle_20(void **state)
+{
+	struct tl_findings out = {0};
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_fixture(tl_parse_tsan, FX "tsan/lock_cycle_20.log", &out, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(out.n, 1);
+	const struct tl_finding *f = &out.v[0];
+	assert_int_equal(f->kind, TL_KIND_LOCK_ORDER);
+	assert_string_equal(f->raw, "lock-order-inversion (potential deadlock)");
+	assert_site(&f->site, SRC "lock_cycle.c", 16, "take_pair");
+	assert_string_equal(f->thread, "T1");
+	assert_site(&f->other, SRC "lock_cycle.c", 16, "take_pair");
+	assert_string_equal(f->other_thread, "T2");
+	assert_contains(f->detail, "=> M19 (0x........) => M0");
+	tl_findings_free(&out);
+}
+
+/* A cycle through 30 locks: TSan prints one line of its own instead of a report. It is a
+ * lock-order finding without sites, not "no ThreadSanitizer output". */
+static void test_tsan_lock_cycle_30(void **state)
+{
+	struct tl_findings out = {0};
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_fixture(tl_parse_tsan, FX "tsan/lock_cycle_30.log", &out, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(out.n, 1);
+	const struct tl_finding *f = &out.v[0];
+	assert_int_equal(f->tool, TL_TOOL_TSAN);
+	assert_int_equal(f->kind, TL_KIND_LOCK_ORDER);
+	assert_string_equal(f->raw, "lock-order-inversion (potential deadlock)");
+	assert_string_equal(f->site.file, "");
+	assert_int_equal(f->site.line, 0);
+	assert_contains(f->message, "more than 20 locks");
+	assert_contains(f->message, "\"too long mutex cycle found\", 1 time)");
+	assert_string_equal(f->detail, "WARNING: too long mutex cycle found\n");
+	tl_findings_free(&out);
+}
+
+/* The long-cycle line among other reports, once between them and once inside a report that
+ * another thread was printing: the reports' sites are read as without it (a report's detail
+ * stays the text as written), and its two lines make one finding, after them. */
+static void test_tsan_lock_cycle_mixed(void **state)
+{
+	static const char line[] = "WARNING: too long mutex cycle found\n";
+	size_t a_len, b_len;
+	char *a = tl_read_file(FX "tsan/race_global.log", 1 << 20, &a_len, NULL);
+	char *b = tl_read_file(FX "tsan/lock_order.log", 1 << 20, &b_len, NULL);
+	struct tl_findings out = {0};
+	char err[256];
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	/* The second copy goes right after the race block's WARNING line. */
+	const char *cut = strstr(a, "(pid=PID)\n");
+	assert_non_null(cut);
+	size_t head = (size_t)(cut - a) + strlen("(pid=PID)\n");
+	char *text = malloc(a_len + b_len + 2 * sizeof(line));
+	assert_non_null(text);
+	size_t n = 0;
+	memcpy(text + n, a, head), n += head;
+	memcpy(text + n, line, strlen(line)), n += strlen(line);
+	memcpy(text + n, a + head, a_len - head), n += a_len - head;
+	memcpy(text + n, line, strlen(line)), n += strlen(line);
+	memcpy(text + n, b, b_len), n += b_len;
+	assert_int_equal(tl_parse_tsan(text, n, &out, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(out.n, 3);
+	assert_int_equal(out.v[0].kind, TL_KIND_RACE);
+	assert_site(&out.v[0].site, SRC "race_global.c", 19, "second_writer");
+	assert_site(&out.v[0].other, SRC "race_global.c", 10, "first_writer");
+	assert_int_equal(out.v[1].kind, TL_KIND_LOCK_ORDER);
+	assert_site(&out.v[1].site, SRC "lock_order.c", 12, "take_a_then_b");
+	assert_int_equal(out.v[2].kind, TL_KIND_LOCK_ORDER);
+	assert_contains(out.v[2].message, "2 times)");
+	tl_findings_free(&out);
+	free(text);
+	free(a);
+	free(b);
+}
+
 static void test_tsan_unlock_unlocked(void **state)
 {
 	struct tl_findings out = {0};
@@ -1080,6 +1169,9 @@ int main(void)
 		cmocka_unit_test(test_tsan_race_global),
 		cmocka_unit_test(test_tsan_race_heap_not_decoy),
 		cmocka_unit_test(test_tsan_lock_order),
+		cmocka_unit_test(test_tsan_lock_cycle_20),
+		cmocka_unit_test(test_tsan_lock_cycle_30),
+		cmocka_unit_test(test_tsan_lock_cycle_mixed),
 		cmocka_unit_test(test_tsan_unlock_unlocked),
 		cmocka_unit_test(test_tsan_thread_leak),
 		cmocka_unit_test(test_tsan_crash),

@@ -836,13 +836,14 @@ static void test_order_clean(void **state)
 
 /* ---- misuse ------------------------------------------------------------------------ */
 
-/* Runs tc_misuse with TC_CASE=WHAT and checks what every misuse report has: the exit status,
- * N records of raw kind "misuse:WHAT", the readable block on stderr. Leaves the run in R. */
-static void check_misuse(const char *what, int n, struct run *r)
+/* Runs tc_misuse with TC_CASE=CASENAME and checks what every misuse report has: the exit
+ * status, N records of raw kind "misuse:WHAT", the readable block on stderr. Leaves the run
+ * in R. */
+static void check_misuse_case(const char *casename, const char *what, int n, struct run *r)
 {
 	char env[64], kind[64], banner[96];
 
-	snprintf(env, sizeof env, "TC_CASE=%s", what);
+	snprintf(env, sizeof env, "TC_CASE=%s", casename);
 	snprintf(kind, sizeof kind, "BEGIN misuse:%s\n", what);
 	snprintf(banner, sizeof banner, "SUMMARY: ThreadCheck: misuse:%s ", what);
 	run_child("tc_misuse", 1, 1, env, r);
@@ -852,6 +853,11 @@ static void check_misuse(const char *what, int n, struct run *r)
 	assert_log_frame(r, n);
 	assert_int_equal(count(r->log, kind), n);
 	assert_int_equal(count(r->err, banner), n);
+}
+
+static void check_misuse(const char *what, int n, struct run *r)
+{
+	check_misuse_case(what, what, n, r);
 }
 
 static void test_misuse_unlock_not_owner(void **state)
@@ -946,19 +952,259 @@ static void test_misuse_exit_holding_lock(void **state)
 	run_free(&r);
 }
 
+/* A global mutex set up twice by pthread_mutex_init, never destroyed in between: the record
+ * names both inits (the same thread made them, so both are in its block). */
+static void test_misuse_init_twice(void **state)
+{
+	struct run r;
+
+	(void)state;
+	check_misuse("init-twice", 1, &r);
+	assert_true(has_site_line(r.log, "call pthread_mutex_init ", "tc_misuse", "@init-twice"));
+	assert_true(has_site_line(r.log, "call pthread_mutex_init ", "tc_misuse", "@init-first"));
+	assert_int_equal(count(r.log, "\nthread "), 1);
+	run_free(&r);
+}
+
+/* A heap mutex initialised again while another thread holds it: that thread and where it
+ * took the mutex. */
+static void test_misuse_init_held(void **state)
+{
+	static const char c[] = "tc_misuse";
+	struct run r;
+	char m[32], line[96];
+
+	(void)state;
+	check_misuse_case("init-held", "init-twice", 1, &r);
+	printed_object(&r, "heap", m, sizeof m);
+	snprintf(line, sizeof line, "call pthread_mutex_init %s misuse_more ", m);
+	assert_true(has_site_line(r.log, line, c, "@init-held"));
+	assert_non_null(strstr(r.log, "\nthread T1 "));
+	snprintf(line, sizeof line, "holds %s holds_heap ", m);
+	assert_true(has_site_line(r.log, line, c, "@holds-heap"));
+	run_free(&r);
+}
+
+/* Detaching a handle that is no joinable thread: reported, an error returned, and (for a
+ * handle that was never a thread) no crash. */
+static void check_detach(const char *what, const char *returned)
+{
+	struct run r;
+	char marker[64];
+
+	snprintf(marker, sizeof marker, "@%s", what);
+	check_misuse(what, 1, &r);
+	assert_true(has_site_line(r.log, "call pthread_detach ", "tc_misuse", marker));
+	assert_non_null(strstr(r.out, returned));
+	run_free(&r);
+}
+
+static void test_misuse_detach_joined(void **state)
+{
+	(void)state;
+	check_detach("detach-joined", "detach returned 3\n");
+}
+
+static void test_misuse_detach_detached(void **state)
+{
+	(void)state;
+	check_detach("detach-detached", "detach returned 22\n");
+}
+
+static void test_misuse_detach_invalid(void **state)
+{
+	(void)state;
+	check_detach("detach-invalid", "detach returned 3\n");
+}
+
+/* A condvar overwritten after use, three times, each time breaking another thing glibc keeps
+ * true (its waiter count, its lock word, the order of its counters): each signal or
+ * broadcast is refused (glibc's could wait for ever on a garbage lock word) and reported
+ * with that reason, one record per call. */
+static void test_misuse_cond_invalid(void **state)
+{
+	static const char *const why[] = { "more waiters than a process can have threads",
+					   "internal lock is in a state that does not exist",
+					   "oldest waiter group starts after its newest waiter" };
+	static const char *const marker[] = { "@cond-signal", "@cond-broadcast", "@cond-order" };
+	struct run r;
+	char buf[512];
+
+	(void)state;
+	check_misuse("cond-invalid", 3, &r);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(record_line(r.log, "misuse:cond-invalid", i, "call", buf, sizeof buf), 0);
+		assert_site(buf, "tc_misuse.c", marker_line("tc_misuse", marker[i]));
+		assert_int_equal(record_line(r.log, "misuse:cond-invalid", i, "message", buf,
+					     sizeof buf), 0);
+		if (strstr(buf, why[i]) == NULL)
+			fail_msg("record %d: expected \"%s\" in \"%s\"", i, why[i], buf);
+	}
+	assert_true(has_site_line(r.log, "call pthread_cond_broadcast ", "tc_misuse",
+				  "@cond-broadcast"));
+	assert_non_null(strstr(r.out, "signal returned 22\nbroadcast returned 22\n"
+				      "signal returned 22\n"));
+	run_free(&r);
+}
+
+/* Runs tc_misuse with TC_CASE=CASENAME and asserts a clean run: status 0, no finding, nothing
+ * on stderr. Leaves the run in R. */
+static void check_misuse_silent(const char *casename, struct run *r)
+{
+	char env[64];
+
+	snprintf(env, sizeof env, "TC_CASE=%s", casename);
+	run_child("tc_misuse", 1, 1, env, r);
+	if (!r->exited || r->code != 0)
+		fail_msg("%s: exit %d, log:\n%s\nstderr:\n%s", casename, r->code,
+			 r->log != NULL ? r->log : "(none)", r->err != NULL ? r->err : "(none)");
+	assert_log_frame(r, 0);
+	assert_string_equal(r->err, "");
+}
+
 /* The correct twin of every case above stays silent. */
 static void test_misuse_clean(void **state)
 {
 	struct run r;
 
 	(void)state;
-	run_child("tc_misuse", 1, 1, "TC_CASE=clean", &r);
-	if (!r.exited || r.code != 0)
-		fail_msg("exit %d, log:\n%s\nstderr:\n%s", r.code, r.log != NULL ? r.log : "(none)",
-			 r.err != NULL ? r.err : "(none)");
-	assert_log_frame(&r, 0);
-	assert_string_equal(r.err, "");
+	check_misuse_silent("clean", &r);
 	assert_non_null(strstr(r.out, "join returned 0\n"));
+	/* The freed mutex's memory did hold the new one: an init at a used address was made. */
+	assert_non_null(strstr(r.out, "heap mutex reused\n"));
+	assert_non_null(strstr(r.out, "c11 thread reuses a detached thread's handle\n"));
+	assert_non_null(strstr(r.out, "c11 detach returned 0\n"));
+	assert_non_null(strstr(r.out, "zeroed signal returned 0\n"));
+	run_free(&r);
+}
+
+/* pthread_exit with a lock held that a cleanup handler releases: the thread ends holding
+ * nothing, which is what counts. */
+static void test_misuse_exit_cleanup(void **state)
+{
+	struct run r;
+
+	(void)state;
+	check_misuse_silent("exit-cleanup", &r);
+	assert_non_null(strstr(r.out, "relock returned 0\n"));
+	run_free(&r);
+}
+
+/* A return with a lock held that a thread-specific destructor (of a key the program made
+ * after ours) releases. */
+static void test_misuse_exit_destructor(void **state)
+{
+	struct run r;
+
+	(void)state;
+	check_misuse_silent("exit-destructor", &r);
+	assert_non_null(strstr(r.out, "relock returned 0\n"));
+	run_free(&r);
+}
+
+/* ---- threads that end by a raw exit system call ------------------------------------ */
+
+static void run_vanish(const char *casename, struct run *r)
+{
+	char env[64];
+
+	snprintf(env, sizeof env, "TC_CASE=%s", casename);
+	run_child("tc_vanish", 1, 1, env, r);
+}
+
+/* A detached thread that unmapped its own stack and called exit (bionic's pthread_exit) is
+ * gone from the kernel: no leak, and threadcheck reads nothing of its unmapped memory. */
+static void test_vanished_detached(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_vanish("detached", &r);
+	if (!r.exited || r.code != 0)
+		fail_msg("exit %d, log:\n%s", r.code, r.log != NULL ? r.log : "(none)");
+	assert_log_frame(&r, 0);
+	assert_non_null(strstr(r.out, "vanished tid "));
+	run_free(&r);
+}
+
+/* A joinable thread that ended so and was joined: clean. */
+static void test_vanished_joined(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_vanish("joined", &r);
+	if (!r.exited || r.code != 0)
+		fail_msg("exit %d, log:\n%s", r.code, r.log != NULL ? r.log : "(none)");
+	assert_log_frame(&r, 0);
+	assert_non_null(strstr(r.out, "join returned 0\n"));
+	run_free(&r);
+}
+
+/* ... and never joined: finished, so an unjoined thread, not a leak. */
+static void test_vanished_unjoined(void **state)
+{
+	struct run r;
+	char buf[512];
+
+	(void)state;
+	run_vanish("unjoined", &r);
+	assert_true(r.exited);
+	assert_int_equal(r.code, DEFAULT_EXITCODE);
+	assert_log_frame(&r, 1);
+	assert_int_equal(record_line(r.log, "unjoined-thread", 0, "created", buf, sizeof buf), 0);
+	assert_site(buf, "tc_vanish.c", marker_line("tc_vanish", "@raw-create"));
+	assert_int_equal(record_line(r.log, "unjoined-thread", 0, "message", buf, sizeof buf), 0);
+	assert_non_null(strstr(buf, "raw exit system call"));
+	run_free(&r);
+}
+
+/* Once the vanished thread is left out, every live thread is blocked for ever. */
+static void test_vanished_deadlock(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_vanish("deadlock", &r);
+	assert_true(r.exited);
+	assert_int_equal(r.code, 68);
+	assert_log_frame(&r, 1);
+	assert_non_null(strstr(r.log, "BEGIN deadlock\n"));
+	assert_true(has_site_line(r.log, "wait join ", "tc_vanish", "@join-never"));
+	assert_true(has_site_line(r.log, "wait cond ", "tc_vanish", "@wait-never"));
+	assert_null(strstr(r.log, "\nthread T1 "));
+	run_free(&r);
+}
+
+/* The vanished thread's tid given to a new thread that is still running at exit: the new
+ * one leaks, the old record is not taken for it. */
+static void test_vanished_tid_reused(void **state)
+{
+	struct run r;
+	char buf[512];
+
+	(void)state;
+	run_vanish("reused", &r);
+	if (strstr(r.out, "reuse unavailable\n") != NULL) {
+		run_free(&r);
+		skip();
+	}
+	const char *p = strstr(r.out, "reused tid ");
+	char want[48];
+	int tid = 0;
+
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "reused tid %d", &tid), 1);
+	assert_true(r.exited);
+	assert_int_equal(r.code, DEFAULT_EXITCODE);
+	assert_log_frame(&r, 1);
+	/* The one leak is the new thread (T2, or later when another process took the number
+	 * first and the child tried again), never the vanished T1. */
+	assert_int_equal(record_line(r.log, "thread-leak", 0, "thread", buf, sizeof buf), 0);
+	snprintf(want, sizeof want, " tid=%d ", tid);
+	assert_non_null(strstr(buf, want));
+	assert_int_not_equal(strncmp(buf, "T1 ", 3), 0);
+	assert_true(has_site_line(r.log, "wait sem ", "tc_vanish", "@parked"));
 	run_free(&r);
 }
 
@@ -1206,7 +1452,20 @@ int main(void)
 		cmocka_unit_test(test_misuse_join_detached),
 		cmocka_unit_test(test_misuse_join_twice),
 		cmocka_unit_test(test_misuse_exit_holding_lock),
+		cmocka_unit_test(test_misuse_init_twice),
+		cmocka_unit_test(test_misuse_init_held),
+		cmocka_unit_test(test_misuse_detach_joined),
+		cmocka_unit_test(test_misuse_detach_detached),
+		cmocka_unit_test(test_misuse_detach_invalid),
+		cmocka_unit_test(test_misuse_cond_invalid),
 		cmocka_unit_test(test_misuse_clean),
+		cmocka_unit_test(test_misuse_exit_cleanup),
+		cmocka_unit_test(test_misuse_exit_destructor),
+		cmocka_unit_test(test_vanished_detached),
+		cmocka_unit_test(test_vanished_joined),
+		cmocka_unit_test(test_vanished_unjoined),
+		cmocka_unit_test(test_vanished_deadlock),
+		cmocka_unit_test(test_vanished_tid_reused),
 		cmocka_unit_test(test_api_leak_then_release),
 		cmocka_unit_test(test_api_baseline),
 		cmocka_unit_test(test_api_settles),

@@ -354,19 +354,33 @@ static int tc__all_tasks_known(int n)
 	return ok && seen == before && tc_proc_nthreads() == before;
 }
 
-/* Whether every live thread is blocked forever (the global case); fills C with them. */
+/* Whether every live thread is blocked forever (the global case); fills C with them. A
+ * record that is not blocked but whose task the kernel no longer has (a thread that ended
+ * by a raw exit system call) is no live thread: it is left out. The kernel is asked only
+ * about records that are not blocked, and the first one found alive ends the check: while
+ * the program runs, that is one tgkill per round. */
 static int tc__find_global(int n, struct tc__cand *c)
 {
-	if (n == 0)
-		return 0;
-	for (int i = 0; i < n; i++)
-		if (!tc__forever(&tc__g[i].w))
+	static unsigned char ended[TC__MAX_THREADS];
+	int live = 0;
+
+	for (int i = 0; i < n; i++) {
+		ended[i] = 0;
+		if (tc__forever(&tc__g[i].w)) {
+			live++;
+			continue;
+		}
+		if (!tc__thread_gone(tc__g[i].t, 0))
 			return 0;
-	if (!tc__all_tasks_known(n))
+		ended[i] = 1;
+	}
+	if (live == 0 || !tc__all_tasks_known(n))
 		return 0;
 	c->kind = TC__DL_GLOBAL;
 	c->n = 0;
 	for (int i = 0; i < n; i++) {
+		if (ended[i])
+			continue;
 		c->t[c->n] = tc__g[i].t;
 		c->seq[c->n] = tc__g[i].seq;
 		c->w[c->n++] = tc__g[i].w;

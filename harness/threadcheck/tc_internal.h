@@ -72,6 +72,11 @@ struct tc__thread {
 	_Atomic pid_t tid;
 	_Atomic int detached;
 	_Atomic int exit_caller;    /* this thread called exit() (it is "main" for the report) */
+	/* Written and read by the owner only, at its end: the pthread_exit call (NULL: it
+	 * returned or was cancelled), and how often its end was put off to a later round of
+	 * thread-specific destructors (see tc__key_destructor). */
+	void *exit_site;
+	int end_deferred;
 	/* The wait record and the held list are written by the owner at every blocking call
 	 * and every lock operation: each starts a cache line of its own, so that the owner's
 	 * stores never share a line with the fields above (which other threads read while
@@ -109,6 +114,11 @@ extern _Atomic int tc__high_water;  /* slots [0, high_water) have ever been used
 enum { TC__REPORT_NONE, TC__REPORT_EXIT, TC__REPORT_DEADLOCK };
 extern _Atomic int tc__exiting;
 struct tc__thread *tc__find_tid(pid_t tid);
+/* Whether T, a RUNNING slot, is a thread that ended without telling us (a raw exit system
+ * call, as bionic's pthread_exit makes after unmapping its own stack): the kernel has no
+ * task with T's tid in this process, or, when REUSE is set, a thread created after T was
+ * given that tid since. Reads nothing of the thread's own memory; never changes T. */
+int tc__thread_gone(const struct tc__thread *t, int reuse);
 /* Copies T's wait state consistently. Returns 0, or -1 when T kept changing it. */
 int tc__read_wait(struct tc__thread *t, struct tc__wait *out);
 /* The name T gave itself through pthread_setname_np, or read from /proc for a live thread,
@@ -183,7 +193,12 @@ void tc__order_write_human(int fd);
 	X(COND_WAIT_UNLOCKED, "cond-wait-unlocked", "condition wait without its mutex held") \
 	X(JOIN_DETACHED, "join-detached", "join of a detached thread")                      \
 	X(JOIN_TWICE, "join-twice", "join of a thread that was joined already")             \
-	X(EXIT_HOLDING_LOCK, "exit-holding-lock", "thread exit while holding a lock")
+	X(EXIT_HOLDING_LOCK, "exit-holding-lock", "thread exit while holding a lock")     \
+	X(INIT_TWICE, "init-twice", "initialisation of a mutex that is in use")              \
+	X(DETACH_JOINED, "detach-joined", "detach of a thread that was joined already")      \
+	X(DETACH_DETACHED, "detach-detached", "detach of a thread that is detached already")  \
+	X(DETACH_INVALID, "detach-invalid", "detach of an id that is no thread")              \
+	X(COND_INVALID, "cond-invalid", "signal of a condition variable that is not one")
 
 enum tc__misuse {
 #define X(e, raw, words) TC__MISUSE_##e,
@@ -207,6 +222,11 @@ struct tc__misuse_info {
 	pid_t other_tid;
 	void *other_start, *other_create;
 	void *other_hold_site;      /* where the other thread took OBJ, or NULL */
+	/* INIT_TWICE: the earlier pthread_mutex_init of OBJ (NULL when unknown), made by the
+	 * thread labelled OTHER_LABEL (-1 when it is not known). */
+	void *other_call_site;
+	/* COND_INVALID: what in the condition variable no glibc condvar can show. */
+	const char *why;
 };
 /* Reports MI at once on stderr (once per kind and call site; repeats are counted) and keeps
  * the record for the log. For EXIT_HOLDING_LOCK the locks are read from ME's held list. */
@@ -218,6 +238,22 @@ int tc__misuse_count(void);
 void tc__misuse_write_records(int fd);
 /* In a forked child: forgets the parent's misuses. */
 void tc__misuse_atfork_child(void);
+/* Notes where globals and statics live (the constructor calls it once). */
+void tc__misuse_init(void);
+/* One pthread_mutex_init: the thread that made it (label -1: untracked) and where. */
+struct tc__init_rec {
+	int label;
+	pid_t tid;
+	void *site;
+};
+/* Mutexes in static storage that went through pthread_mutex_init and not through a
+ * successful pthread_mutex_destroy since: a second init of one of them is a misuse. Only
+ * static storage is remembered (see tc_misuse.c); elsewhere these do nothing and find
+ * returns 0. Find returns 1 and fills OUT with the earlier init; add and remove never fail
+ * (a full table of 1024 forgets). */
+int tc__live_mutex_find(const void *obj, struct tc__init_rec *out);
+void tc__live_mutex_add(const void *obj, const struct tc__init_rec *rec);
+void tc__live_mutex_remove(const void *obj);
 
 /* Shared by the two reports (tc_report.c). */
 /* Opens THREADCHECK_LOG's PREFIX.<pid> for writing; -1 when unset or on failure (noted on

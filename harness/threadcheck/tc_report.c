@@ -52,6 +52,7 @@ struct tc__finding {
 	pid_t tid;
 	char name[TC__NAME_LEN + 1];
 	struct tc__wait wait;       /* op TC__OP_NONE: not in a tracked blocking call */
+	int vanished;               /* it ended without telling us (tc__thread_gone) */
 	void *start_fn, *create_site;
 	struct tc__sym start, created, where;
 	char message[256];
@@ -87,7 +88,9 @@ uint64_t tc__now_ns(void)
 }
 
 /* Gathers the findings into tc__f, sorted by thread label. Returns how many (at most
- * TC__MAX_FINDINGS; *more receives how many did not fit). */
+ * TC__MAX_FINDINGS; *more receives how many did not fit). A RUNNING record is checked
+ * against the kernel first: a thread that ended by a raw exit system call never ran our
+ * end of thread, and counts as finished (so it is reported only if it was joinable). */
 static size_t tc__collect(const struct tc__thread *caller, size_t *more)
 {
 	int hw = atomic_load(&tc__high_water);
@@ -98,20 +101,24 @@ static size_t tc__collect(const struct tc__thread *caller, size_t *more)
 		struct tc__thread *t = &tc__threads[i];
 		int st = atomic_load(&t->state);
 		struct tc__finding *f;
+		int gone;
 
 		if (t == caller)
 			continue;
-		if (st == TC__RUNNING) {
+		gone = st == TC__RUNNING && tc__thread_gone(t, 1);
+		if (st == TC__RUNNING && !gone) {
 			if (n == TC__MAX_FINDINGS) {
 				(*more)++;
 				continue;
 			}
 			f = &tc__f[n++];
 			f->kind = TC__KIND_THREAD_LEAK;
+			f->vanished = 0;
 			if (tc__read_wait(t, &f->wait) != 0)
 				f->wait.op = TC__OP_NONE;
 			tc__thread_name(t, 1, f->name, sizeof f->name);
-		} else if (st == TC__FINISHED && !atomic_load(&t->detached) && t->label != 0) {
+		} else if ((st == TC__FINISHED || gone) && !atomic_load(&t->detached) &&
+			   t->label != 0) {
 			/* The main thread left through pthread_exit: nobody is meant to join it. */
 			if (n == TC__MAX_FINDINGS) {
 				(*more)++;
@@ -119,6 +126,7 @@ static size_t tc__collect(const struct tc__thread *caller, size_t *more)
 			}
 			f = &tc__f[n++];
 			f->kind = TC__KIND_UNJOINED;
+			f->vanished = gone;
 			f->wait.op = TC__OP_NONE;
 			tc__thread_name(t, 0, f->name, sizeof f->name);
 		} else {
@@ -188,7 +196,11 @@ static void tc__explain(struct tc__finding *f, const struct tc__thread *caller)
 				    f->label, tc__op_name(f->wait.op), f->wait.obj);
 		break;
 	case TC__KIND_UNJOINED:
-		tc__bprintf(&b, "T%d finished but was never joined or detached", f->label);
+		if (f->vanished)
+			tc__bprintf(&b, "T%d ended by a raw exit system call (the kernel no longer has "
+					"it) and was never joined or detached", f->label);
+		else
+			tc__bprintf(&b, "T%d finished but was never joined or detached", f->label);
 		break;
 	}
 	if (f->creator >= 0)

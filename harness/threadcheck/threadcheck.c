@@ -7,12 +7,17 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <limits.h>
 #include <link.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,6 +122,7 @@ static inline void *tc__real(void *_Atomic *cache, const char *name, const char 
 	X(tc__timedjoin_fn, pthread_timedjoin_np, NULL)                                     \
 	X(tc__clockjoin_fn, pthread_clockjoin_np, NULL)                                     \
 	X(tc__detach_fn, pthread_detach, NULL)                                              \
+	X(tc__thrd_create_fn, thrd_create, NULL)                                            \
 	X(tc__exit_fn, pthread_exit, NULL)                                                  \
 	X(tc__setname_fn, pthread_setname_np, NULL)                                         \
 	X(tc__mutex_fn, pthread_mutex_lock, NULL)                                           \
@@ -130,6 +136,8 @@ static inline void *tc__real(void *_Atomic *cache, const char *name, const char 
 	X(tc__cond_wait_fn, pthread_cond_wait, "GLIBC_2.3.2")                               \
 	X(tc__cond_timed_fn, pthread_cond_timedwait, "GLIBC_2.3.2")                         \
 	X(tc__cond_clock_fn, pthread_cond_clockwait, NULL)                                  \
+	X(tc__cond_fn, pthread_cond_signal, "GLIBC_2.3.2")                                  \
+	X(tc__cond_fn, pthread_cond_broadcast, "GLIBC_2.3.2")                               \
 	X(tc__rwlock_fn, pthread_rwlock_rdlock, NULL)                                       \
 	X(tc__rwlock_fn, pthread_rwlock_wrlock, NULL)                                       \
 	X(tc__rwlock_timed_fn, pthread_rwlock_timedrdlock, NULL)                            \
@@ -147,6 +155,7 @@ typedef int (*tc__tryjoin_fn)(pthread_t, void **);
 typedef int (*tc__timedjoin_fn)(pthread_t, void **, const struct timespec *);
 typedef int (*tc__clockjoin_fn)(pthread_t, void **, clockid_t, const struct timespec *);
 typedef int (*tc__detach_fn)(pthread_t);
+typedef int (*tc__thrd_create_fn)(thrd_t *, thrd_start_t, void *);
 typedef void (*tc__exit_fn)(void *);
 typedef int (*tc__setname_fn)(pthread_t, const char *);
 typedef int (*tc__mutex_fn)(pthread_mutex_t *);
@@ -157,6 +166,7 @@ typedef int (*tc__cond_wait_fn)(pthread_cond_t *, pthread_mutex_t *);
 typedef int (*tc__cond_timed_fn)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
 typedef int (*tc__cond_clock_fn)(pthread_cond_t *, pthread_mutex_t *, clockid_t,
 				 const struct timespec *);
+typedef int (*tc__cond_fn)(pthread_cond_t *);
 typedef int (*tc__rwlock_fn)(pthread_rwlock_t *);
 typedef int (*tc__rwlock_timed_fn)(pthread_rwlock_t *, const struct timespec *);
 typedef int (*tc__sem_fn)(sem_t *);
@@ -251,6 +261,8 @@ static struct tc__thread *tc__slot_new(void *(*start)(void *), void *arg, void *
 		atomic_store(&t->self, 0);
 		atomic_store(&t->tid, 0);
 		atomic_store(&t->exit_caller, 0);
+		t->exit_site = NULL;
+		t->end_deferred = 0;
 		atomic_store(&t->wait_op, TC__OP_NONE);
 		for (int c = 0; c < TC__NAME_LEN; c++)
 			atomic_store_explicit(&t->name[c], 0, memory_order_relaxed);
@@ -292,6 +304,43 @@ struct tc__thread *tc__find_tid(pid_t tid)
 			return t;
 	}
 	return NULL;
+}
+
+/* Whether the kernel has a task TID in this process. tgkill looks in our thread group
+ * only, so a task of another process that got the same number does not count. */
+static int tc__task_exists(pid_t tid)
+{
+	int saved = errno;
+	int exists = syscall(SYS_tgkill, (long)getpid(), (long)tid, 0L) == 0 || errno != ESRCH;
+
+	errno = saved;
+	return exists;
+}
+
+int tc__thread_gone(const struct tc__thread *t, int reuse)
+{
+	pid_t tid = atomic_load(&t->tid);
+	int hw;
+
+	/* No tid yet: the thread has not run its first instruction, it is not gone. */
+	if (tid <= 0)
+		return 0;
+	if (!tc__task_exists(tid))
+		return 1;
+	if (!reuse)
+		return 0;
+	/* Two live threads never share a tid: when a thread created after T has T's tid, the
+	 * kernel gave it out again after T had ended. (A task the registry does not know, such
+	 * as one from a raw clone, may reuse it unseen; T then still counts as alive.) */
+	hw = atomic_load(&tc__high_water);
+	for (int i = 0; i < hw; i++) {
+		const struct tc__thread *u = &tc__threads[i];
+
+		if (u != t && atomic_load(&u->state) == TC__RUNNING && atomic_load(&u->tid) == tid &&
+		    u->label > t->label)
+			return 1;
+	}
+	return 0;
 }
 
 /* Threads that cannot be joined any more because they were joined or detached, remembered
@@ -387,10 +436,23 @@ static void tc__finish(struct tc__thread *t, void *site)
 		tc__slot_release(t, TC__GONE_DETACHED);
 }
 
-/* Runs when a tracked thread leaves through pthread_exit or cancellation. */
+/* Runs at a tracked thread's real end, whether it returned, called pthread_exit or was
+ * cancelled: after its cleanup handlers and thread_local destructors ran, so that a lock
+ * they released is not counted as held. Our key was made first, so in each round of
+ * thread-specific destructors ours runs before the program's; while the thread still holds
+ * a lock the verdict is put off to the last round (re-arming the key makes glibc run
+ * another one), so that a program's destructor that unlocks runs first. */
 static void tc__key_destructor(void *p)
 {
-	tc__finish(p, NULL);
+	struct tc__thread *t = p;
+
+	if (t != NULL && tc__me == t && atomic_load_explicit(&t->nheld, memory_order_relaxed) > 0 &&
+	    t->end_deferred < PTHREAD_DESTRUCTOR_ITERATIONS - 1 &&
+	    pthread_setspecific(tc__key, t) == 0) {
+		t->end_deferred++;
+		return;
+	}
+	tc__finish(t, t != NULL ? t->exit_site : NULL);
 }
 
 /* Records in the calling thread's slot that it is about to block in OP on OBJ, called from
@@ -500,6 +562,7 @@ static void *tc__trampoline(void *arg)
 {
 	struct tc__thread *t = arg;
 	void *ret;
+	int keyed;
 
 	tc__me = t;
 	atomic_store(&t->self, (uintptr_t)pthread_self());
@@ -507,14 +570,13 @@ static void *tc__trampoline(void *arg)
 	/* Here, not in pthread_create: a quick detached thread may be gone (and remembered)
 	 * before its creator returns. */
 	tc__gone_forget(pthread_self());
-	/* The key's destructor marks the thread finished when it leaves through pthread_exit
-	 * or cancellation, where the code after the call below never runs. */
-	if (atomic_load(&tc__key_ok))
-		(void)pthread_setspecific(tc__key, t);
+	/* The key's destructor marks the thread finished however it leaves (a return,
+	 * pthread_exit, cancellation), once its cleanup handlers and destructors have run
+	 * (tc__key_destructor). Only without the key is it done here, after a return. */
+	keyed = atomic_load(&tc__key_ok) && pthread_setspecific(tc__key, t) == 0;
 	ret = t->user_start(t->user_arg);
-	if (atomic_load(&tc__key_ok))
-		(void)pthread_setspecific(tc__key, NULL);
-	tc__finish(t, NULL);
+	if (!keyed)
+		tc__finish(t, NULL);
 	return ret;
 }
 
@@ -557,6 +619,19 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 	return 0;
 }
 
+/* A C11 thread: glibc starts it without going through the pthread_create symbol, so it is
+ * not tracked. Its handle is a pthread_t, possibly one a joined or detached thread had:
+ * forgotten here, as in pthread_create, so that a pthread_join or pthread_detach of it is
+ * not taken for one of that gone thread. */
+int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
+{
+	int rc = tc__real_thrd_create()(thr, func, arg);
+
+	if (rc == thrd_success && tc__active())
+		tc__gone_forget((pthread_t)*thr);
+	return rc;
+}
+
 int tc__create_internal(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
 			void *arg)
 {
@@ -566,8 +641,15 @@ int tc__create_internal(pthread_t *thread, const pthread_attr_t *attr, void *(*s
 /* After a successful join of THREAD (whose slot, looked up before the join, is T). */
 static void tc__joined(struct tc__thread *t, pthread_t thread)
 {
-	if (t != NULL && atomic_load(&t->self) == (uintptr_t)thread)
-		tc__slot_release(t, TC__GONE_JOINED);
+	int running = TC__RUNNING;
+
+	if (t == NULL || atomic_load(&t->self) != (uintptr_t)thread)
+		return;
+	/* Still RUNNING after the join returned: the thread ended by a raw exit system call,
+	 * without our record hearing of it. The join proves it ended; only the joiner, who
+	 * holds its handle, moves the slot on. */
+	(void)atomic_compare_exchange_strong(&t->state, &running, TC__FINISHED);
+	tc__slot_release(t, TC__GONE_JOINED);
 }
 
 /* Before a join of THREAD (whose slot, looked up first, is T; NULL when it has none) from
@@ -677,6 +759,59 @@ int pthread_clockjoin_np(pthread_t thread, void **ret, clockid_t clk,
 	return rc;
 }
 
+/* Whether the page of ADDR is mapped in this process. A probe that cannot fault: mincore
+ * fails with ENOMEM on an unmapped page. */
+static int tc__mapped(const void *addr)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	unsigned char vec;
+	int saved = errno;
+	int mapped = mincore((void *)((uintptr_t)addr & ~(page - 1)), 1, &vec) == 0 || errno != ENOMEM;
+
+	errno = saved;
+	return mapped;
+}
+
+/* Before a detach of THREAD (whose slot is T; NULL when it has none) from SITE: returns 0
+ * when the detach may go ahead, or the error to return after reporting a detach of a
+ * thread that is detached already (EINVAL), that was joined already or is no thread at all
+ * (ESRCH). The real detach is then not made: the handle may point to freed memory, or to
+ * nothing. */
+static int tc__detach_check(pthread_t thread, struct tc__thread *t, void *site)
+{
+	struct tc__misuse_info mi = { .call = "pthread_detach", .obj = (void *)thread,
+				      .site = site, .other_label = -1 };
+	struct tc__gone *g = NULL;
+
+	if ((mi.me = tc__me) == NULL)
+		return 0;
+	if (t != NULL) {
+		if (!atomic_load(&t->detached))
+			return 0;
+		mi.what = TC__MISUSE_DETACH_DETACHED;
+		mi.other_label = t->label;
+		mi.other_tid = atomic_load(&t->tid);
+		mi.other_start = t->start_fn;
+		mi.other_create = t->create_site;
+	} else if ((g = tc__gone_find(thread)) != NULL) {
+		mi.what = atomic_load(&g->how) == TC__GONE_DETACHED ? TC__MISUSE_DETACH_DETACHED
+								     : TC__MISUSE_DETACH_JOINED;
+		mi.other_label = atomic_load(&g->label);
+		mi.other_tid = atomic_load(&g->tid);
+		mi.other_start = (void *)atomic_load(&g->start_fn);
+		mi.other_create = (void *)atomic_load(&g->create_site);
+	} else if (!tc__mapped((void *)thread)) {
+		/* A handle we never saw may still be a thread: one started by thrd_create (glibc
+		 * calls its own pthread_create, not ours) or while the registry was full. It is
+		 * certainly none when it points to no memory at all; glibc would fault on it. */
+		mi.what = TC__MISUSE_DETACH_INVALID;
+	} else {
+		return 0;
+	}
+	tc__misuse_report(&mi);
+	return mi.what == TC__MISUSE_DETACH_DETACHED ? EINVAL : ESRCH;
+}
+
 int pthread_detach(pthread_t thread)
 {
 	struct tc__thread *t;
@@ -685,6 +820,8 @@ int pthread_detach(pthread_t thread)
 	if (!tc__active())
 		return tc__real_pthread_detach()(thread);
 	t = tc__find_self(thread);
+	if ((rc = tc__detach_check(thread, t, __builtin_return_address(0))) != 0)
+		return rc;
 	rc = tc__real_pthread_detach()(thread);
 	if (rc == 0 && t != NULL) {
 		atomic_store(&t->detached, 1);
@@ -695,12 +832,15 @@ int pthread_detach(pthread_t thread)
 
 void pthread_exit(void *ret)
 {
-	if (tc__active()) {
-		struct tc__thread *t = tc__me;
+	struct tc__thread *t;
 
-		if (t != NULL && atomic_load(&tc__key_ok))
-			(void)pthread_setspecific(tc__key, NULL);
-		tc__finish(t, __builtin_return_address(0));
+	/* The locks still held are judged at the thread's real end, after the cleanup handlers
+	 * that pthread_exit runs (pthread_cleanup_push) had their chance to release them. The
+	 * key is set again for the main thread, which never went through the trampoline. */
+	if (tc__active() && (t = tc__me) != NULL) {
+		t->exit_site = __builtin_return_address(0);
+		if (!atomic_load(&tc__key_ok) || pthread_setspecific(tc__key, t) != 0)
+			tc__finish(t, t->exit_site);
 	}
 	tc__real_pthread_exit()(ret);
 	/* The real pthread_exit does not return; this keeps _Noreturn-ness visible. */
@@ -1046,12 +1186,71 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 	return tc__real_pthread_mutex_unlock()(m);
 }
 
+/* The live thread labelled LABEL, or NULL. */
+static struct tc__thread *tc__find_label(int label)
+{
+	int hw = atomic_load(&tc__high_water);
+
+	for (int i = 0; i < hw; i++)
+		if (atomic_load(&tc__threads[i].state) == TC__RUNNING && tc__threads[i].label == label)
+			return &tc__threads[i];
+	return NULL;
+}
+
+/* ME initialises M from SITE: reports it when M is in use, that is when a thread holds it
+ * (by our records, not by M's bytes, which may be garbage before an init), or when M is a
+ * global or static mutex that an earlier pthread_mutex_init set up and no
+ * pthread_mutex_destroy ended (see tc__live_mutex_find). The real init is made in any
+ * case. */
+static __attribute__((noinline)) void tc__init_check(struct tc__thread *me, pthread_mutex_t *m,
+						     void *site)
+{
+	struct tc__misuse_info mi = { .what = TC__MISUSE_INIT_TWICE, .me = me,
+				      .call = "pthread_mutex_init", .obj = m, .site = site,
+				      .other_label = -1 };
+	struct tc__thread *h = NULL;
+	struct tc__init_rec first;
+	void *hsite = NULL;
+	int i = tc__held_find(me, m);
+
+	if (i >= 0) {
+		tc__misuse_other(&mi, me, (void *)atomic_load(&me->held[i].site));
+	} else if (tc__mutex_locked(m) && (h = tc__holder(me, m, 0, &hsite)) != NULL) {
+		/* Why only when M's lock word is set: a held mutex has it set, and the common
+		 * init, of zeroed memory, then costs no scan of the registry. */
+		tc__misuse_other(&mi, h, hsite);
+	} else if (tc__live_mutex_find(m, &first)) {
+		tc__misuse_other(&mi, tc__find_label(first.label), NULL);
+		mi.other_label = first.label;
+		mi.other_tid = first.tid;
+		mi.other_call_site = first.site;
+	} else {
+		return;
+	}
+	tc__misuse_report(&mi);
+}
+
 int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
+	struct tc__thread *me;
+	void *site = __builtin_return_address(0);
+	int rc;
+
+	if (!tc__active())
+		return tc__real_pthread_mutex_init()(m, attr);
+	if ((me = tc__me) != NULL)
+		tc__init_check(me, m, site);
 	/* A new mutex at an old address (freed memory reused) starts with no lock order. */
-	if (tc__active())
-		tc__order_forget(m);
-	return tc__real_pthread_mutex_init()(m, attr);
+	tc__order_forget(m);
+	rc = tc__real_pthread_mutex_init()(m, attr);
+	if (rc == 0) {
+		struct tc__init_rec rec = { .label = me != NULL ? me->label : -1,
+					    .tid = me != NULL ? atomic_load(&me->tid) : 0,
+					    .site = site };
+
+		tc__live_mutex_add(m, &rec);
+	}
+	return rc;
 }
 
 int pthread_mutex_destroy(pthread_mutex_t *m)
@@ -1078,8 +1277,10 @@ int pthread_mutex_destroy(pthread_mutex_t *m)
 		tc__misuse_report(&mi);
 	}
 	rc = tc__real_pthread_mutex_destroy()(m);
-	if (rc == 0)
+	if (rc == 0) {
 		tc__order_forget(m);
+		tc__live_mutex_remove(m);
+	}
 	return rc;
 }
 
@@ -1159,6 +1360,83 @@ int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 {
 	TC__COND_WAIT(1, tc__real_pthread_cond_clockwait()(c, m, clk, abstime),
 		      "pthread_cond_clockwait");
+}
+
+/* Whether signals and broadcasts are checked: glibc's condition variable of 2.25 and later
+ * (the 64-bit counters are read whole only on 64-bit machines). Set by the constructor. */
+static int tc__cond_checks;
+
+static uint64_t tc__load64(const pthread_cond_t *c, size_t off)
+{
+	return __atomic_load_n((const uint64_t *)((const char *)c + off), __ATOMIC_ACQUIRE);
+}
+
+/* Why C cannot be a condition variable, or NULL when it may be one. Each test is a fact of
+ * every state glibc can leave a condvar in, whatever ran before or runs meanwhile (the
+ * field meanings are those of glibc's pthread_cond_common.c, the same since 2.25); a
+ * condvar overwritten with zeros is a new, valid one and passes. Offsets come from the
+ * headers, which name these fields in every layout since. */
+static const char *tc__cond_broken(const pthread_cond_t *c)
+{
+	unsigned wrefs = __atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED);
+	unsigned orig = __atomic_load_n(&c->__data.__g1_orig_size, __ATOMIC_RELAXED);
+	uint64_t g1, wseq;
+
+	/* __wrefs counts waiters in steps of 8; no process has 1 << 22 threads (the kernel's
+	 * largest pid_max). */
+	if (wrefs >> 3 >= 1u << 22)
+		return "it counts more waiters than a process can have threads";
+	/* The low two bits of __g1_orig_size are a three-state lock: 0, 1 or 2. */
+	if ((orig & 3) == 3)
+		return "its internal lock is in a state that does not exist";
+	/* __g1_start, the position of the oldest waiter group, never passes __wseq, the
+	 * position of the next waiter. __wseq keeps a flag in its low bit, and __g1_start did
+	 * until glibc 2.41: compared without that bit, the order holds in both. Read in that
+	 * order, both only grow; a stale read of __wseq is ruled out by reading it again after
+	 * a fence. */
+	g1 = tc__load64(c, offsetof(pthread_cond_t, __data.__g1_start)) >> 1;
+	wseq = tc__load64(c, offsetof(pthread_cond_t, __data.__wseq)) >> 1;
+	if (g1 > wseq) {
+		atomic_thread_fence(memory_order_seq_cst);
+		wseq = tc__load64(c, offsetof(pthread_cond_t, __data.__wseq)) >> 1;
+		if (g1 > wseq)
+			return "its oldest waiter group starts after its newest waiter";
+	}
+	return NULL;
+}
+
+/* Before a signal or broadcast (CALL) on C from SITE: returns 0 when it may go ahead, or
+ * EINVAL after reporting a C that is no condition variable. The real call is then not
+ * made: on such bytes it may wait for ever for a lock word of garbage, or wake nobody. */
+static int tc__cond_wake_check(pthread_cond_t *c, const char *call, void *site)
+{
+	struct tc__misuse_info mi = { .what = TC__MISUSE_COND_INVALID, .call = call, .obj = c,
+				      .site = site, .other_label = -1 };
+
+	if (!tc__cond_checks || (mi.me = tc__me) == NULL || (mi.why = tc__cond_broken(c)) == NULL)
+		return 0;
+	tc__misuse_report(&mi);
+	return EINVAL;
+}
+
+int pthread_cond_signal(pthread_cond_t *c)
+{
+	int rc;
+
+	if (tc__active() &&
+	    (rc = tc__cond_wake_check(c, "pthread_cond_signal", __builtin_return_address(0))) != 0)
+		return rc;
+	return tc__real_pthread_cond_signal()(c);
+}
+
+int pthread_cond_broadcast(pthread_cond_t *c)
+{
+	int rc;
+
+	if (tc__active() &&
+	    (rc = tc__cond_wake_check(c, "pthread_cond_broadcast", __builtin_return_address(0))) != 0)
+		return rc;
+	return tc__real_pthread_cond_broadcast()(c);
 }
 
 /* A read or write lock: tries first, like pthread_mutex_lock, and publishes a wait (and
@@ -1337,14 +1615,18 @@ static void tc__sleep_ms(long ms)
 		;
 }
 
-/* How many threads other than CALLER are still running. */
+/* How many threads other than CALLER are still running: a RUNNING record whose task the
+ * kernel no longer has does not count. */
 static int tc__count_alive(const struct tc__thread *caller)
 {
 	int hw = atomic_load(&tc__high_water), n = 0;
 
-	for (int i = 0; i < hw; i++)
-		if (&tc__threads[i] != caller && atomic_load(&tc__threads[i].state) == TC__RUNNING)
+	for (int i = 0; i < hw; i++) {
+		const struct tc__thread *t = &tc__threads[i];
+
+		if (t != caller && atomic_load(&t->state) == TC__RUNNING && !tc__thread_gone(t, 0))
 			n++;
+	}
 	return n;
 }
 
@@ -1398,6 +1680,16 @@ static void tc__atfork_child(void)
 	}
 }
 
+/* Whether the C library running is glibc MAJOR.MINOR or later. */
+static int tc__glibc_at_least(int major, int minor)
+{
+	const char *v = gnu_get_libc_version();
+	char *end;
+	long ma = strtol(v, &end, 10), mi = *end == '.' ? strtol(end + 1, NULL, 10) : 0;
+
+	return ma > major || (ma == major && mi >= minor);
+}
+
 /* Runs before the program's own constructors: resolves the real functions, decides the
  * mode, registers the main thread as T0 and the exit hook. Failing to register the hook
  * is reported on stderr; the library then only tracks. */
@@ -1427,6 +1719,8 @@ __attribute__((constructor)) static void tc__init(void)
 	if (pthread_key_create(&tc__key, tc__key_destructor) == 0)
 		atomic_store(&tc__key_ok, 1);
 	tc__symbolize_init();
+	tc__misuse_init();
+	tc__cond_checks = sizeof(void *) == 8 && tc__glibc_at_least(2, 25);
 	(void)pthread_atfork(NULL, NULL, tc__atfork_child);
 	/* Registered before main runs, so it runs after every handler the program adds. */
 	if (atexit(tc__at_exit) != 0) {
