@@ -353,7 +353,7 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 	argv[a] = NULL;
 
 	char **env = tl_env_make(extra);
-	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, t->outdir, argv) : NULL;
+	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, tl_sb_profile_of(tool), t->outdir, argv) : NULL;
 	struct tl_spawn s = {0};
 	s.argv = confined != NULL ? confined : argv;
 	if (cfg->grading)
