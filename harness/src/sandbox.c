@@ -132,8 +132,12 @@ char **tl_sandbox_wrap(const struct tl_config *cfg, enum tl_sb_profile p, const 
 		add_toolkit(&a, cfg);
 		if (writable != NULL)
 			add3(&a, "--bind", writable, writable);
+		/* In the private /tmp, not the writable folder: a program must not leave a file
+		 * there that a later run reads from its current folder (Valgrind reads
+		 * ./.valgrindrc when it belongs to the same user, as every run does when we are
+		 * not root). Builds and runs name every file by its full path. */
 		add(&a, "--chdir");
-		add(&a, writable != NULL ? writable : "/tmp");
+		add(&a, "/tmp");
 		add(&a, "--seccomp");
 		add(&a, fd);
 		add(&a, "--");

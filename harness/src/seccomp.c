@@ -78,9 +78,9 @@ static int add_when(scmp_filter_ctx ctx, uint32_t action, int nr, enum when when
 					      SCMP_A0(SCMP_CMP_MASKED_EQ, namespaces[i], namespaces[i]));
 		return rc;
 	case WHEN_PERSONA: /* everything below and above the one allowed value */
-		rc = seccomp_rule_add(ctx, action, nr, 1, SCMP_A0(SCMP_CMP_LT, PERSONA_NORANDOM));
+		rc = seccomp_rule_add(ctx, action, nr, 1, SCMP_A0(SCMP_CMP_LT, PERSONA_NORANDOM, 0));
 		if (rc == 0)
-			rc = seccomp_rule_add(ctx, action, nr, 1, SCMP_A0(SCMP_CMP_GT, PERSONA_NORANDOM));
+			rc = seccomp_rule_add(ctx, action, nr, 1, SCMP_A0(SCMP_CMP_GT, PERSONA_NORANDOM, 0));
 		return rc;
 	case WHEN_SHM_EXEC:
 		return seccomp_rule_add(ctx, action, nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, SHM_EXEC, SHM_EXEC));
