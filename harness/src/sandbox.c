@@ -30,12 +30,14 @@ static struct {
 } filters[TL_SB_COUNT];
 
 /* What of the host a sandboxed command sees, read-only: programs and libraries (/usr and the
- * top-level links into it) and the few files of /etc the loader, the linker and Valgrind's
- * wrapper read. Not /home, /root, /opt, /srv, /var, /run, /sys, nor any checkout but the
- * toolkit parts below. */
+ * top-level links into it) and the few files of /etc that the loader and the linker read,
+ * the alternatives links (cc), and the release files clang reads to pick the distribution's
+ * link options. Not /home, /root, /opt, /srv, /var, /run, /sys, the rest of /etc, nor any
+ * checkout but the toolkit parts below. */
 static const char *const system_paths[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
 					   "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
-					   "/etc/alternatives"};
+					   "/etc/alternatives", "/etc/os-release", "/etc/debian_version",
+					   "/etc/lsb-release", "/etc/redhat-release"};
 
 const char *const *tl_sandbox_env(void)
 {
