@@ -228,8 +228,9 @@ int tl_sandbox_init(struct tl_config *cfg, char *err, size_t errlen);
  * or NULL before tl_sandbox_init. */
 const char *const *tl_sandbox_env(void);
 /* Returns a malloc'd argv that runs ARGV under profile P's filter, seeing only the system, the
- * toolkit parts builds and runs read, and WRITABLE (NULL: nothing but a private /tmp)
- * writable; or a plain copy when no sandbox is in use. Free with tl_argv_free. */
+ * toolkit parts builds and runs read, and WRITABLE (NULL: nothing) writable besides a private
+ * /tmp, where it starts (so every path ARGV names must be absolute); or a plain copy when no
+ * sandbox is in use. Free with tl_argv_free. */
 char **tl_sandbox_wrap(const struct tl_config *cfg, enum tl_sb_profile p, const char *writable, char *const *argv);
 void tl_argv_free(char **argv);
 /* In a spawned child between fork and exec (async-signal-safe): when ARGV is a wrap's, puts its
