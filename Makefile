@@ -20,6 +20,8 @@ WARN := -Wall -Wextra -Werror
 HCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Wno-format-truncation -g -O2 -pthread -Iharness/src -Iharness/threadcheck
 TSANFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -pthread -fsanitize=thread -Iharness/src -Iharness/threadcheck
 DEPFLAGS = -MMD -MP
+# The sandbox's seccomp filters are compiled with libseccomp (libseccomp-dev).
+HARNESS_LIBS := -lseccomp
 
 HARNESS_SRC := $(wildcard harness/src/*.c)
 HARNESS_LIB_SRC := $(filter-out harness/src/main.c,$(HARNESS_SRC))
@@ -114,11 +116,11 @@ clean:
 # The runner, plain and TSan-instrumented.
 $(THREADLAB): $(HARNESS_OBJ)
 	@mkdir -p $(@D)
-	$(CC_HARNESS) $(HCFLAGS) -o $@ $^
+	$(CC_HARNESS) $(HCFLAGS) -o $@ $^ $(HARNESS_LIBS)
 
 $(THREADLAB_TSAN): $(HARNESS_TSAN_OBJ)
 	@mkdir -p $(@D)
-	$(TSAN_CC) $(TSANFLAGS) -o $@ $^
+	$(TSAN_CC) $(TSANFLAGS) -o $@ $^ $(HARNESS_LIBS)
 
 $(BUILD)/obj/%.o: harness/src/%.c
 	@mkdir -p $(@D)
@@ -136,11 +138,11 @@ $(TC_LIB): $(TC_SRC) $(wildcard harness/threadcheck/*.h)
 # Tests.
 $(BUILD)/tests/test_%: harness/tests/test_%.c $(HARNESS_LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC_HARNESS) $(HCFLAGS) $(DEPFLAGS) -o $@ $< $(HARNESS_LIB_OBJ) -lcmocka
+	$(CC_HARNESS) $(HCFLAGS) $(DEPFLAGS) -o $@ $< $(HARNESS_LIB_OBJ) -lcmocka $(HARNESS_LIBS)
 
 $(BUILD)/tests-tsan/test_%: harness/tests/test_%.c $(HARNESS_TSAN_LIB_OBJ)
 	@mkdir -p $(@D)
-	$(TSAN_CC) $(TSANFLAGS) $(DEPFLAGS) -o $@ $< $(HARNESS_TSAN_LIB_OBJ) -lcmocka
+	$(TSAN_CC) $(TSANFLAGS) $(DEPFLAGS) -o $@ $< $(HARNESS_TSAN_LIB_OBJ) -lcmocka $(HARNESS_LIBS)
 
 $(BUILD)/tests/test_threadcheck: harness/tests/test_threadcheck.c harness/threadcheck/tc_api.c harness/threadcheck/threadcheck.h harness/threadcheck/tc_proc.h
 	@mkdir -p $(@D)

@@ -200,7 +200,7 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 	unlink(out);
 	static const char *const no_extra[] = {NULL};
 	char **env = tl_env_make(no_extra);
-	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, t->outdir, a.v) : NULL;
+	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, TL_SB_BUILD, t->outdir, a.v) : NULL;
 	struct tl_spawn s = {0};
 	s.argv = confined != NULL ? confined : a.v;
 	s.envp = env;

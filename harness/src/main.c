@@ -16,7 +16,8 @@ static const char usage[] =
 	"       threadlab selftest [--lab NN] [options]                 buggy and fixed vs. declarations\n"
 	"       threadlab analyze  PATH... [options]                    your own C file(s) or folder(s)\n"
 	"       threadlab grade    SUBMISSION [--lab NN] [--runs K] [--rubric FILE] [--out FILE] [--keep]\n"
-	"                          grade a folder, git repository or tarball (default K=3)\n"
+	"                          grade a folder, git repository or tarball (default K=3); refuses\n"
+	"                          (exit 2) without bubblewrap and seccomp unless --unsafe-no-sandbox\n"
 	"       threadlab explain  KIND                                    what a finding kind means, who finds it\n"
 	"       threadlab labs                                          the labs' declarations as a Markdown table\n"
 	"options:\n"
@@ -33,6 +34,8 @@ static const char usage[] =
 	"  --canary                 analyze: link the liveness canaries (a race and a leaked thread each\n"
 	"                           tool must report; grading always does) and report 'interference'\n"
 	"                           when a tool's canary is missing\n"
+	"  --unsafe-no-sandbox      grade: run student code without bubblewrap and seccomp (every\n"
+	"                           report says so)\n"
 	"exit status: 0 clean / as declared, 1 found / differs, 2 usage or tool error, 4 all skipped\n";
 
 /* The progress line: done/total and the job that just finished, on a terminal only. */
@@ -436,7 +439,13 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 	cfg->grading = 1;
 	if (cfg->runs == 0)
 		cfg->runs = 3;
-	tl_sandbox_init(cfg);
+	if (tl_sandbox_init(cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "threadlab: refusing to grade without the sandbox: %s\n", err);
+		free(tk_labs);
+		return TL_EXIT_ERROR;
+	}
+	if (cfg->unsafe_no_sandbox)
+		fprintf(stderr, "threadlab: WARNING: --unsafe-no-sandbox: student code runs unconfined\n");
 	char gradedir[TL_PATH + 16], scratch[TL_PATH + 32];
 	snprintf(gradedir, sizeof gradedir, "%s/grade", cfg->build);
 	snprintf(scratch, sizeof scratch, "%s/g-XXXXXX", gradedir);
@@ -451,6 +460,7 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 	memset(&g, 0, sizeof g);
 	tl_strlcpy(g.submission, submission, sizeof g.submission);
 	tl_strlcpy(g.sandbox, cfg->sandbox_note, sizeof g.sandbox);
+	g.unsafe = cfg->unsafe_no_sandbox;
 	g.runs = cfg->runs;
 	g.n = ntk;
 	g.labs = calloc(ntk, sizeof *g.labs);
@@ -588,7 +598,7 @@ int main(int argc, char **argv)
 	const char *out_path = NULL, *rubric = NULL;
 	int keep = 0, tools_given = 0;
 	enum { O_FORMAT = 256, O_TOOLS, O_TIMEOUT, O_RUNS, O_VERBOSE, O_WERROR, O_ROOT, O_LAB, O_SOLUTIONS,
-	       O_OUT, O_RUBRIC, O_KEEP, O_CANARY };
+	       O_OUT, O_RUBRIC, O_KEEP, O_CANARY, O_UNSAFE };
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, O_FORMAT}, {"tools", required_argument, NULL, O_TOOLS},
 		{"timeout", required_argument, NULL, O_TIMEOUT}, {"runs", required_argument, NULL, O_RUNS},
@@ -596,7 +606,8 @@ int main(int argc, char **argv)
 		{"root", required_argument, NULL, O_ROOT}, {"lab", required_argument, NULL, O_LAB},
 		{"solutions", no_argument, NULL, O_SOLUTIONS}, {"out", required_argument, NULL, O_OUT},
 		{"rubric", required_argument, NULL, O_RUBRIC}, {"keep", no_argument, NULL, O_KEEP},
-		{"canary", no_argument, NULL, O_CANARY}, {NULL, 0, NULL, 0},
+		{"canary", no_argument, NULL, O_CANARY}, {"unsafe-no-sandbox", no_argument, NULL, O_UNSAFE},
+		{NULL, 0, NULL, 0},
 	};
 	optind = 2;
 	int c;
@@ -659,6 +670,11 @@ int main(int argc, char **argv)
 			if (!analyze)
 				goto bad;
 			cfg.canary = 1;
+			break;
+		case O_UNSAFE:
+			if (!grade)
+				goto bad;
+			cfg.unsafe_no_sandbox = 1;
 			break;
 		default:
 			goto bad;

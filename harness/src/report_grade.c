@@ -36,6 +36,8 @@ static void text(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "threadlab grade: %s\n", g->submission);
 	fprintf(out, "sandbox: %s\n", g->sandbox);
+	if (g->unsafe)
+		fprintf(out, "WARNING: graded with --unsafe-no-sandbox: the student's code ran unconfined\n");
 	fprintf(out, "each tool ran %d time(s) per lab\n\n", g->runs);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
@@ -84,6 +86,7 @@ static void json(FILE *out, const struct tl_grade *g)
 	tl_put_json(out, g->submission);
 	fprintf(out, ",\"sandbox\":");
 	tl_put_json(out, g->sandbox);
+	fprintf(out, ",\"unsafe_no_sandbox\":%s", g->unsafe ? "true" : "false");
 	fprintf(out, ",\"runs\":%d,\"score\":%.2f,\"max_score\":%.2f,\"seconds\":%.1f,\"labs\":[", g->runs, g->points,
 		g->max, g->seconds);
 	for (size_t i = 0; i < g->n; i++) {
@@ -113,9 +116,9 @@ static void json(FILE *out, const struct tl_grade *g)
 static void gradescope(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "{\"score\":%.2f,\"max_score\":%.2f,\"output\":", g->points, g->max);
-	char head[512];
-	snprintf(head, sizeof head, "Graded by threadlab; each tool ran %d time(s) per lab. Sandbox: %s", g->runs,
-		 g->sandbox);
+	char head[1024];
+	snprintf(head, sizeof head, "Graded by threadlab; each tool ran %d time(s) per lab.%s Sandbox: %s", g->runs,
+		 g->unsafe ? " UNSAFE: graded with --unsafe-no-sandbox." : "", g->sandbox);
 	tl_put_json(out, head);
 	fprintf(out, ",\"visibility\":\"visible\",\"tests\":[");
 	int first = 1;
@@ -154,6 +157,10 @@ static void junit(FILE *out, const struct tl_grade *g)
 		fprintf(out, "  <testsuite name=\"");
 		tl_put_xml(out, gl->lab->slug, 0);
 		fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\">\n", TL_ITEM_COUNT, f);
+		fprintf(out, "    <properties>\n      <property name=\"sandbox\" value=\"");
+		tl_put_xml(out, g->sandbox, 0);
+		fprintf(out, "\"/>\n      <property name=\"unsafe_no_sandbox\" value=\"%s\"/>\n    </properties>\n",
+			g->unsafe ? "true" : "false");
 		for (int k = 0; k < TL_ITEM_COUNT; k++) {
 			const struct tl_grade_item *it = &gl->item[k];
 			fprintf(out, "    <testcase classname=\"");
@@ -176,6 +183,10 @@ static void junit(FILE *out, const struct tl_grade *g)
 static void tap(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "TAP version 13\n1..%zu\n", g->n * TL_ITEM_COUNT);
+	fprintf(out, "# sandbox: %s", g->unsafe ? "UNSAFE, graded with --unsafe-no-sandbox: " : "");
+	for (const char *p = g->sandbox; *p != '\0'; p++)
+		clean_char(out, (unsigned char)(*p == '\n' ? ' ' : *p));
+	fputc('\n', out);
 	int num = 0, pass = 0, fail = 0;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
@@ -209,7 +220,9 @@ static void sarif(FILE *out, const struct tl_grade *g)
 		tl_put_json(out, tl_kind_meaning((enum tl_kind)k));
 		fprintf(out, "}}");
 	}
-	fprintf(out, "]}},\"results\":[");
+	fprintf(out, "]}},\"properties\":{\"sandbox\":");
+	tl_put_json(out, g->sandbox);
+	fprintf(out, ",\"unsafeNoSandbox\":%s},\"results\":[", g->unsafe ? "true" : "false");
 	int first = 1;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
@@ -280,6 +293,11 @@ static void github(FILE *out, const struct tl_grade *g)
 	if (left > 0)
 		fprintf(out, "::notice title=threadlab::%d more findings are not shown as annotations (GitHub shows at most %d per step); see the grade report\n",
 			left, GITHUB_ANNOTATION_LIMIT);
+	fprintf(out, "::%s title=threadlab sandbox::", g->unsafe ? "warning" : "notice");
+	if (g->unsafe)
+		fputs("UNSAFE, graded with --unsafe-no-sandbox: ", out);
+	gh_str(out, g->sandbox, 0);
+	fputc('\n', out);
 	fprintf(out, "::notice title=threadlab score::%.1f / %.1f\n", g->points, g->max);
 }
 

@@ -569,7 +569,7 @@ static int spawn_run(const struct tl_config *cfg, const struct tl_target *t, enu
 {
 	char **env = tl_env_make(extra);
 	const char *ro[] = {t->outdir, io->chan[0] != '\0' ? io->chan : NULL, NULL};
-	char **confined = cfg->grading ? tl_sandbox_wrap_run(cfg, ro, argv) : NULL;
+	char **confined = cfg->grading ? tl_sandbox_wrap_run(cfg, tl_sb_profile_of(tool), ro, argv) : NULL;
 	struct tl_spawn *s = &io->s;
 	s->argv = confined != NULL ? confined : argv;
 	if (cfg->grading)

@@ -18,14 +18,18 @@
 
 extern char **environ;
 
-/* Builds the child's environment: ours without any variable that configures a tool, plus
- * EXTRA (NULL-terminated "K=V" strings). Free with tl_env_free. */
+/* Builds the child's environment: ours, or when grading the fixed one (tl_sandbox_env: no
+ * variable of the caller's reaches graded code), without any variable that configures a tool,
+ * plus EXTRA (NULL-terminated "K=V" strings). Free with tl_env_free. */
 char **tl_env_make(const char *const *extra)
 {
 	static const char *const drop[] = {"TSAN_OPTIONS=", "LD_PRELOAD=", "VALGRIND_OPTS=",
 					   "THREADCHECK_", "CMOCKA_", "ASAN_OPTIONS=", NULL};
+	const char *const *base = tl_sandbox_env();
+	if (base == NULL)
+		base = (const char *const *)environ;
 	size_t n = 0, m = 0;
-	while (environ[n] != NULL)
+	while (base[n] != NULL)
 		n++;
 	while (extra[m] != NULL)
 		m++;
@@ -35,9 +39,9 @@ char **tl_env_make(const char *const *extra)
 	for (size_t i = 0; i < n; i++) {
 		int skip = 0;
 		for (int d = 0; drop[d] != NULL; d++)
-			skip |= strncmp(environ[i], drop[d], strlen(drop[d])) == 0;
+			skip |= strncmp(base[i], drop[d], strlen(drop[d])) == 0;
 		if (!skip)
-			env[k++] = strdup(environ[i]);
+			env[k++] = strdup(base[i]);
 	}
 	for (size_t i = 0; i < m; i++)
 		env[k++] = strdup(extra[i]);
@@ -110,6 +114,9 @@ static void child(const struct tl_spawn *s, const int out_fds[2])
 		if (s->pass_fd[i] > 2 && fcntl(s->pass_fd[i], F_SETFD, 0) != 0)
 			_exit(127);
 	if (s->cwd != NULL && chdir(s->cwd) != 0)
+		_exit(127);
+	/* bubblewrap's seccomp filter, on the descriptor its argv names (before RLIMIT_NOFILE). */
+	if (tl_sandbox_child_fds(s->argv) != 0)
 		_exit(127);
 	const struct tl_limits *l = s->limits;
 	if (l != NULL) {

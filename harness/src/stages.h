@@ -138,10 +138,11 @@ struct tl_config {
 	char run_root[TL_PATH];    /* grading: where the runs' output goes, out of the program's reach */
 	/* Grading untrusted code (see sandbox.c): builds and runs are sandboxed and limited. */
 	int grading;
-	int sandbox;               /* bubblewrap is in use */
+	int sandbox;               /* bubblewrap and seccomp are in use */
+	int unsafe_no_sandbox;     /* grade --unsafe-no-sandbox: run without them (reported) */
 	int canary;                /* link the liveness canaries (harness/canary) into every program
 				    * and test, and require each tool to report them */
-	char sandbox_note[256];    /* what protection the runs have, for the report */
+	char sandbox_note[512];    /* what protection the runs have, for the report */
 	struct tl_limits limits;   /* for plain builds' runs and the tests */
 	struct tl_limits tsan_limits;
 	struct tl_limits build_limits;
@@ -206,8 +207,9 @@ int tl_drain_fifo(struct tl_drain *d, const char *path, size_t max);
  * the child as tl_spawn.pass_fd). Returns 0, or -1 with errno set. */
 int tl_drain_pipe(struct tl_drain *d, int *write_fd, size_t max);
 
-/* The environment for a child: ours without any variable that configures a tool (TSAN_OPTIONS,
- * LD_PRELOAD, VALGRIND_OPTS, THREADCHECK_*, CMOCKA_*), plus EXTRA (NULL-terminated "K=V").
+/* The environment for a child: ours (when grading, the fixed one of tl_sandbox_env instead)
+ * without any variable that configures a tool (TSAN_OPTIONS, LD_PRELOAD, VALGRIND_OPTS,
+ * THREADCHECK_*, CMOCKA_*), plus EXTRA (NULL-terminated "K=V").
  * Aborts on allocation failure. Free with tl_env_free. */
 char **tl_env_make(const char *const *extra);
 void tl_env_free(char **env);
@@ -236,18 +238,42 @@ void tl_report_tap(FILE *out, const struct tl_config *cfg, const char *mode,
 void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode,
 		    struct tl_target *const *targets, size_t n);
 
+/* Sandbox profiles: what a sandboxed command is, which picks its seccomp filter (a column of
+ * syscalls.def): the compilers and binutils, or one tool's runs of the student's program. */
+enum tl_sb_profile { TL_SB_BUILD, TL_SB_TSAN, TL_SB_HELGRIND, TL_SB_THREADCHECK, TL_SB_TEST, TL_SB_COUNT };
+const char *tl_sb_profile_name(enum tl_sb_profile p);
+/* The profile of TOOL's runs. */
+enum tl_sb_profile tl_sb_profile_of(enum tl_tool tool);
+/* Compiles profile P's filter from syscalls.def. Returns 0 with a malloc'd BPF program in *BPF
+ * (*LEN bytes), or -1 with ERR filled and nothing allocated. */
+int tl_seccomp_compile(enum tl_sb_profile p, unsigned char **bpf, size_t *len, char *err, size_t errlen);
+
 /* Sandbox: decides, for grading, how builds and runs of untrusted code are confined
- * (bubblewrap when it works here, an unprivileged uid when we are root, rlimits always) and
- * fills CFG's limits and sandbox_note. */
-void tl_sandbox_init(struct tl_config *cfg);
-/* Returns a malloc'd argv that runs ARGV confined with only WRITABLE writable (or a plain copy
- * when no sandbox is in use). Free with tl_argv_free. */
-char **tl_sandbox_wrap(const struct tl_config *cfg, const char *writable, char *const *argv);
-/* The same for a program's run: nothing of the host is writable (its working folder is the
- * sandbox's private /tmp), and each of the NULL-terminated READONLY paths is shown read-only
- * (the program's binaries, its report FIFOs). */
-char **tl_sandbox_wrap_run(const struct tl_config *cfg, const char *const *readonly, char *const *argv);
+ * (bubblewrap with an allowlisted view and each profile's seccomp filter, an unprivileged uid
+ * when we are root, rlimits always) and fills CFG's limits, sandbox and sandbox_note. It fails
+ * closed: returns 0 when bubblewrap runs here with every profile's filter in force (probed:
+ * a symlink must be refused), or when CFG->unsafe_no_sandbox is set (no sandbox, and the
+ * note says UNSAFE); else -1 with ERR naming what is missing. Either way, from then on
+ * tl_env_make starts from the fixed environment of graded runs (tl_sandbox_env). */
+int tl_sandbox_init(struct tl_config *cfg, char *err, size_t errlen);
+/* The fixed environment of graded runs (PATH=/usr/bin:/bin, LANG=C, HOME naming no folder),
+ * or NULL before tl_sandbox_init. */
+const char *const *tl_sandbox_env(void);
+/* Returns a malloc'd argv that runs ARGV under profile P's filter, seeing only the system, the
+ * toolkit parts builds and runs read, and WRITABLE (NULL: nothing) writable besides a private
+ * /tmp, where it starts (so every path ARGV names must be absolute); or a plain copy when no
+ * sandbox is in use. Free with tl_argv_free. */
+char **tl_sandbox_wrap(const struct tl_config *cfg, enum tl_sb_profile p, const char *writable, char *const *argv);
+/* The same for a program's run: nothing of the host is writable (it starts in its private
+ * /tmp), and each of the NULL-terminated READONLY paths is shown read-only (the program's
+ * binaries, its report FIFOs). */
+char **tl_sandbox_wrap_run(const struct tl_config *cfg, enum tl_sb_profile p, const char *const *readonly,
+			   char *const *argv);
 void tl_argv_free(char **argv);
+/* In a spawned child between fork and exec (async-signal-safe): when ARGV is a wrap's, puts its
+ * profile's filter on the descriptor its --seccomp names, where bubblewrap reads it. Returns 0
+ * (also for any other ARGV), or -1 when the child must not exec. */
+int tl_sandbox_child_fds(char *const *argv);
 /* Makes DIR writable by the sandboxed user. Returns 0 or -1. */
 int tl_sandbox_prepare_dir(const struct tl_config *cfg, const char *dir);
 
@@ -294,7 +320,8 @@ struct tl_grade_lab {
 
 struct tl_grade {
 	char submission[TL_PATH];
-	char sandbox[256];
+	char sandbox[512];
+	int unsafe;                 /* graded with --unsafe-no-sandbox: every format says so */
 	int runs;
 	struct tl_grade_lab *labs;
 	size_t n;

@@ -114,7 +114,7 @@ static int run_tool(const struct tl_config *cfg, const struct tl_target *t, char
 {
 	static const char *const none[] = {NULL};
 	char **env = tl_env_make(none);
-	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, t->outdir, argv) : NULL;
+	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, TL_SB_BUILD, t->outdir, argv) : NULL;
 	struct tl_spawn s = {0};
 	s.argv = confined != NULL ? confined : argv;
 	s.envp = env;
