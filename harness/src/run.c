@@ -300,6 +300,15 @@ static int prepare_io(const struct tl_config *cfg, const struct tl_target *t, en
 			goto fail;
 		return 0;
 	}
+	if (cfg->grading && tool != TL_TOOL_TEST) {
+		/* Grading without the sandbox (--unsafe-no-sandbox): the program's uid writes its
+		 * log, named after its pid, in a folder of this run's own. */
+		snprintf(io->chan, sizeof io->chan, "%s/%s.%d.chan", t->rundir, name, i);
+		if (fresh_dir(io->chan) != 0 || tl_sandbox_prepare_dir(cfg, io->chan) != 0)
+			goto fail;
+		snprintf(io->base, sizeof io->base, "%s/log", io->chan);
+		return 0;
+	}
 	snprintf(io->base, sizeof io->base, "%s/%s.%d.%s", t->rundir, name, i, tool == TL_TOOL_TEST ? "xml" : "log");
 	if (tool == TL_TOOL_TEST) {
 		tl_strlcpy(io->file, io->base, sizeof io->file);
@@ -331,11 +340,14 @@ static int tool_command(const struct tl_config *cfg, struct tl_target *t, enum t
 	int a = 0;
 	switch (tool) {
 	case TL_TOOL_TSAN:
-		/* When grading, TSan's own RSS limit stands in for the memory rlimit TSan cannot have. */
+		/* When grading, TSan's own RSS limit stands in for the memory rlimit TSan cannot have.
+		 * The tests hammer shared data far longer than the programs: with a short history
+		 * TSan cannot restore the earlier access's stack and drops the report (lab 01's
+		 * racy tests: 11 of 12 reported at history_size=4, 42 of 42 at 7). */
 		snprintf(buf[0], sizeof buf[0],
 			 "TSAN_OPTIONS=log_path=%s exitcode=" TSAN_EXITCODE
-			 " second_deadlock_stack=1 history_size=4 halt_on_error=0%s",
-			 io->base, cfg->grading ? " hard_rss_limit_mb=8192" : "");
+			 " second_deadlock_stack=1 history_size=%d halt_on_error=0%s",
+			 io->base, io->tests ? 7 : 4, cfg->grading ? " hard_rss_limit_mb=8192" : "");
 		extra[0] = buf[0];
 		if (setarch) {
 			argv[a++] = "setarch";
@@ -387,6 +399,26 @@ static int tool_command(const struct tl_config *cfg, struct tl_target *t, enum t
 	return a;
 }
 
+/* Leaves what the channel carried beside the run's output, as IO->out with ".report" for
+ * ".stdout" (for `grade --keep` and the curious); best effort. */
+static void keep_copy(const struct run_io *io, const char *text, size_t len)
+{
+	char path[TL_PATH + 96];
+	size_t n = strlen(io->out) - strlen(".stdout");
+	snprintf(path, sizeof path, "%.*s.report", (int)n, io->out);
+	(void)unlink(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	close(fd);
+}
+
 /* The report of the run: what its channel carried, or its log file (for TSan and threadcheck
  * named after the program's pid). Returns malloc'd text (possibly empty) and its length. */
 static char *collect(struct run_io *io, enum tl_tool tool, size_t *len)
@@ -396,6 +428,7 @@ static char *collect(struct run_io *io, enum tl_tool tool, size_t *len)
 		char *text = io->s.drain[0].buf;
 		*len = io->s.drain[0].len;
 		io->s.drain[0].buf = NULL;
+		keep_copy(io, text, *len);
 		return text;
 	}
 	if (io->file[0] == '\0' && tool != TL_TOOL_HELGRIND)
