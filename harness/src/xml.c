@@ -68,8 +68,6 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 	struct tl__xml_node *node = new_node(name);
 	node->attr = copy_attrs(atts);
 	node->begin = r->base + (size_t)XML_GetCurrentByteIndex(r->p);
-	/* Why end here already: <x/> has no end tag, and its end event has no bytes. */
-	node->end = node->begin + (size_t)XML_GetCurrentByteCount(r->p);
 	node->parent = r->cur;
 	if (r->cur->last_child)
 		r->cur->last_child->next = node;
@@ -84,14 +82,10 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 static void XMLCALL on_end(void *ud, const XML_Char *name)
 {
 	struct xml_reader *r = ud;
-	int bytes = XML_GetCurrentByteCount(r->p);
 
 	(void)name; /* expat has checked that it matches */
-	/* Why: expat still reports the end of an empty element whose start a limit refused. */
-	if (r->refusal[0] != '\0')
-		return;
-	if (bytes > 0)
-		r->cur->end = r->base + (size_t)XML_GetCurrentByteIndex(r->p) + (size_t)bytes;
+	/* For <x/>, expat puts the end event past the tag, with no bytes. */
+	r->cur->end = r->base + (size_t)(XML_GetCurrentByteIndex(r->p) + XML_GetCurrentByteCount(r->p));
 	r->cur->complete = 1;
 	r->cur = r->cur->parent;
 	r->depth--;
@@ -101,13 +95,8 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 {
 	struct xml_reader *r = ud;
 	struct tl__xml_node *n = r->cur;
-	size_t add = (size_t)len, blank = 0;
+	size_t add = (size_t)len;
 
-	while (blank < add && (s[blank] == ' ' || s[blank] == '\t' || s[blank] == '\n' || s[blank] == '\r'))
-		blank++;
-	/* Why skip white space between child elements: nobody reads mixed content. */
-	if (blank == add && n->child != NULL)
-		return;
 	if (n->text_len + add + 1 > n->text_cap) {
 		size_t cap = n->text_cap ? n->text_cap : 32;
 		while (cap < n->text_len + add + 1)
@@ -198,14 +187,15 @@ static enum doc_end read_document(struct xml_reader *r, const char *s, size_t le
 		return DOC_DONE;
 	}
 	enum XML_Error e = r->refusal[0] ? XML_ERROR_ABORTED : XML_GetErrorCode(r->p);
-	size_t at = r->base + (size_t)XML_GetCurrentByteIndex(r->p);
+	XML_Index i = XML_GetCurrentByteIndex(r->p); /* -1 when expat has no position */
+	size_t at = r->base + (i > 0 ? (size_t)i : 0);
 	XML_ParserFree(r->p);
-	if (e == XML_ERROR_NO_ELEMENTS || e == XML_ERROR_UNCLOSED_TOKEN || e == XML_ERROR_PARTIAL_CHAR ||
-	    e == XML_ERROR_UNCLOSED_CDATA_SECTION)
+	/* Why no XML_ERROR_PARTIAL_CHAR: a character cut by the end is no UTF-8, so it is '?' here. */
+	if (e == XML_ERROR_NO_ELEMENTS || e == XML_ERROR_UNCLOSED_TOKEN || e == XML_ERROR_UNCLOSED_CDATA_SECTION)
 		return DOC_CUT;
-	/* A tag or an XML declaration after a complete root starts another document. */
-	if ((e == XML_ERROR_JUNK_AFTER_DOC_ELEMENT || e == XML_ERROR_MISPLACED_XML_PI) && r->depth == 0) {
-		TL_ASSERT(at > r->base); /* a document that starts with either is no error */
+	/* Expat reports a tag or an XML declaration after the root as junk: another document. */
+	if (e == XML_ERROR_JUNK_AFTER_DOC_ELEMENT) {
+		TL_ASSERT(at > r->base && r->depth == 0);
 		*next = at;
 		return DOC_NEXT;
 	}
@@ -219,9 +209,9 @@ int tl__xml_parse(const char *xml, size_t len, struct tl__xml_node **doc, int *t
 {
 	struct xml_reader r = {0};
 	enum doc_end end = DOC_NEXT;
-	const char *nul = memchr(xml, '\0', len);
 
 	TL_ASSERT(doc != NULL && truncated != NULL && (xml != NULL || len == 0));
+	const char *nul = len ? memchr(xml, '\0', len) : NULL;
 	*doc = NULL;
 	*truncated = 0;
 	if (nul != NULL || len > INT_MAX) {

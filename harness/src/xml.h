@@ -25,12 +25,12 @@ struct tl__xml_node {
  * may open with its own XML declaration), into a document node whose children are their root
  * elements. The text is read as UTF-8; a byte that is not part of a UTF-8 encoded XML character
  * reads as '?' (a test's message lands in cmocka's report verbatim). Returns 0 and *DOC;
- * *TRUNCATED is 1 when the text ends inside an element, a tag, a comment, a CDATA section or a
- * reference: what was read is kept and the elements still open have complete == 0. Returns -1
- * with a message in ERR, and *DOC NULL, when the text is not XML, holds a NUL byte or a DOCTYPE
- * (the tools write none; refusing it leaves no entity to expand), nests more than
- * TL_XML_MAX_DEPTH elements, holds more than TL_XML_MAX_NODES or is over INT_MAX bytes.
- * Aborts when memory runs out. */
+ * *TRUNCATED is 1 when the text ends before its first element or inside an element, a tag, a
+ * comment, a CDATA section or a reference: what was read is kept and the elements still open
+ * have complete == 0. Returns -1 with a message in ERR, and *DOC NULL, when the text is not XML,
+ * holds a NUL byte or a DOCTYPE (the tools write none; refusing it leaves no entity to expand),
+ * nests more than TL_XML_MAX_DEPTH elements, holds more than TL_XML_MAX_NODES or is over INT_MAX
+ * bytes. Aborts when memory runs out. */
 int tl__xml_parse(const char *xml, size_t len, struct tl__xml_node **doc, int *truncated,
 		  char *err, size_t errlen);
 /* Frees a tree from tl__xml_parse (NULL is fine). */

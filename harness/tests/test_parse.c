@@ -1009,24 +1009,33 @@ static void test_xml_doctype(void **state)
  * damage to a real report never crashes the reader (nor leaks, under memcheck). */
 static void test_xml_bad_bytes(void **state)
 {
-	static const char xml[] = "<testsuite name=\"g\"><testcase name=\"t\"><failure><![CDATA[\"\x01\xff\xc3\xa9\xed\xa0\x80\" != \"x\"\n"
+	static const char xml[] = "<testsuite name=\"g\"><testcase name=\"t\"><failure><![CDATA[\"\x01\xff\xc3\xa9\xed\xa0\x80|"
+				  "\xc0\xaf|\xe0\x80\xaf|\xf4\x90\x80\x80|\xef\xbf\xbe|\xe2\x82|\xf8\" != \"x\"\n"
 				  "t.c:3: error: Failure!]]></failure></testcase></testsuite>";
 	static const char nul[] = "<testsuite name=\"g\"><testcase name=\"t\"><failure>a\0b</failure></testcase></testsuite>";
+	static const char latin1[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xc3\xa9</a>";
+	struct tl__xml_node *doc = NULL;
 	struct tl_findings out = {0};
+	size_t len = 0;
+	int truncated = 0;
 	char err[256];
 
 	(void)state;
 	assert_int_equal(parse_str(tl_parse_cmocka, xml, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.n, 1);
-	assert_contains(out.v[0].message, "\"??\xc3\xa9???\" != \"x\"");
+	/* A control character, a stray byte, a surrogate, overlong forms, a code point past
+	 * U+10FFFF, a non-character, a cut sequence and a byte no UTF-8 has. */
+	assert_contains(out.v[0].message, "\"??\xc3\xa9???|??|???|????|???|??|?\" != \"x\"");
 	assert_site(&out.v[0].site, "t.c", 3, "t");
 	assert_contains(out.v[0].detail, "\x01\xff\xc3\xa9\xed\xa0\x80"); /* the detail is the original text */
 	tl_findings_free(&out);
 	assert_int_equal(tl_parse_cmocka(nul, sizeof(nul) - 1, &out, err, sizeof(err)), -1);
 	assert_contains(err, "NUL");
+	/* Read as UTF-8 whatever the declaration says: the tools write UTF-8. */
+	assert_int_equal(xml_parse(latin1, sizeof(latin1) - 1, &doc, &truncated, err, sizeof(err)), 0);
+	assert_string_equal(tl__xml_child(doc, "a")->text, "\xc3\xa9");
+	tl__xml_free(doc);
 
-	size_t len = 0;
-	int truncated = 0;
 	char *text = tl_read_file(FX "helgrind/race_heap.xml", 1u << 20, &len, &truncated);
 	unsigned seed = 12345;
 	assert_non_null(text);
