@@ -20,8 +20,9 @@ WARN := -Wall -Wextra -Werror
 HCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Wno-format-truncation -g -O2 -pthread -Iharness/src -Iharness/threadcheck
 TSANFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -pthread -fsanitize=thread -Iharness/src -Iharness/threadcheck
 DEPFLAGS = -MMD -MP
-# The sandbox's seccomp filters are compiled with libseccomp (libseccomp-dev).
-HARNESS_LIBS := -lseccomp
+# The sandbox's seccomp filters are compiled with libseccomp (libseccomp-dev), tool XML is read
+# with expat (libexpat1-dev).
+HARNESS_LIBS := -lseccomp -lexpat
 
 HARNESS_SRC := $(wildcard harness/src/*.c)
 HARNESS_LIB_SRC := $(filter-out harness/src/main.c,$(HARNESS_SRC))

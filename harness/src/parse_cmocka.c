@@ -1,5 +1,6 @@
 /* parse_cmocka.c: turns cmocka 1.1.5's JUnit-like XML report (CMOCKA_MESSAGE_OUTPUT=xml) into one test-fail finding per failed test. */
 #include "threadlab.h"
+#include "xml.h"
 
 #include <stdlib.h>
 #include <string.h>

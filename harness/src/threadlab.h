@@ -112,40 +112,6 @@ int tl_frame_is_runtime(const char *file, const char *fn);
  * (the rest is dropped and *truncated set). Returns NULL with errno set on failure. */
 char *tl_read_file(const char *path, size_t max, size_t *len, int *truncated);
 
-/* A small XML reader shared by the Helgrind and cmocka parsers (defined in parse_helgrind.c).
- * It reads the subset those tools emit: elements, attributes, text, CDATA, comments, <?...?>
- * and <!DOCTYPE>, the five predefined entities and numeric character references. The `tl__`
- * prefix marks it internal to the parsers. */
-struct tl__xml_attr {
-	char *name;
-	char *value;           /* entity-decoded */
-};
-struct tl__xml_node {
-	char *name;            /* "" for the document node */
-	char *text;            /* the decoded character data directly inside, "" when none */
-	size_t text_len;
-	struct tl__xml_attr *attr;
-	size_t nattr;
-	int complete;          /* 1 once the end tag was read (always 1 for <x/>) */
-	size_t begin, end;     /* byte offsets of the element's source text (end: past its end tag,
-				* or the end of the input when it is not complete) */
-	struct tl__xml_node *parent, *child, *last_child, *next;
-};
-/* Parses XML[0..LEN) into a document node whose children are the top-level elements (cmocka
- * writes several). Returns 0 and *DOC; *TRUNCATED is 1 when the text ends inside an element
- * or a tag (the nodes read so far are kept, the open ones have complete == 0). Returns -1 with
- * a message in ERR, and *DOC NULL, when the text is not XML. */
-int tl__xml_parse(const char *xml, size_t len, struct tl__xml_node **doc, int *truncated,
-		  char *err, size_t errlen);
-void tl__xml_free(struct tl__xml_node *doc);
-/* The first child of N named NAME, or the next sibling of N named NAME; NULL when none. */
-const struct tl__xml_node *tl__xml_child(const struct tl__xml_node *n, const char *name);
-const struct tl__xml_node *tl__xml_next(const struct tl__xml_node *n, const char *name);
-/* The text of N's first child named NAME, or NULL. */
-const char *tl__xml_child_text(const struct tl__xml_node *n, const char *name);
-/* The value of N's attribute NAME, or NULL. */
-const char *tl__xml_attr(const struct tl__xml_node *n, const char *name);
-
 /* Helpers shared by the parsers (defined in finding.c). */
 /* Formats a message into ERR (ERRLEN may be 0, then nothing is written). */
 void tl__errf(char *err, size_t errlen, const char *fmt, ...)

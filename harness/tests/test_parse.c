@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "threadlab.h"
+#include "xml.h"
 
 #define FX "harness/tests/fixtures/"
 #define SRC FX "src/"
@@ -837,7 +838,18 @@ static void test_helgrind_fail(void **state)
 	assert_int_equal(tl_parse_helgrind(nul, sizeof(nul) - 1, &out, err, sizeof(err)), -1);
 }
 
-/* Deep nesting must neither recurse nor leak. */
+/* Parses TEXT[0..LEN) with the XML reader; returns its result, with *DOC and *TRUNCATED. */
+static int xml_parse(const char *text, size_t len, struct tl__xml_node **doc, int *truncated, char *err,
+		     size_t errlen)
+{
+	err[0] = '\0';
+	int rc = tl__xml_parse(text, len, doc, truncated, err, errlen);
+	assert_true(rc == 0 ? *doc != NULL && err[0] == '\0' : *doc == NULL && err[0] != '\0');
+	return rc;
+}
+
+/* Nesting is bounded: a cut text at the bound is read, one element deeper is refused, and so
+ * is a deep text of 100,000 elements, without recursing or leaking. */
 static void test_xml_deep(void **state)
 {
 	enum { DEPTH = 100000 };
@@ -850,11 +862,198 @@ static void test_xml_deep(void **state)
 	assert_non_null(xml);
 	for (int i = 0; i < DEPTH; i++)
 		memcpy(xml + 3 * i, "<a>", 3);
-	assert_int_equal(tl__xml_parse(xml, DEPTH * 3, &doc, &truncated, err, sizeof(err)), 0);
+	assert_int_equal(xml_parse(xml, TL_XML_MAX_DEPTH * 3, &doc, &truncated, err, sizeof(err)), 0);
 	assert_int_equal(truncated, 1);
-	assert_non_null(tl__xml_child(doc, "a"));
+	const struct tl__xml_node *n = tl__xml_child(doc, "a");
+	for (unsigned d = 1; d < TL_XML_MAX_DEPTH; d++)
+		n = tl__xml_child(n, "a");
+	assert_non_null(n);
+	assert_int_equal(n->complete, 0);
+	tl__xml_free(doc);
+	assert_int_equal(xml_parse(xml, (TL_XML_MAX_DEPTH + 1) * 3, &doc, &truncated, err, sizeof(err)), -1);
+	assert_contains(err, "nested deeper than");
+	assert_int_equal(xml_parse(xml, DEPTH * 3, &doc, &truncated, err, sizeof(err)), -1);
+	free(xml);
+}
+
+/* So is the number of elements: the root and TL_XML_MAX_NODES - 1 children are read, one more
+ * child is refused. */
+static void test_xml_many_nodes(void **state)
+{
+	size_t n = TL_XML_MAX_NODES, len = 0;
+	char *xml = malloc(4 * n + 16);
+	struct tl__xml_node *doc = NULL;
+	int truncated = 0;
+	char err[128];
+
+	(void)state;
+	assert_non_null(xml);
+	memcpy(xml, "<r>", 3);
+	len = 3;
+	for (size_t i = 0; i < n; i++, len += 4)
+		memcpy(xml + len, "<a/>", 4);
+	memcpy(xml + len, "</r>", 4);
+	assert_int_equal(xml_parse(xml, len + 4, &doc, &truncated, err, sizeof(err)), -1);
+	assert_contains(err, "more than");
+	memcpy(xml + len - 4, "</r>", 4); /* one child less */
+	assert_int_equal(xml_parse(xml, len, &doc, &truncated, err, sizeof(err)), 0);
+	assert_int_equal(truncated, 0);
+	assert_int_equal(doc->child->last_child->end, len - 4);
 	tl__xml_free(doc);
 	free(xml);
+}
+
+/* Several documents in a row (cmocka appends one per group run), each element's byte range,
+ * CDATA, entities and character references. */
+static void test_xml_several_documents(void **state)
+{
+	static const char xml[] = "<?xml version=\"1.0\"?>\n<a n=\"1&amp;2\"/>\n"
+				  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<b><c>x&lt;<![CDATA[<y>]]>&#xe9;</c></b>\n"
+				  "<!-- between -->\n<a/>\n";
+	static const char *const bad[] = {"<a/>text", "<a/>\n</a>", "text", "<a/>]]>", "<a/><b>&nope;</b>",
+					  "<a><?xml version=\"1.0\"?><b/>"};
+	struct tl__xml_node *doc = NULL;
+	int truncated = 1;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(xml_parse(xml, sizeof(xml) - 1, &doc, &truncated, err, sizeof(err)), 0);
+	assert_int_equal(truncated, 0);
+	const struct tl__xml_node *a = tl__xml_child(doc, "a"), *b = tl__xml_child(doc, "b");
+	assert_string_equal(tl__xml_attr(a, "n"), "1&2");
+	assert_null(tl__xml_attr(a, "m"));
+	assert_non_null(b);
+	assert_string_equal(tl__xml_child_text(b, "c"), "x<<y>\xc3\xa9");
+	assert_int_equal(b->end - b->begin, strlen("<b><c>x&lt;<![CDATA[<y>]]>&#xe9;</c></b>"));
+	assert_memory_equal(xml + b->begin, "<b><c>", 6);
+	assert_memory_equal(xml + a->begin, "<a n=", 5);
+	assert_int_equal(a->end - a->begin, strlen("<a n=\"1&amp;2\"/>"));
+	const struct tl__xml_node *a2 = tl__xml_next(a, "a");
+	assert_non_null(a2);
+	assert_int_equal(a2->end - a2->begin, 4);
+	assert_memory_equal(xml + a2->begin, "<a/>", 4);
+	assert_null(tl__xml_next(a2, "a"));
+	tl__xml_free(doc);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (xml_parse(bad[i], strlen(bad[i]), &doc, &truncated, err, sizeof(err)) != -1)
+			fail_msg("accepted bad input %zu: %s", i, bad[i]);
+}
+
+/* A text cut short keeps its complete elements and marks the open ones, whatever the cut is in. */
+static void test_xml_cut(void **state)
+{
+	static const char xml[] = "<r><a>1</a><b x=\"y\">2<c/><d>3";
+	static const char *const cuts[] = {"<r><e", "<r><e x=\"", "<r><e>&am", "<r><!-- c", "<r><![CDATA[t",
+					   "<r>\xc3", "<r></", "<r><?pi", "<r/><r", "<r/>\n<?xml version"};
+	struct tl__xml_node *doc = NULL;
+	int truncated = 0;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(xml_parse(xml, sizeof(xml) - 1, &doc, &truncated, err, sizeof(err)), 0);
+	assert_int_equal(truncated, 1);
+	const struct tl__xml_node *r = tl__xml_child(doc, "r"), *b = tl__xml_child(r, "b");
+	assert_int_equal(r->complete, 0);
+	assert_int_equal(tl__xml_child(r, "a")->complete, 1);
+	assert_string_equal(tl__xml_child_text(r, "a"), "1");
+	assert_int_equal(b->complete, 0);
+	assert_int_equal(b->end, sizeof(xml) - 1);
+	assert_string_equal(b->text, "2");
+	assert_int_equal(tl__xml_child(b, "c")->complete, 1);
+	assert_int_equal(tl__xml_child(b, "d")->complete, 0);
+	assert_string_equal(tl__xml_child_text(b, "d"), "3");
+	tl__xml_free(doc);
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		if (xml_parse(cuts[i], strlen(cuts[i]), &doc, &truncated, err, sizeof(err)) != 0 || !truncated)
+			fail_msg("cut %zu not read as cut: %s (%s)", i, cuts[i], err);
+		assert_non_null(tl__xml_child(doc, "r"));
+		tl__xml_free(doc);
+	}
+}
+
+/* A DOCTYPE is refused at its start, before an internal subset could declare an entity, so an
+ * entity bomb costs nothing. */
+static void test_xml_doctype(void **state)
+{
+	static const char *const docs[] = {
+		"<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>",
+		"<!DOCTYPE a SYSTEM \"file:///etc/passwd\"><a/>",
+		"<?xml version=\"1.0\"?><!DOCTYPE a><a/>",
+		"<a/><!DOCTYPE b [<!ENTITY x \"y\">]><b>&x;</b>",
+	};
+	char bomb[4096] = "<!DOCTYPE b [<!ENTITY e0 \"xxxxxxxxxxxxxxxx\">";
+	struct tl__xml_node *doc = NULL;
+	int truncated = 0;
+	char err[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		if (xml_parse(docs[i], strlen(docs[i]), &doc, &truncated, err, sizeof(err)) != -1)
+			fail_msg("accepted a DOCTYPE %zu: %s", i, docs[i]);
+		assert_contains(err, "DOCTYPE");
+	}
+	/* Each entity is 16 of the one before: e20 would expand to 16^21 bytes. */
+	for (int i = 1; i <= 20; i++) {
+		size_t n = strlen(bomb);
+		n += (size_t)snprintf(bomb + n, sizeof(bomb) - n, "<!ENTITY e%d \"", i);
+		for (int k = 0; k < 16; k++)
+			n += (size_t)snprintf(bomb + n, sizeof(bomb) - n, "&e%d;", i - 1);
+		snprintf(bomb + n, sizeof(bomb) - n, "\">");
+	}
+	tl_strlcpy(bomb + strlen(bomb), "]><b>&e20;</b>", sizeof(bomb) - strlen(bomb));
+	assert_int_equal(xml_parse(bomb, strlen(bomb), &doc, &truncated, err, sizeof(err)), -1);
+	assert_contains(err, "DOCTYPE");
+}
+
+/* Bytes that are not UTF-8 or not XML characters read as '?', a NUL byte is refused, and random
+ * damage to a real report never crashes the reader (nor leaks, under memcheck). */
+static void test_xml_bad_bytes(void **state)
+{
+	static const char xml[] = "<testsuite name=\"g\"><testcase name=\"t\"><failure><![CDATA[\"\x01\xff\xc3\xa9\xed\xa0\x80|"
+				  "\xc0\xaf|\xe0\x80\xaf|\xf4\x90\x80\x80|\xef\xbf\xbe|\xe2\x82|\xf8\" != \"x\"\n"
+				  "t.c:3: error: Failure!]]></failure></testcase></testsuite>";
+	static const char nul[] = "<testsuite name=\"g\"><testcase name=\"t\"><failure>a\0b</failure></testcase></testsuite>";
+	static const char latin1[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xc3\xa9</a>";
+	struct tl__xml_node *doc = NULL;
+	struct tl_findings out = {0};
+	size_t len = 0;
+	int truncated = 0;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_str(tl_parse_cmocka, xml, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.n, 1);
+	/* A control character, a stray byte, a surrogate, overlong forms, a code point past
+	 * U+10FFFF, a non-character, a cut sequence and a byte no UTF-8 has. */
+	assert_contains(out.v[0].message, "\"??\xc3\xa9???|??|???|????|???|??|?\" != \"x\"");
+	assert_site(&out.v[0].site, "t.c", 3, "t");
+	assert_contains(out.v[0].detail, "\x01\xff\xc3\xa9\xed\xa0\x80"); /* the detail is the original text */
+	tl_findings_free(&out);
+	assert_int_equal(tl_parse_cmocka(nul, sizeof(nul) - 1, &out, err, sizeof(err)), -1);
+	assert_contains(err, "NUL");
+	/* Read as UTF-8 whatever the declaration says: the tools write UTF-8. */
+	assert_int_equal(xml_parse(latin1, sizeof(latin1) - 1, &doc, &truncated, err, sizeof(err)), 0);
+	assert_string_equal(tl__xml_child(doc, "a")->text, "\xc3\xa9");
+	tl__xml_free(doc);
+
+	char *text = tl_read_file(FX "helgrind/race_heap.xml", 1u << 20, &len, &truncated);
+	unsigned seed = 12345;
+	assert_non_null(text);
+	for (int round = 0; round < 300; round++) {
+		char *copy = malloc(len);
+		assert_non_null(copy);
+		memcpy(copy, text, len);
+		for (int k = 0; k < 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			copy[(seed >> 8) % len] = (char)(seed >> 24);
+		}
+		seed = seed * 1103515245u + 12345u;
+		if (tl_parse_helgrind(copy, round % 2 ? len : (seed >> 8) % len, &out, err, sizeof(err)) == 0)
+			tl_findings_free(&out);
+		assert_int_equal(out.n, 0);
+		free(copy);
+	}
+	free(text);
 }
 
 /* ---- parse_threadcheck.c ------------------------------------------------------------------ */
@@ -1191,6 +1390,11 @@ int main(void)
 		cmocka_unit_test(test_helgrind_entities),
 		cmocka_unit_test(test_helgrind_fail),
 		cmocka_unit_test(test_xml_deep),
+		cmocka_unit_test(test_xml_many_nodes),
+		cmocka_unit_test(test_xml_several_documents),
+		cmocka_unit_test(test_xml_cut),
+		cmocka_unit_test(test_xml_doctype),
+		cmocka_unit_test(test_xml_bad_bytes),
 		cmocka_unit_test(test_threadcheck_leak),
 		cmocka_unit_test(test_threadcheck_deadlock),
 		cmocka_unit_test(test_threadcheck_lock_order_misuse),
