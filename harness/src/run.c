@@ -537,9 +537,17 @@ static int parse_report(const struct tl_config *cfg, enum tl_tool tool, const ch
 		return -1;
 	}
 	/* A log cut short is worth a note only when nothing explains it: after a timeout the
-	 * kill is the explanation, and the timeout finding says so. */
-	if (perr[0] != '\0' && !s->timed_out)
+	 * kill is the explanation, and the timeout finding says so. When grading, a report cut
+	 * short in a run that ended by itself is the program's doing (an unclosed element or
+	 * block written into the channel hides whatever the tool reports after it). */
+	if (perr[0] != '\0' && !s->timed_out && cfg->canary && !s->signaled) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "the program interfered with %s: its report is cut short (%s)",
+			 tl_canary_reporter(tool), perr);
+		add_run_finding(run, tool, TL_KIND_INTERFERENCE, "interference", msg, NULL);
+	} else if (perr[0] != '\0' && !s->timed_out) {
 		snprintf(note, notelen, "%s", perr);
+	}
 	return 0;
 }
 
