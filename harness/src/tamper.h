@@ -66,8 +66,8 @@ struct tl__macros {
  * Collects the macro events into M. */
 int tl__scan_preprocessed(const char *i, size_t len, const char *base, const struct tl__places *places,
 			  struct tl__macros *m, struct tl__why *w);
-/* The first line of the student's code in I where NAME is an identifier; *CALLED is 1 when it
- * is called there by name. 0 when it does not occur. */
+/* The first line of the student's code in I where NAME is called by name (*CALLED set), else
+ * where it first occurs (*CALLED 0); 0 when it does not occur. */
 int tl__find_identifier(const char *i, size_t len, const struct tl__places *places, const char *name,
 			int *called);
 /* Refuses when a name the student's conditional or include directives depend on (RAW->cond, and

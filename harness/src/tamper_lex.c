@@ -715,7 +715,7 @@ struct find {
 static int find_line(struct walk *k, const char *p, size_t n, int line)
 {
 	struct find *f = k->ctx;
-	if (f->line != 0 || (n > 0 && p[0] == '#'))
+	if (f->called || (n > 0 && p[0] == '#'))
 		return 0;
 	size_t len = strlen(f->name);
 	struct ptok t;
@@ -723,9 +723,13 @@ static int find_line(struct walk *k, const char *p, size_t n, int line)
 		if (t.kind == T_ID && t.n == len && memcmp(t.b, f->name, len) == 0) {
 			struct ptok after;
 			ptok_next(p, n, i, &after);
-			f->line = line;
-			f->called = after.kind == T_OTHER && *after.b == '(';
-			return 0;
+			int called = after.kind == T_OTHER && *after.b == '(';
+			/* The first call by name, else the first mention ("struct stat" before "stat("). */
+			if (f->line == 0 || called)
+				f->line = line;
+			f->called = called;
+			if (called)
+				return 0;
 		}
 	}
 	return 0;

@@ -427,27 +427,62 @@ static int lab_allows(const struct tl_lab *lab, const char *name)
 	return 0;
 }
 
+/* Whether T's build KIND may import NAME. Returns 1 or 0, or -1 when the lab's own objects could
+ * not be listed. */
+static int import_allowed(const struct tl_config *cfg, const struct tl_target *t, enum tl_build_kind kind,
+			  const char *name, struct tl__why *w)
+{
+	if (import_listed(name, kind) || lab_allows(t->lab, name))
+		return 1;
+	int found = 0;
+	if (owned_defines(cfg, t, name, &found, w) != 0)
+		return -1;
+	return found;
+}
+
 int tl__check_imports(const struct tl_config *cfg, const struct tl_target *t, enum tl_build_kind kind,
 		      const struct tl__objsyms *syms, const char *base, const char *i, size_t ilen,
 		      const struct tl__places *places, struct tl__why *w)
 {
+	/* Of the refused imports, the message names the one the student's code calls first (the
+	 * line to look at) and lists a few others. Lines are looked up for the first few only. */
+	struct {
+		const char *name;
+		int line, called;
+	} bad[8];
+	int nbad = 0, refused = 0, best = 0;
 	for (size_t k = 0; k < syms->imported.n; k++) {
 		const char *name = syms->imported.v[k];
-		if (import_listed(name, kind) || lab_allows(t->lab, name))
-			continue;
-		int found = 0;
-		if (owned_defines(cfg, t, name, &found, w) != 0)
+		int ok = import_allowed(cfg, t, kind, name, w);
+		if (ok < 0)
 			return -1;
-		if (found)
+		if (ok || refused++ >= 8)
 			continue;
-		int called = 0, line = tl__find_identifier(i, ilen, places, name, &called);
-		if (line > 0 && called)
-			return tl__refuse(w, "%s:%d uses '%s': lab code may not call it (it is not on the allowlist of imports.def, nor defined by the lab)",
-					  base, line, name);
-		return tl__refuse(w, "%s uses %s (called by pointer or under another name%s): lab code may not use it (it is not on the allowlist of imports.def, nor defined by the lab)",
-				  base, name, line > 0 ? "" : ", the object imports it");
+		bad[nbad].name = name;
+		bad[nbad].called = 0;
+		bad[nbad].line = tl__find_identifier(i, ilen, places, name, &bad[nbad].called);
+		nbad++;
 	}
-	return 0;
+	if (nbad == 0)
+		return 0;
+	for (int k = 1; k < nbad; k++) {
+		int kc = bad[k].line > 0 && bad[k].called, bc = bad[best].line > 0 && bad[best].called;
+		if ((kc && !bc) || (kc == bc && bad[k].line > 0 && (bad[best].line == 0 || bad[k].line < bad[best].line)))
+			best = k;
+	}
+	char more[256] = "";
+	size_t used = 0;
+	for (int k = 0, listed = 0; k < nbad && listed < 3; k++)
+		if (k != best)
+			used += (size_t)snprintf(more + used, sizeof more - used, "%s%s", listed++ ? ", " : "; it also imports ",
+						 bad[k].name);
+	if (refused > 4 && used < sizeof more)
+		snprintf(more + used, sizeof more - used, " and %d more", refused - 4);
+	if (bad[best].line > 0 && bad[best].called)
+		return tl__refuse(w, "%s:%d uses '%s': lab code may not call it (it is not on the allowlist of imports.def, nor defined by the lab)%s",
+				  base, bad[best].line, bad[best].name, more);
+	return tl__refuse(w, "%s uses %s (called by pointer or under another name%s): lab code may not use it (it is not on the allowlist of imports.def, nor defined by the lab)%s",
+			  base, bad[best].name, bad[best].line > 0 ? "" : ", the object imports it", more);
 }
 
 /* ------------------------------------------------------------------------------------------ */
