@@ -253,24 +253,10 @@ static int built(struct variant *v, int nv, const char *base, struct tl__why *w)
 			  base, v[failed].label, v[failed].rc_e != 0 ? v[failed].err_e : v[failed].err_c);
 }
 
-/* The text checks and nm listings of every variant. */
-static int check_variants(const struct tl_config *cfg, const struct tl_target *t, struct variant *v, int nv,
-			  const struct tl__places *pl, const struct tl__raw *raw, const char *base, struct tl__why *w)
+/* Lists the symbols of every variant's object (one nm for all) into V[i].syms. */
+static int list_symbols(const struct tl_config *cfg, const struct tl_target *t, struct variant *v, int nv,
+			struct tl__why *w)
 {
-	for (int i = 0; i < nv; i++) {
-		int tr = 0;
-		v[i].text = tl_read_file(v[i].pre, 256u << 20, &v[i].len, &tr);
-		if (v[i].text == NULL || tr)
-			return tl__fail(w, "cannot read the preprocessed %s (%s)", base, v[i].pre);
-		int rc = tl__scan_preprocessed(v[i].text, v[i].len, base, pl, &v[i].macros, w);
-		if (rc != 0)
-			return rc;
-	}
-	for (int i = 1; i < nv; i++) {
-		int rc = tl__same_conditions(raw, &v[0].macros, v[0].label, &v[i].macros, v[i].label, base, w);
-		if (rc != 0)
-			return rc;
-	}
 	struct tl__task nm = {.cfg = cfg};
 	char out[TL_PATH + 64], err[TL_PATH + 64];
 	const char *objs[TL_BUILD_COUNT];
@@ -293,8 +279,29 @@ static int check_variants(const struct tl_config *cfg, const struct tl_target *t
 	free(text);
 	for (int i = 0; i < nv; i++)
 		v[i].syms = syms[i];
-	if (prc != 0)
-		return tl__fail(w, "nm -A of the scan's objects failed (status %d; see %s)", nrc, err);
+	return prc == 0 ? 0 : tl__fail(w, "nm -A of the scan's objects failed (status %d; see %s)", nrc, err);
+}
+
+/* The text checks and the symbol rules of every variant. */
+static int check_variants(const struct tl_config *cfg, const struct tl_target *t, struct variant *v, int nv,
+			  const struct tl__places *pl, const struct tl__raw *raw, const char *base, struct tl__why *w)
+{
+	for (int i = 0; i < nv; i++) {
+		int tr = 0;
+		v[i].text = tl_read_file(v[i].pre, 256u << 20, &v[i].len, &tr);
+		if (v[i].text == NULL || tr)
+			return tl__fail(w, "cannot read the preprocessed %s (%s)", base, v[i].pre);
+		int rc = tl__scan_preprocessed(v[i].text, v[i].len, base, pl, &v[i].macros, w);
+		if (rc != 0)
+			return rc;
+	}
+	for (int i = 1; i < nv; i++) {
+		int rc = tl__same_conditions(raw, &v[0].macros, v[0].label, &v[i].macros, v[i].label, base, w);
+		if (rc != 0)
+			return rc;
+	}
+	if (list_symbols(cfg, t, v, nv, w) != 0)
+		return -1;
 	for (int i = 0; i < nv; i++) {
 		int rc = tl__check_defines(cfg, t, &v[i].syms, base, w);
 		if (rc != 0)

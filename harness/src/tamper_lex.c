@@ -201,6 +201,29 @@ static void lex_literal(struct lexer *x)
 	}
 }
 
+/* Whether a universal character name (\\u or \\U) starts at I: part of an identifier. */
+static int ucn_at(const struct lexer *x, size_t i)
+{
+	return at(x, i) == '\\' && (at(x, i + 1) == 'u' || at(x, i + 1) == 'U');
+}
+
+/* An identifier, or a string or character literal with an encoding prefix (L, u, U, u8). */
+static enum tok lex_identifier(struct lexer *x)
+{
+	while (at(x, x->p) != -1 && (is_id_char((unsigned char)at(x, x->p)) || ucn_at(x, x->p)))
+		x->p++;
+	x->e = x->p;
+	size_t n = x->e - x->b;
+	const char *s = x->l->c + x->b;
+	int prefix = (n == 1 && (*s == 'L' || *s == 'u' || *s == 'U')) || (n == 2 && s[0] == 'u' && s[1] == '8');
+	if (prefix && (at(x, x->p) == '"' || at(x, x->p) == '\'')) {
+		lex_literal(x);
+		x->e = x->p;
+		return T_LIT;
+	}
+	return T_ID;
+}
+
 /* The next token. HEADER: a '<' starts a header name (after #include), read to '>'. */
 static enum tok next(struct lexer *x, int header)
 {
@@ -221,21 +244,8 @@ static enum tok next(struct lexer *x, int header)
 		x->e = x->p;
 		return T_OTHER;
 	}
-	if (is_id_start((unsigned char)c) || (c == '\\' && (at(x, x->p + 1) == 'u' || at(x, x->p + 1) == 'U'))) {
-		while (at(x, x->p) != -1 && (is_id_char((unsigned char)at(x, x->p)) ||
-					     (at(x, x->p) == '\\' && (at(x, x->p + 1) == 'u' || at(x, x->p + 1) == 'U'))))
-			x->p++;
-		x->e = x->p;
-		size_t n = x->e - x->b;
-		const char *s = x->l->c + x->b;
-		int prefix = (n == 1 && (*s == 'L' || *s == 'u' || *s == 'U')) || (n == 2 && s[0] == 'u' && s[1] == '8');
-		if (prefix && (at(x, x->p) == '"' || at(x, x->p) == '\'')) {
-			lex_literal(x);
-			x->e = x->p;
-			return T_LIT;
-		}
-		return T_ID;
-	}
+	if (is_id_start((unsigned char)c) || ucn_at(x, x->p))
+		return lex_identifier(x);
 	if (isdigit(c) || (c == '.' && isdigit(at(x, x->p + 1)))) {
 		for (x->p++;; x->p++) {
 			int d = at(x, x->p);

@@ -302,8 +302,45 @@ static pthread_mutex_t owned_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct owned owned_cache[TL_MAX_FILES * 8];
 static int nowned;
 
-/* Compiles the sources SRCS (N of them) with the plain build's flags and records what each defines.
+/* Lists with one nm the global definitions of the N objects OBJS (made from SRCS) into the cache.
  * Called with owned_mu held. */
+static int owned_list(const struct tl_config *cfg, const char *dir, char objs[][TL_PATH + 64],
+		      const char *const *srcs, int n, struct tl__why *w)
+{
+	struct tl__task nm = {.cfg = cfg};
+	tl_strlcpy(nm.writable, dir, sizeof nm.writable);
+	tl_argv_push(&nm.argv, "nm");
+	tl_argv_push(&nm.argv, "-A");
+	const char *names[16];
+	for (int i = 0; i < n; i++) {
+		tl_argv_push(&nm.argv, objs[i]);
+		names[i] = objs[i];
+	}
+	snprintf(nm.out, sizeof nm.out, "%s/own.nm", dir);
+	snprintf(nm.err, sizeof nm.err, "%s/own.nm.err", dir);
+	int rc = tl__run(cfg, dir, nm.argv.v, nm.out, nm.err) == 0 ? 0 : tl__fail(w, "nm of the lab's own objects failed (see %s)", nm.err);
+	tl_argv_clear(&nm.argv);
+	char *text = rc == 0 ? read_small(nm.out) : NULL;
+	struct tl__objsyms syms[16];
+	memset(syms, 0, sizeof syms);
+	if (rc == 0 && (text == NULL || tl__nm_parse(text, names, syms, n) != 0))
+		rc = tl__fail(w, "cannot read nm's listing %s", nm.out);
+	for (int i = 0; i < n; i++) {
+		if (rc == 0) {
+			struct owned *o = &owned_cache[nowned++];
+			tl_strlcpy(o->src, srcs[i], sizeof o->src);
+			o->defined = syms[i].defined;
+		} else {
+			tl__strs_free(&syms[i].defined);
+		}
+		tl__strs_free(&syms[i].imported);
+	}
+	free(text);
+	return rc;
+}
+
+/* Compiles the sources SRCS (N of them, at most 16) with the plain build's flags and records what
+ * each defines. Called with owned_mu held. */
 static int owned_compile(const struct tl_config *cfg, const struct tl_target *t, const char *const *srcs, int n,
 			 struct tl__why *w)
 {
@@ -327,42 +364,13 @@ static int owned_compile(const struct tl_config *cfg, const struct tl_target *t,
 	}
 	tl__run_tasks(jobs, n);
 	int rc = 0;
-	struct tl__task nm = {.cfg = cfg};
-	tl_strlcpy(nm.writable, dir, sizeof nm.writable);
-	tl_argv_push(&nm.argv, "nm");
-	tl_argv_push(&nm.argv, "-A");
 	for (int i = 0; i < n; i++) {
 		if (jobs[i].rc != 0 && rc == 0)
 			rc = tl__fail(w, "the lab's own %s did not compile (see %s)", srcs[i], jobs[i].err);
-		tl_argv_push(&nm.argv, objs[i]);
 		tl_argv_clear(&jobs[i].argv);
 	}
 	free(jobs);
-	snprintf(nm.out, sizeof nm.out, "%s/own.nm", dir);
-	snprintf(nm.err, sizeof nm.err, "%s/own.nm.err", dir);
-	if (rc == 0 && tl__run(cfg, dir, nm.argv.v, nm.out, nm.err) != 0)
-		rc = tl__fail(w, "nm of the lab's own objects failed (see %s)", nm.err);
-	tl_argv_clear(&nm.argv);
-	char *text = rc == 0 ? read_small(nm.out) : NULL;
-	struct tl__objsyms syms[16];
-	memset(syms, 0, sizeof syms);
-	const char *names[16];
-	for (int i = 0; i < n; i++)
-		names[i] = objs[i];
-	if (rc == 0 && (text == NULL || tl__nm_parse(text, names, syms, n) != 0))
-		rc = tl__fail(w, "cannot read nm's listing %s", nm.out);
-	for (int i = 0; i < n; i++) {
-		if (rc == 0) {
-			struct owned *o = &owned_cache[nowned++];
-			tl_strlcpy(o->src, srcs[i], sizeof o->src);
-			o->defined = syms[i].defined;
-		} else {
-			tl__strs_free(&syms[i].defined);
-		}
-		tl__strs_free(&syms[i].imported);
-	}
-	free(text);
-	return rc;
+	return rc == 0 ? owned_list(cfg, dir, objs, srcs, n, w) : rc;
 }
 
 /* Whether a lab-owned program source of T (not a student file) or of labs/common defines NAME. */
