@@ -2,6 +2,7 @@
  * checking exactly what each build compiles. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,44 @@ static int check_ast(const char *ast, int ast_rc, const char *ast_err, const str
 	return rc;
 }
 
+/* The AST check on a thread of its own: it reads and walks clang's tree (tens of milliseconds)
+ * while the variants' checks wait for nm. */
+struct ast_job {
+	char path[TL_PATH + 64], err[TL_PATH + 64];
+	int dump_rc;
+	const struct tl__places *places;
+	const char *base;
+	char why[1024];
+	int rc;
+};
+
+static void *ast_main(void *arg)
+{
+	struct ast_job *j = arg;
+	struct tl__why w = {j->why, sizeof j->why};
+	j->rc = check_ast(j->path, j->dump_rc, j->err, j->places, j->base, &w);
+	return NULL;
+}
+
+/* Runs the variants' checks and the AST check at once; the variants' refusal, if any, is the one
+ * reported (it names the simpler thing). */
+static int check_all(const struct tl_config *cfg, const struct tl_target *t, struct variant *v, int nv,
+		     const struct tl__places *pl, const struct tl__raw *raw, struct ast_job *aj, struct tl__why *w)
+{
+	pthread_t th;
+	int threaded = pthread_create(&th, NULL, ast_main, aj) == 0;
+	int rc = check_variants(cfg, t, v, nv, pl, raw, aj->base, w);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		ast_main(aj);
+	if (rc == 0 && aj->rc != 0) {
+		tl_strlcpy(w->buf, aj->why, w->len);
+		rc = aj->rc;
+	}
+	return rc;
+}
+
 /* Scans the student's file number F of T's lab. */
 static int scan_file(const struct tl_config *cfg, const struct tl_target *t, int f, const struct tl__places *pl,
 		     struct tl__why *w)
@@ -355,20 +394,17 @@ static int scan_file(const struct tl_config *cfg, const struct tl_target *t, int
 	struct variant v[TL_BUILD_COUNT];
 	int nv = 0;
 	if (rc == 0) {
-		char ast[TL_PATH + 64], ast_err[TL_PATH + 64];
-		int ast_rc = 0;
-		snprintf(ast, sizeof ast, "%s/scan.%d.ast.json", t->outdir, f);
-		snprintf(ast_err, sizeof ast_err, "%s/scan.%d.ast.err", t->outdir, f);
+		struct ast_job aj = {.places = pl, .base = base};
+		snprintf(aj.path, sizeof aj.path, "%s/scan.%d.ast.json", t->outdir, f);
+		snprintf(aj.err, sizeof aj.err, "%s/scan.%d.ast.err", t->outdir, f);
 		nv = variants_of(t, f, v);
-		compile_all(cfg, t, src, v, nv, ast, ast_err, &ast_rc);
+		compile_all(cfg, t, src, v, nv, aj.path, aj.err, &aj.dump_rc);
 		rc = built(v, nv, base, w);
 		int all = 1;
 		for (int i = 0; i < nv; i++)
 			all &= v[i].rc_e == 0 && v[i].rc_c == 0;
 		if (rc == 0 && all)
-			rc = check_variants(cfg, t, v, nv, pl, &raw, base, w);
-		if (rc == 0 && all)
-			rc = check_ast(ast, ast_rc, ast_err, pl, base, w);
+			rc = check_all(cfg, t, v, nv, pl, &raw, &aj, w);
 	}
 	for (int i = 0; i < nv; i++)
 		variant_free(&v[i]);
