@@ -1,4 +1,4 @@
-/* hostile case atomic-counter: correct with a C11 atomic counter; the scan must accept what atomics expand to (builtins, and their implicit casts in clang's tree). */
+/* hostile case atomic-counter: correct with a C11 atomic counter and a branch hint; the scan must accept what they expand to (atomic builtins, and the implicit cast of a called builtin in clang's tree). */
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -29,6 +29,8 @@ unsigned long stats_requests(struct server_stats *stats)
 
 void handler_loop(struct server_stats *stats, unsigned long nrequests, serve_fn serve, void *arg)
 {
+	if (__builtin_expect(serve == NULL, 0))
+		abort();
 	for (unsigned long i = 0; i < nrequests; i++) {
 		serve(i, arg);
 		atomic_fetch_add(&stats->requests, 1);
