@@ -104,7 +104,7 @@ static char *jstring(struct jparse *j)
 		char c = *++q;
 		const char *map = strchr("\"\"\\\\//b\bf\fn\nr\rt\t", c);
 		unsigned u, lo;
-		if (c != 'u' && map != NULL && (map - "\"\"\\\\//b\bf\fn\nr\rt\t") % 2 == 0) {
+		if (c != 'u' && c != '\0' && map != NULL && (map - "\"\"\\\\//b\bf\fn\nr\rt\t") % 2 == 0) {
 			out[k++] = map[1];
 		} else if (c == 'u' && hexval(q + 1, j->p, &u) == 0) {
 			q += 4;
