@@ -295,11 +295,12 @@ struct tl_grade {
 int tl_submission_intake(const struct tl_config *cfg, const char *submission, const char *scratch,
 			 struct tl_grade *g, char *err, size_t errlen);
 
-/* Anti-tamper: checks the student files of T's lab (preprocessed and compiled on their own)
- * for sanitizer or Valgrind hooks, no_sanitize attributes, inline assembly (client requests),
- * interposed pthread/libc functions, environment or process tricks, and includes from
- * outside the lab. Returns 0 when clean, 1 when tampered (WHY says what and where), -1 when
- * the check itself could not run. */
+/* Anti-tamper (tamper*.c): checks the student files of T's lab as every build compiles them
+ * (tl_build_compile_argv), on the file as written, on each build's preprocessed text and object,
+ * and on clang's syntax tree: line directives, includes outside the lab, tool hooks, inline
+ * assembly, compiler-dependent conditions, imports off the allowlist (imports.def), definitions of
+ * what linked libraries export, function addresses turned into data. Returns 0 when clean, 1 when
+ * refused (WHY says what and where), -1 when the check itself could not run (WHY says why). */
 int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char *why, size_t whylen);
 
 /* Scores one lab from its target's results and the rubric. */
