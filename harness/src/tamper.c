@@ -232,26 +232,32 @@ static void compile_all(const struct tl_config *cfg, const struct tl_target *t, 
 		tl_argv_clear(&tasks[i].argv);
 }
 
-/* Settles which variants built. Returns 0 when every one did (or none: the build reports the error),
- * 1 when only some did (the code would run without every check having read it), -1 when a compiler
+/* Settles which variants built. Returns 0 when every one did, or none did (the build reports the
+ * error); 1 when only some did, when one was stopped at a limit, or when one compiles but its
+ * preprocessing failed (the code would run without every check having read it); -1 when a compiler
  * failed without an error in the code. */
 static int built(struct variant *v, int nv, const char *base, struct tl__why *w)
 {
 	int ok = 0, failed = -1;
 	for (int i = 0; i < nv; i++) {
-		if (v[i].rc_e == 0 && v[i].rc_c == 0) {
+		if (v[i].rc_e == TL__KILLED || v[i].rc_c == TL__KILLED)
+			return tl__refuse(w, "%s could not compile %s within the limits of a build (time, memory, output size): the scan cannot vouch for it",
+					  v[i].label, base);
+		if (v[i].rc_c == 0 && v[i].rc_e != 0)
+			return tl__refuse(w, "%s compiles %s, but its preprocessing failed (see %s): the scan cannot vouch for it",
+					  v[i].label, base, v[i].err_e);
+		if (v[i].rc_c == 0) {
 			ok++;
 			continue;
 		}
-		const char *log = v[i].rc_e != 0 ? v[i].err_e : v[i].err_c;
-		if (!compile_error(log))
-			return tl__fail(w, "%s could not compile %s for the scan (see %s)", v[i].label, base, log);
+		if (!compile_error(v[i].err_c))
+			return tl__fail(w, "%s could not compile %s for the scan (see %s)", v[i].label, base, v[i].err_c);
 		failed = i;
 	}
 	if (ok == 0 || failed < 0)
 		return 0;
 	return tl__refuse(w, "%s does not compile under %s while another build compiles it: every build must compile the same code (see %s)",
-			  base, v[failed].label, v[failed].rc_e != 0 ? v[failed].err_e : v[failed].err_c);
+			  base, v[failed].label, v[failed].err_c);
 }
 
 /* Lists the symbols of every variant's object (one nm for all) into V[i].syms. */

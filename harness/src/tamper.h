@@ -80,8 +80,10 @@ int tl__same_conditions(const struct tl__raw *raw, const struct tl__macros *a, c
 /* --- Symbols (tamper_syms.c) --- */
 
 /* Runs ARGV (sandboxed when grading; WRITABLE is the only folder it may write, and its working
- * folder), stdout to OUT and stderr to ERR. Returns the exit status, or -1 when it could not run or
- * was killed. Safe to call from several threads. */
+ * folder), stdout to OUT and stderr to ERR. Returns the exit status; TL__KILLED when it ran out of
+ * time or was killed by a signal (a compiler that exceeds the output cap gets SIGXFSZ); -1 when it
+ * could not be started. Safe to call from several threads. */
+#define TL__KILLED (-2)
 int tl__run(const struct tl_config *cfg, const char *writable, char *const *argv, const char *out,
 	    const char *err);
 

@@ -62,7 +62,9 @@ int tl__run(const struct tl_config *cfg, const char *writable, char *const *argv
 	int rc = tl_spawn_run(&s, e, sizeof e);
 	tl_env_free(env);
 	tl_argv_free(confined);
-	return rc == 0 && s.exited ? s.exit_code : -1;
+	if (rc != 0)
+		return -1;
+	return s.exited ? s.exit_code : TL__KILLED;
 }
 
 /* ------------------------------------------------------------------------------------------ */
