@@ -8,7 +8,6 @@
 
 #include "stages.h"
 
-
 static const char *tsan_cc(void)
 {
 	const char *cc = getenv("TL_TSAN_CC");
