@@ -8,8 +8,6 @@
 
 #include "stages.h"
 
-enum bin { BIN_TSAN, BIN_PLAIN, BIN_TEST, BIN_TEST_TSAN };
-
 static const char *tsan_cc(void)
 {
 	const char *cc = getenv("TL_TSAN_CC");
@@ -22,25 +20,63 @@ static const char *plain_cc(void)
 	return cc != NULL && cc[0] != '\0' ? cc : "gcc";
 }
 
-struct argv_buf {
-	char *v[256];
-	int n;
-};
-
-static void push(struct argv_buf *a, const char *s)
+void tl_argv_push(struct tl_argv *a, const char *s)
 {
-	TL_ASSERT(a->n < 255);
+	TL_ASSERT(a->n < TL_ARGV_MAX - 1);
 	a->v[a->n] = strdup(s);
 	TL_ASSERT(a->v[a->n] != NULL);
 	a->n++;
 	a->v[a->n] = NULL;
 }
 
-static void argv_free(struct argv_buf *a)
+void tl_argv_clear(struct tl_argv *a)
 {
 	for (int i = 0; i < a->n; i++)
 		free(a->v[i]);
 	a->n = 0;
+	a->v[0] = NULL;
+}
+
+const char *tl_build_kind_name(enum tl_build_kind k)
+{
+	switch (k) {
+	case TL_BUILD_TSAN:
+		return "tsan";
+	case TL_BUILD_PLAIN:
+		return "plain";
+	case TL_BUILD_TEST:
+		return "test";
+	case TL_BUILD_TEST_TSAN:
+		return "test-tsan";
+	case TL_BUILD_COUNT:
+		break;
+	}
+	return "?";
+}
+
+void tl_build_compile_argv(const struct tl_target *t, enum tl_build_kind which, struct tl_argv *a)
+{
+	const int lab = t->lab != NULL;
+	const int tsan = which == TL_BUILD_TSAN || which == TL_BUILD_TEST_TSAN;
+	tl_argv_push(a, tsan ? tsan_cc() : plain_cc());
+	if (tsan)
+		tl_argv_push(a, "-fsanitize=thread");
+	tl_argv_push(a, "-g");
+	tl_argv_push(a, "-O1");
+	tl_argv_push(a, "-pthread");
+	if (lab) {
+		tl_argv_push(a, "-std=c11");
+		tl_argv_push(a, "-D_GNU_SOURCE");
+		tl_argv_push(a, "-Wall");
+		tl_argv_push(a, "-Wextra");
+		if (t->werror)
+			tl_argv_push(a, "-Werror");
+	}
+	for (int i = 0; i < t->ninclude; i++) {
+		char inc[TL_PATH + 4];
+		snprintf(inc, sizeof inc, "-I%s", t->include[i]);
+		tl_argv_push(a, inc);
+	}
 }
 
 static double mtime(const char *path)
@@ -139,53 +175,35 @@ static void build_error_finding(const char *log, struct tl_finding *f, const cha
 
 /* Compiles one binary. Returns 0 when OUT is up to date, -1 with a build-error finding added
  * to each tool in TOOLS otherwise. */
-static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin which, int tools)
+static int compile(const struct tl_config *cfg, struct tl_target *t, enum tl_build_kind which, int tools)
 {
-	const int lab = t->lab != NULL;
-	const char *out = which == BIN_TSAN ? t->bin_tsan : which == BIN_PLAIN ? t->bin_plain
-			: which == BIN_TEST ? t->bin_test : t->bin_test_tsan;
-	const int tsan = which == BIN_TSAN || which == BIN_TEST_TSAN;
-	const int tests = which == BIN_TEST || which == BIN_TEST_TSAN;
-	struct argv_buf a = {0};
+	const char *out = which == TL_BUILD_TSAN    ? t->bin_tsan
+			: which == TL_BUILD_PLAIN ? t->bin_plain
+			: which == TL_BUILD_TEST  ? t->bin_test
+						  : t->bin_test_tsan;
+	struct tl_argv a = {0};
 	const char *inputs[TL_MAX_FILES * 8];
 	int ninputs = 0;
-	push(&a, tsan ? tsan_cc() : plain_cc());
-	if (tsan)
-		push(&a, "-fsanitize=thread");
-	push(&a, "-g");
-	push(&a, "-O1");
-	push(&a, "-pthread");
-	if (lab) {
-		push(&a, "-std=c11");
-		push(&a, "-D_GNU_SOURCE");
-		push(&a, "-Wall");
-		push(&a, "-Wextra");
-		if (t->werror)
-			push(&a, "-Werror");
-	}
+	tl_build_compile_argv(t, which, &a);
 	const char *incdirs[8];
 	int nincdirs = 0;
-	for (int i = 0; i < t->ninclude; i++) {
-		char inc[TL_PATH + 4];
-		snprintf(inc, sizeof inc, "-I%s", t->include[i]);
-		push(&a, inc);
+	for (int i = 0; i < t->ninclude; i++)
 		incdirs[nincdirs++] = t->include[i];
-	}
-	push(&a, "-o");
-	push(&a, out);
-	if (tests) {
+	tl_argv_push(&a, "-o");
+	tl_argv_push(&a, out);
+	if (which == TL_BUILD_TEST || which == TL_BUILD_TEST_TSAN) {
 		for (int i = 0; i < t->ntest_src; i++) {
-			push(&a, t->test_src[i]);
+			tl_argv_push(&a, t->test_src[i]);
 			inputs[ninputs++] = t->test_src[i];
 		}
-		push(&a, "-lcmocka");
+		tl_argv_push(&a, "-lcmocka");
 	} else {
 		for (int i = 0; i < t->nsrc; i++) {
-			push(&a, t->src[i]);
+			tl_argv_push(&a, t->src[i]);
 			inputs[ninputs++] = t->src[i];
 		}
 	}
-	push(&a, "-ldl");
+	tl_argv_push(&a, "-ldl");
 
 	char cmdline[16384];
 	size_t off = 0;
@@ -227,8 +245,10 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 		goto out;
 	}
 	rc = -1;
-	const char *what = which == BIN_TSAN ? "the TSan build" : which == BIN_PLAIN ? "the program"
-			 : which == BIN_TEST ? "the tests" : "the tests' TSan build";
+	const char *what = which == TL_BUILD_TSAN    ? "the TSan build"
+			 : which == TL_BUILD_PLAIN ? "the program"
+			 : which == TL_BUILD_TEST  ? "the tests"
+						   : "the tests' TSan build";
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 		if (!(tools & (1 << tool)))
 			continue;
@@ -243,7 +263,7 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum bin wh
 		r->status = TL_ST_RAN;
 	}
 out:
-	argv_free(&a);
+	tl_argv_clear(&a);
 	return rc;
 }
 
@@ -273,15 +293,15 @@ int tl_build_target(const struct tl_config *cfg, struct tl_target *t, int tools)
 	int want_tsan = tools & (1 << TL_TOOL_TSAN);
 	int want_plain = tools & ((1 << TL_TOOL_HELGRIND) | (1 << TL_TOOL_THREADCHECK));
 	int want_test = (tools & (1 << TL_TOOL_TEST)) && t->ntest_src > 0;
-	if (want_tsan && compile(cfg, t, BIN_TSAN, 1 << TL_TOOL_TSAN) != 0)
+	if (want_tsan && compile(cfg, t, TL_BUILD_TSAN, 1 << TL_TOOL_TSAN) != 0)
 		rc = -1;
 	if (want_plain &&
-	    compile(cfg, t, BIN_PLAIN, tools & ((1 << TL_TOOL_HELGRIND) | (1 << TL_TOOL_THREADCHECK))) != 0)
+	    compile(cfg, t, TL_BUILD_PLAIN, tools & ((1 << TL_TOOL_HELGRIND) | (1 << TL_TOOL_THREADCHECK))) != 0)
 		rc = -1;
-	if (want_test && compile(cfg, t, BIN_TEST, 1 << TL_TOOL_TEST) != 0)
+	if (want_test && compile(cfg, t, TL_BUILD_TEST, 1 << TL_TOOL_TEST) != 0)
 		rc = -1;
 	/* When grading, TSan also runs the tests (see tl_run_tool). */
-	if (cfg->grading && want_tsan && t->ntest_src > 0 && compile(cfg, t, BIN_TEST_TSAN, 1 << TL_TOOL_TSAN) != 0)
+	if (cfg->grading && want_tsan && t->ntest_src > 0 && compile(cfg, t, TL_BUILD_TEST_TSAN, 1 << TL_TOOL_TSAN) != 0)
 		rc = -1;
 	return rc;
 }

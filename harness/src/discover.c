@@ -1,4 +1,5 @@
 /* discover.c: finds the labs and parses each lab's strict lab.decl declaration. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -56,6 +57,26 @@ static int split_files(char *value, char (*dst)[64], int max)
 	return n;
 }
 
+/* Splits VALUE on blanks into at most MAX C identifiers of at most 63 bytes (the symbols a lab
+ * adds to the import allowlist: exact names, no families). Returns the count, or -1 with the
+ * offending word in BAD. */
+static int split_allow(char *value, char (*dst)[64], int max, char *bad, size_t badlen)
+{
+	int n = 0;
+	for (char *save = NULL, *tok = strtok_r(value, " \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		int ok = n < max && strlen(tok) < 64 && (tok[0] == '_' || isalpha((unsigned char)tok[0]));
+		for (const char *c = tok; ok && *c != '\0'; c++)
+			ok = *c == '_' || isalnum((unsigned char)*c);
+		if (!ok) {
+			tl_strlcpy(bad, tok, badlen);
+			return -1;
+		}
+		tl_strlcpy(dst[n++], tok, 64);
+	}
+	return n;
+}
+
 /* Parses "clean" or a set of kind names. Returns 0, or -1 naming the bad word in BAD. */
 static int parse_kinds(char *value, tl_kindset *set, char *bad, size_t badlen)
 {
@@ -91,7 +112,7 @@ int tl_decl_parse(const char *path, struct tl_lab *lab, char *err, size_t errlen
 	lab->timeout_s = 10;
 	lab->runs = 1;
 	int seen_title = 0, seen_student = 0, seen_program = 0, seen_test = 0, seen_timeout = 0,
-	    seen_runs = 0, seen_lesson = 0;
+	    seen_runs = 0, seen_lesson = 0, seen_allow = 0;
 	char buf[1024];
 	int lineno = 0, rc = 0;
 	while (fgets(buf, sizeof buf, f) != NULL) {
@@ -140,6 +161,16 @@ int tl_decl_parse(const char *path, struct tl_lab *lab, char *err, size_t errlen
 				rc = fail(err, errlen, path, lineno,
 					  "bad file list for '%s' (plain names inside the lab folder, at most %d)",
 					  key, TL_MAX_FILES);
+				goto out;
+			}
+		} else if (strcmp(key, "allow") == 0) {
+			char bad[64];
+			seen = &seen_allow;
+			lab->nallow = split_allow(value, lab->allow, TL_MAX_ALLOW, bad, sizeof bad);
+			if (lab->nallow < 0) {
+				rc = fail(err, errlen, path, lineno,
+					  "'allow': '%s' is not a symbol name (exact C identifiers, at most %d)", bad,
+					  TL_MAX_ALLOW);
 				goto out;
 			}
 		} else if (strcmp(key, "timeout") == 0 || strcmp(key, "runs") == 0) {

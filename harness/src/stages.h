@@ -9,6 +9,7 @@
 
 #define TL_MAX_FILES 16
 #define TL_MAX_HINTS 8
+#define TL_MAX_ALLOW 16
 #define TL_PATH 1024
 
 /* Exit codes of the threadlab command (kselftest vocabulary): a tool or harness error is
@@ -49,6 +50,8 @@ struct tl_lab {
 	int runs;
 	struct tl_expect expect[TL_VARIANT_COUNT][TL_TOOL_COUNT];
 	char blind[TL_TOOL_COUNT][256];
+	char allow[TL_MAX_ALLOW][64]; /* lab-specific additions to the import allowlist */
+	int nallow;
 };
 
 /* Parses one lab.decl strictly. Returns 0, or -1 with "file:line: reason" in ERR. */
@@ -147,6 +150,25 @@ struct tl_config {
 	struct tl_limits tsan_limits;
 	struct tl_limits build_limits;
 };
+
+/* A NULL-terminated argv of malloc'd strings. Zero-initialise; free with tl_argv_clear. */
+#define TL_ARGV_MAX 256
+struct tl_argv {
+	char *v[TL_ARGV_MAX];
+	int n;
+};
+/* Appends a copy of S (aborts when full or out of memory). */
+void tl_argv_push(struct tl_argv *a, const char *s);
+void tl_argv_clear(struct tl_argv *a);
+
+/* The builds of a target, each with its own compiler and flags. */
+/* TL_BUILD_TEST_TSAN: the tests built for TSan too, when grading (TSan watches them). */
+enum tl_build_kind { TL_BUILD_TSAN, TL_BUILD_PLAIN, TL_BUILD_TEST, TL_BUILD_TEST_TSAN, TL_BUILD_COUNT };
+const char *tl_build_kind_name(enum tl_build_kind k);
+/* Appends to A the compiler and every compile flag (defines and -I included) that the build
+ * WHICH of T uses, without sources, outputs or link flags: the one definition that the builds
+ * and the anti-tamper scan share, so that the scan checks what is built. */
+void tl_build_compile_argv(const struct tl_target *t, enum tl_build_kind which, struct tl_argv *a);
 
 /* Build: compiles what TOOLS need for T (tsan build, plain build, test program), skipping
  * outputs newer than their inputs with an identical command. Returns 0 when every needed
@@ -337,11 +359,12 @@ struct tl_grade {
 int tl_submission_intake(const struct tl_config *cfg, const char *submission, const char *scratch,
 			 struct tl_grade *g, char *err, size_t errlen);
 
-/* Anti-tamper: checks the student files of T's lab (preprocessed and compiled on their own)
- * for sanitizer or Valgrind hooks, no_sanitize attributes, inline assembly (client requests),
- * interposed pthread/libc functions, environment or process tricks, and includes from
- * outside the lab. Returns 0 when clean, 1 when tampered (WHY says what and where), -1 when
- * the check itself could not run. */
+/* Anti-tamper (tamper*.c): checks the student files of T's lab as every build compiles them
+ * (tl_build_compile_argv), on the file as written, on each build's preprocessed text and object,
+ * and on clang's syntax tree: line directives, includes outside the lab, tool hooks, inline
+ * assembly, compiler-dependent conditions, imports off the allowlist (imports.def), definitions of
+ * what linked libraries export, function addresses turned into data. Returns 0 when clean, 1 when
+ * refused (WHY says what and where), -1 when the check itself could not run (WHY says why). */
 int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char *why, size_t whylen);
 
 /* Scores one lab from its target's results and the rubric. */

@@ -1,336 +1,467 @@
-/* tamper.c: refuses student code that tries to switch the detectors off or reach outside its lab. */
-#include <ctype.h>
+/* tamper.c: refuses student code that tries to switch the detectors off or reach outside its lab,
+ * checking exactly what each build compiles. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
-#include "stages.h"
+#include "tamper.h"
 
-/* Identifiers a lab's student code has no business using: they switch detectors off, fake
- * their verdicts, or escape the run. Matched on whole identifiers of the student's own lines
- * after preprocessing, so macros and token pasting cannot hide them. A prefix entry ends in '*'. */
-static const struct {
-	const char *name;
-	const char *why;
-	int call; /* 1: only as a call, name followed by '(' (a field may be called "open") */
-} forbidden[] = {
-	{"__tsan_*", "calls into ThreadSanitizer's runtime", 0},
-	{"__sanitizer_*", "defines or calls sanitizer hooks", 0},
-	{"__asan_*", "calls into a sanitizer runtime", 0},
-	{"__lsan_*", "calls into a sanitizer runtime", 0},
-	{"__ubsan_*", "calls into a sanitizer runtime", 0},
-	{"__msan_*", "calls into a sanitizer runtime", 0},
-	{"__interceptor_*", "touches sanitizer interceptors", 0},
-	{"*_default_options", "sets sanitizer options from the program", 0},
-	{"*_default_suppressions", "suppresses sanitizer reports from the program", 0},
-	{"no_sanitize", "turns sanitizer instrumentation off (no_sanitize attribute)", 0},
-	{"no_sanitize_thread", "turns ThreadSanitizer off (no_sanitize_thread attribute)", 0},
-	{"__no_sanitize_thread__", "turns ThreadSanitizer off", 0},
-	{"disable_sanitizer_instrumentation", "turns sanitizer instrumentation off", 0},
-	{"asm", "uses inline assembly (how Valgrind client requests are made)", 0},
-	{"__asm", "uses inline assembly (how Valgrind client requests are made)", 0},
-	{"__asm__", "uses inline assembly (how Valgrind client requests are made)", 0},
-	{"Annotate*", "uses race-detector annotations", 0},
-	{"AnnotateHappensBefore", "uses race-detector annotations", 0},
-	{"dlsym", "looks up symbols at run time (interposition)", 1},
-	{"dlvsym", "looks up symbols at run time (interposition)", 1},
-	{"dlopen", "loads code at run time", 1},
-	{"setenv", "changes the environment the tools read", 1},
-	{"putenv", "changes the environment the tools read", 1},
-	{"unsetenv", "changes the environment the tools read", 1},
-	{"clearenv", "changes the environment the tools read", 1},
-	{"environ", "changes the environment the tools read", 0},
-	{"__environ", "changes the environment the tools read", 0},
-	{"fork", "starts processes", 1},
-	{"vfork", "starts processes", 1},
-	{"execv", "starts programs", 1},
-	{"execve", "starts programs", 1},
-	{"execvp", "starts programs", 1},
-	{"execl", "starts programs", 1},
-	{"execlp", "starts programs", 1},
-	{"system", "starts programs", 1},
-	{"popen", "starts programs", 1},
-	{"posix_spawn", "starts programs", 1},
-	{"posix_spawnp", "starts programs", 1},
-	{"syscall", "makes raw system calls", 1},
-	{"ptrace", "traces processes", 1},
-	{"prctl", "changes process attributes", 1},
-	{"personality", "changes process attributes", 1},
-	{"fopen", "opens files (lab code works in memory only)", 1},
-	{"freopen", "opens files (lab code works in memory only)", 1},
-	{"open", "opens files (lab code works in memory only)", 1},
-	{"openat", "opens files (lab code works in memory only)", 1},
-	{"creat", "creates files", 1},
-	{"unlink", "deletes files", 1},
-	{"remove", "deletes files", 1},
-	{"rename", "renames files", 1},
-	{"chmod", "changes file modes", 1},
-	{"truncate", "truncates files", 1},
-	{"exit", "ends the process before the tests can report", 1},
-	{"_exit", "ends the process before the tests can report", 1},
-	{"_Exit", "ends the process before the tests can report", 1},
-	{"quick_exit", "ends the process before the tests can report", 1},
-	{"program_invocation_name", "asks which program runs it (to behave differently under a tool)", 0},
-	{"program_invocation_short_name", "asks which program runs it (to behave differently under a tool)", 0},
-	{"__progname", "asks which program runs it (to behave differently under a tool)", 0},
-	{"getauxval", "asks which program runs it (to behave differently under a tool)", 1},
-	{"readlink", "reads links such as /proc/self/exe (to behave differently under a tool)", 1},
-	{"getenv", "reads the environment the tools set (to behave differently under a tool)", 1},
-	{"dl_iterate_phdr", "lists the loaded libraries (to behave differently under a tool)", 1},
-};
+/* How the scan reads one student file:
+ *   1. the file as written (tamper_lex.c): line directives, token pasting, macros defined before
+ *      an include, names that ask which compiler or tool is at work;
+ *   2. for each build whose compiler and flags differ (tl_build_compile_argv, the builds' own
+ *      definition), its preprocessing (-E -dD) and its object (-c), made at once:
+ *      - every preprocessed line belongs to the file the include stack says, includes resolve
+ *        inside the lab's places, and the student's lines name no tool hook (tamper_lex.c);
+ *      - conditional compilation decides the same way under every build's compiler;
+ *      - the object defines nothing a linked library exports, and imports only what
+ *        imports.def, the lab's lab.decl and the lab's own code allow (tamper_syms.c);
+ *   3. clang's syntax tree (tamper_ast.c): no function address turned into data or back. */
 
-/* Environment variables whose names in a string literal betray an attempt to reconfigure a
- * tool. */
-static const char *const tool_env[] = {"TSAN_OPTIONS", "VALGRIND_OPTS", "LD_PRELOAD", "THREADCHECK",
-				       "CMOCKA_", "ASAN_OPTIONS"};
-
-/* Symbols the student's object may not define: defining them interposes the threading or
- * allocation functions the tools watch, or replaces the tools' hooks. */
-static const char *const no_define[] = {"pthread_*", "sem_*", "__pthread*", "__tsan*", "__sanitizer*",
-					"__interceptor*", "*_default_options", "malloc", "free", "calloc",
-					"realloc", "exit", "_exit", "abort", "dlsym", "main"};
-
-/* Functions the student's object may not import, beyond the names above: other ways into
- * the same calls. The source scan sees names only where they are called by name; a function
- * pointer (`f = fork; f();`) or `#pragma redefine_extname` gets past it, but not past the list
- * of symbols the compiled object uses. */
-static const char *const no_import[] = {"_Fork", "clone", "__clone", "clone3", "execle", "execvpe", "fexecve",
-					"fopen64", "freopen64", "open64", "openat64", "__open_2", "__open64_2",
-					"__openat_2", "__openat64_2", "creat64", "unlinkat", "renameat", "renameat2",
-					"fchmod", "fchmodat", "truncate64", "daemon", "secure_getenv"};
-
-static int match(const char *pattern, const char *name)
+int tl__refuse(struct tl__why *w, const char *fmt, ...)
 {
-	size_t p = strlen(pattern);
-	if (pattern[p - 1] == '*')
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->buf, w->len, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+int tl__fail(struct tl__why *w, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->buf, w->len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void tl__strs_add(struct tl__strs *s, const char *str, size_t len)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->v = realloc(s->v, s->cap * sizeof *s->v);
+		TL_ASSERT(s->v != NULL);
+	}
+	s->v[s->n] = strndup(str, len);
+	TL_ASSERT(s->v[s->n] != NULL);
+	s->n++;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void tl__strs_sort(struct tl__strs *s)
+{
+	if (s->n == 0)
+		return;
+	qsort(s->v, s->n, sizeof *s->v, cmp_str);
+	size_t k = 1;
+	for (size_t i = 1; i < s->n; i++) {
+		if (strcmp(s->v[i], s->v[k - 1]) == 0)
+			free(s->v[i]);
+		else
+			s->v[k++] = s->v[i];
+	}
+	s->n = k;
+}
+
+size_t tl__strs_lower_bound(const struct tl__strs *s, const char *key)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(s->v[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int tl__strs_has(const struct tl__strs *s, const char *str)
+{
+	size_t i = tl__strs_lower_bound(s, str);
+	return i < s->n && strcmp(s->v[i], str) == 0;
+}
+
+int tl__strs_has_prefix(const struct tl__strs *s, const char *prefix)
+{
+	size_t i = tl__strs_lower_bound(s, prefix);
+	return i < s->n && strncmp(s->v[i], prefix, strlen(prefix)) == 0;
+}
+
+void tl__strs_free(struct tl__strs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+int tl__match(const char *pattern, const char *name)
+{
+	size_t p = strlen(pattern), n = strlen(name);
+	if (p > 0 && pattern[p - 1] == '*')
 		return strncmp(pattern, name, p - 1) == 0;
-	if (pattern[0] == '*')
-		return strlen(name) >= p - 1 && strcmp(name + strlen(name) - (p - 1), pattern + 1) == 0;
+	if (p > 0 && pattern[0] == '*')
+		return n >= p - 1 && strcmp(name + n - (p - 1), pattern + 1) == 0;
 	return strcmp(pattern, name) == 0;
 }
 
-static int run_tool(const struct tl_config *cfg, const struct tl_target *t, char *const *argv,
-		    const char *out, const char *errpath)
+/* ------------------------------------------------------------------------------------------ */
+
+/* One build the scan reproduces: its compiler and flags, and the scan's outputs for it. */
+struct variant {
+	enum tl_build_kind kind;
+	struct tl_argv cc;
+	char label[64];               /* "the TSan build (clang)" */
+	char pre[TL_PATH + 64], obj[TL_PATH + 64], err_e[TL_PATH + 64], err_c[TL_PATH + 64];
+	int rc_e, rc_c;
+	char *text;                   /* the preprocessed text */
+	size_t len;
+	struct tl__macros macros;
+	struct tl__objsyms syms;
+};
+
+static void argv_join(const struct tl_argv *a, char *out, size_t len)
 {
-	static const char *const none[] = {NULL};
-	char **env = tl_env_make(none);
-	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, TL_SB_BUILD, t->outdir, argv) : NULL;
-	struct tl_spawn s = {0};
-	s.argv = confined != NULL ? confined : argv;
-	s.envp = env;
-	s.stdout_path = out;
-	s.stderr_path = errpath;
-	s.timeout_s = 120;
-	s.max_output = 64 << 20;
-	if (cfg->grading)
-		s.limits = &cfg->build_limits;
-	char e[256];
-	int rc = tl_spawn_run(&s, e, sizeof e);
-	tl_env_free(env);
-	tl_argv_free(confined);
-	return rc == 0 && s.exited ? s.exit_code : -1;
+	size_t used = 0;
+	out[0] = '\0';
+	for (int i = 0; i < a->n && used + 1 < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? " " : "", a->v[i]);
 }
 
-/* Whether FILE (from a preprocessor line marker) is one a lab may include: the lab's own
- * folder, the shared lab code, threadcheck's test API, or the system's headers. */
-static int allowed_include(const struct tl_target *t, const char *file)
+/* The builds of T whose compile commands differ (the test build compiles the student's file as
+ * the plain build does, so it is read once). Returns how many were filled into V. */
+static int variants_of(const struct tl_target *t, int f, struct variant *v)
 {
-	static const char *const system[] = {"/usr/include/", "/usr/lib/gcc/", "/usr/lib/llvm",
-					     "/usr/local/include/", "<built-in>", "<command-line>"};
-	for (size_t i = 0; i < sizeof system / sizeof system[0]; i++)
-		if (strncmp(file, system[i], strlen(system[i])) == 0)
-			return 1;
-	for (int i = 0; i < t->ninclude; i++) {
-		size_t n = strlen(t->include[i]);
-		if (strncmp(file, t->include[i], n) == 0 && file[n] == '/' && strstr(file + n, "/..") == NULL &&
-		    strchr(file + n + 1, '/') == NULL)
-			return 1;
-	}
-	return 0;
-}
-
-/* Scans the preprocessed text of STUDENT (whose path is SRC). Returns 1 with WHY on the first
- * forbidden thing, else 0. */
-static int scan_preprocessed(const struct tl_target *t, const char *src, const char *text, char *why,
-			     size_t whylen)
-{
-	const char *base = strrchr(src, '/') != NULL ? strrchr(src, '/') + 1 : src;
-	int own = 0, line = 0;
-	char current[TL_PATH] = "";
-	for (const char *p = text; *p != '\0';) {
-		const char *end = strchr(p, '\n');
-		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
-		if (p[0] == '#' && p[1] == ' ' && isdigit((unsigned char)p[2])) {
-			/* # LINE "FILE" FLAGS: which file the following lines come from. */
-			line = atoi(p + 2) - 1;
-			const char *q1 = memchr(p, '"', len), *q2 = q1 != NULL ? memchr(q1 + 1, '"', len - (size_t)(q1 + 1 - p)) : NULL;
-			if (q1 != NULL && q2 != NULL && (size_t)(q2 - q1 - 1) < sizeof current) {
-				memcpy(current, q1 + 1, (size_t)(q2 - q1 - 1));
-				current[q2 - q1 - 1] = '\0';
-				own = strcmp(current, src) == 0;
-				if (!own && !allowed_include(t, current)) {
-					snprintf(why, whylen, "%s includes %s, outside what a lab may use", base, current);
-					return 1;
-				}
-			}
-		} else {
-			line++;
-			if (own) {
-				/* Identifiers and string contents of the student's own lines. */
-				for (size_t i = 0; i < len;) {
-					if (isalpha((unsigned char)p[i]) || p[i] == '_') {
-						size_t j = i;
-						while (j < len && (isalnum((unsigned char)p[j]) || p[j] == '_'))
-							j++;
-						char id[128];
-						size_t n = j - i < sizeof id ? j - i : sizeof id - 1;
-						memcpy(id, p + i, n);
-						id[n] = '\0';
-						size_t after = j;
-						while (after < len && (p[after] == ' ' || p[after] == '\t'))
-							after++;
-						int called = after < len && p[after] == '(';
-						for (size_t k = 0; k < sizeof forbidden / sizeof forbidden[0]; k++) {
-							if (match(forbidden[k].name, id) && (called || !forbidden[k].call)) {
-								snprintf(why, whylen, "%s:%d uses '%s': it %s", base, line, id,
-									 forbidden[k].why);
-								return 1;
-							}
-						}
-						i = j;
-					} else if (p[i] == '"') {
-						size_t j = i + 1;
-						while (j < len && p[j] != '"')
-							j += p[j] == '\\' ? 2 : 1;
-						for (size_t k = 0; k < sizeof tool_env / sizeof tool_env[0]; k++) {
-							const char *hit = memmem(p + i, j - i, tool_env[k], strlen(tool_env[k]));
-							if (hit != NULL) {
-								snprintf(why, whylen, "%s:%d names %s: it reconfigures a tool", base,
-									 line, tool_env[k]);
-								return 1;
-							}
-						}
-						i = j + 1;
-					} else {
-						i++;
-					}
-				}
-			}
+	int n = 0;
+	char seen[TL_BUILD_COUNT][4096];
+	for (int k = 0; k < TL_BUILD_COUNT; k++) {
+		struct variant *x = &v[n];
+		memset(x, 0, sizeof *x);
+		x->kind = (enum tl_build_kind)k;
+		tl_build_compile_argv(t, x->kind, &x->cc);
+		argv_join(&x->cc, seen[n], sizeof seen[n]);
+		int dup = 0;
+		for (int i = 0; i < n && !dup; i++)
+			dup = strcmp(seen[i], seen[n]) == 0;
+		if (dup) {
+			tl_argv_clear(&x->cc);
+			continue;
 		}
-		p = end != NULL ? end + 1 : p + len;
+		const char *cc = strrchr(x->cc.v[0], '/') != NULL ? strrchr(x->cc.v[0], '/') + 1 : x->cc.v[0];
+		snprintf(x->label, sizeof x->label, "the %s build (%s)", tl_build_kind_name(x->kind), cc);
+		const char *kn = tl_build_kind_name(x->kind);
+		snprintf(x->pre, sizeof x->pre, "%s/scan.%d.%s.i", t->outdir, f, kn);
+		snprintf(x->obj, sizeof x->obj, "%s/scan.%d.%s.o", t->outdir, f, kn);
+		snprintf(x->err_e, sizeof x->err_e, "%s/scan.%d.%s.e.err", t->outdir, f, kn);
+		snprintf(x->err_c, sizeof x->err_c, "%s/scan.%d.%s.c.err", t->outdir, f, kn);
+		n++;
+	}
+	return n;
+}
+
+static void variant_free(struct variant *v)
+{
+	tl_argv_clear(&v->cc);
+	free(v->text);
+	tl__strs_free(&v->macros.events);
+	tl__strs_free(&v->syms.defined);
+	tl__strs_free(&v->syms.imported);
+}
+
+static void task_cc(struct tl__task *k, const struct tl_config *cfg, const struct tl_target *t, const struct tl_argv *cc,
+		    const char *const *extra, const char *out, const char *err)
+{
+	memset(k, 0, sizeof *k);
+	k->cfg = cfg;
+	tl_strlcpy(k->writable, t->outdir, sizeof k->writable);
+	for (int i = 0; i < cc->n; i++)
+		tl_argv_push(&k->argv, cc->v[i]);
+	for (int i = 0; extra[i] != NULL; i++)
+		tl_argv_push(&k->argv, extra[i]);
+	tl_strlcpy(k->out, out, sizeof k->out);
+	tl_strlcpy(k->err, err, sizeof k->err);
+}
+
+/* Whether a failed compile's log shows an error in the code (the build will fail the same way)
+ * rather than a compiler that did not run or was killed. */
+static int compile_error(const char *log)
+{
+	size_t len = 0;
+	int tr = 0;
+	char *text = tl_read_file(log, 1 << 20, &len, &tr);
+	int yes = text != NULL && strstr(text, "error") != NULL;
+	free(text);
+	return yes;
+}
+
+/* Compiles SRC as every variant builds it (preprocessed and as an object), and dumps clang's
+ * syntax tree of it, all at once. */
+static void compile_all(const struct tl_config *cfg, const struct tl_target *t, const char *src, struct variant *v,
+			int nv, const char *ast, const char *ast_err, int *ast_rc)
+{
+	struct tl__task tasks[TL__MAX_TASKS];
+	int n = 0, tsan = -1;
+	for (int i = 0; i < nv; i++) {
+		const char *e[] = {"-E", "-dD", src, "-o", v[i].pre, NULL};
+		const char *c[] = {"-c", src, "-o", v[i].obj, NULL};
+		task_cc(&tasks[n++], cfg, t, &v[i].cc, e, "/dev/null", v[i].err_e);
+		task_cc(&tasks[n++], cfg, t, &v[i].cc, c, "/dev/null", v[i].err_c);
+		if (v[i].kind == TL_BUILD_TSAN)
+			tsan = i;
+	}
+	/* The AST check reads clang's tree; the TSan build's compiler is clang, with the same flags. */
+	const char *d[] = {"-fsyntax-only", "-Xclang", "-ast-dump=json", src, NULL};
+	task_cc(&tasks[n++], cfg, t, &v[tsan >= 0 ? tsan : 0].cc, d, ast, ast_err);
+	tl__run_tasks(tasks, n);
+	for (int i = 0; i < nv; i++) {
+		v[i].rc_e = tasks[2 * i].rc;
+		v[i].rc_c = tasks[2 * i + 1].rc;
+	}
+	*ast_rc = tasks[n - 1].rc;
+	for (int i = 0; i < n; i++)
+		tl_argv_clear(&tasks[i].argv);
+}
+
+/* Settles which variants built. Returns 0 when every one did, or none did (the build reports the
+ * error); 1 when only some did, when one was stopped at a limit, or when one compiles but its
+ * preprocessing failed (the code would run without every check having read it); -1 when a compiler
+ * failed without an error in the code. */
+static int built(struct variant *v, int nv, const char *base, struct tl__why *w)
+{
+	int ok = 0, failed = -1;
+	for (int i = 0; i < nv; i++) {
+		if (v[i].rc_e == TL__KILLED || v[i].rc_c == TL__KILLED)
+			return tl__refuse(w, "%s could not compile %s within the limits of a build (time, memory, output size): the scan cannot vouch for it",
+					  v[i].label, base);
+		if (v[i].rc_c == 0 && v[i].rc_e != 0)
+			return tl__refuse(w, "%s compiles %s, but its preprocessing failed (see %s): the scan cannot vouch for it",
+					  v[i].label, base, v[i].err_e);
+		if (v[i].rc_c == 0) {
+			ok++;
+			continue;
+		}
+		if (!compile_error(v[i].err_c))
+			return tl__fail(w, "%s could not compile %s for the scan (see %s)", v[i].label, base, v[i].err_c);
+		failed = i;
+	}
+	if (ok == 0 || failed < 0)
+		return 0;
+	return tl__refuse(w, "%s does not compile under %s while another build compiles it: every build must compile the same code (see %s)",
+			  base, v[failed].label, v[failed].err_c);
+}
+
+/* Lists the symbols of every variant's object (one nm for all) into V[i].syms. */
+static int list_symbols(const struct tl_config *cfg, const struct tl_target *t, struct variant *v, int nv,
+			struct tl__why *w)
+{
+	struct tl__task nm = {.cfg = cfg};
+	char out[TL_PATH + 64], err[TL_PATH + 64];
+	const char *objs[TL_BUILD_COUNT];
+	snprintf(out, sizeof out, "%s/scan.nm", t->outdir);
+	snprintf(err, sizeof err, "%s/scan.nm.err", t->outdir);
+	tl_argv_push(&nm.argv, "nm");
+	tl_argv_push(&nm.argv, "-A");
+	for (int i = 0; i < nv; i++) {
+		tl_argv_push(&nm.argv, v[i].obj);
+		objs[i] = v[i].obj;
+	}
+	int nrc = tl__run(cfg, t->outdir, nm.argv.v, out, err);
+	tl_argv_clear(&nm.argv);
+	size_t len = 0;
+	int tr = 0;
+	char *text = nrc == 0 ? tl_read_file(out, 16 << 20, &len, &tr) : NULL;
+	struct tl__objsyms syms[TL_BUILD_COUNT];
+	memset(syms, 0, sizeof syms);
+	int prc = text != NULL && !tr ? tl__nm_parse(text, objs, syms, nv) : -1;
+	free(text);
+	for (int i = 0; i < nv; i++)
+		v[i].syms = syms[i];
+	return prc == 0 ? 0 : tl__fail(w, "nm -A of the scan's objects failed (status %d; see %s)", nrc, err);
+}
+
+/* The text checks and the symbol rules of every variant. */
+static int check_variants(const struct tl_config *cfg, const struct tl_target *t, struct variant *v, int nv,
+			  const struct tl__places *pl, const struct tl__raw *raw, const char *base, struct tl__why *w)
+{
+	for (int i = 0; i < nv; i++) {
+		int tr = 0;
+		v[i].text = tl_read_file(v[i].pre, 256u << 20, &v[i].len, &tr);
+		if (v[i].text == NULL || tr)
+			return tl__fail(w, "cannot read the preprocessed %s (%s)", base, v[i].pre);
+		int rc = tl__scan_preprocessed(v[i].text, v[i].len, base, pl, &v[i].macros, w);
+		if (rc != 0)
+			return rc;
+	}
+	for (int i = 1; i < nv; i++) {
+		int rc = tl__same_conditions(raw, &v[0].macros, v[0].label, &v[i].macros, v[i].label, base, w);
+		if (rc != 0)
+			return rc;
+	}
+	if (list_symbols(cfg, t, v, nv, w) != 0)
+		return -1;
+	for (int i = 0; i < nv; i++) {
+		int rc = tl__check_defines(cfg, t, &v[i].syms, base, w);
+		if (rc != 0)
+			return rc;
+	}
+	for (int i = 0; i < nv; i++) {
+		int rc = tl__check_imports(cfg, t, v[i].kind, &v[i].syms, base, v[i].text, v[i].len, pl, w);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
+}
+
+/* The syntax tree check, on what clang dumped into AST. */
+static int check_ast(const char *ast, int ast_rc, const char *ast_err, const struct tl__places *pl, const char *base,
+		     struct tl__why *w)
+{
+	const size_t cap = 64u << 20;
+	struct stat st;
+	if (ast_rc != 0 && stat(ast, &st) == 0 && (size_t)st.st_size >= cap)
+		return tl__refuse(w, "%s: its syntax tree is larger than the %zu MiB the check reads", base, cap >> 20);
+	if (ast_rc != 0)
+		return tl__fail(w, "clang could not dump the syntax tree of %s (status %d; see %s)", base, ast_rc, ast_err);
+	size_t len = 0;
+	int tr = 0;
+	char *json = tl_read_file(ast, cap, &len, &tr);
+	if (json == NULL)
+		return tl__fail(w, "cannot read %s", ast);
+	int rc = tr ? tl__refuse(w, "%s: its syntax tree is larger than the %zu MiB the check reads", base, cap >> 20)
+		    : tl__ast_check(json, len, pl, base, w);
+	free(json);
+	return rc;
+}
+
+/* The AST check on a thread of its own: it reads and walks clang's tree (tens of milliseconds)
+ * while the variants' checks wait for nm. */
+struct ast_job {
+	char path[TL_PATH + 64], err[TL_PATH + 64];
+	int dump_rc;
+	const struct tl__places *places;
+	const char *base;
+	char why[1024];
+	int rc;
+};
+
+static void *ast_main(void *arg)
+{
+	struct ast_job *j = arg;
+	struct tl__why w = {j->why, sizeof j->why};
+	j->rc = check_ast(j->path, j->dump_rc, j->err, j->places, j->base, &w);
+	return NULL;
+}
+
+/* Runs the variants' checks and the AST check at once; the variants' refusal, if any, is the one
+ * reported (it names the simpler thing). */
+static int check_all(const struct tl_config *cfg, const struct tl_target *t, struct variant *v, int nv,
+		     const struct tl__places *pl, const struct tl__raw *raw, struct ast_job *aj, struct tl__why *w)
+{
+	pthread_t th;
+	int threaded = pthread_create(&th, NULL, ast_main, aj) == 0;
+	int rc = check_variants(cfg, t, v, nv, pl, raw, aj->base, w);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		ast_main(aj);
+	if (rc == 0 && aj->rc != 0) {
+		tl_strlcpy(w->buf, aj->why, w->len);
+		rc = aj->rc;
+	}
+	return rc;
+}
+
+/* Scans the student's file number F of T's lab. */
+static int scan_file(const struct tl_config *cfg, const struct tl_target *t, int f, const struct tl__places *pl,
+		     struct tl__why *w)
+{
+	const struct tl_lab *lab = t->lab;
+	const char *base = lab->student[f];
+	char src[TL_PATH * 2];
+	snprintf(src, sizeof src, "%s/%s", lab->dir, base);
+	size_t len = 0;
+	int tr = 0;
+	char *text = tl_read_file(src, 4u << 20, &len, &tr);
+	if (text == NULL)
+		return tl__fail(w, "cannot read %s: %s", src, strerror(errno));
+	struct tl__raw raw = {0};
+	int rc = tr ? tl__refuse(w, "%s is larger than the scan reads", base) : tl__raw_scan(text, len, base, &raw, w);
+	free(text);
+	struct variant v[TL_BUILD_COUNT];
+	int nv = 0;
+	if (rc == 0) {
+		struct ast_job aj = {.places = pl, .base = base};
+		snprintf(aj.path, sizeof aj.path, "%s/scan.%d.ast.json", t->outdir, f);
+		snprintf(aj.err, sizeof aj.err, "%s/scan.%d.ast.err", t->outdir, f);
+		nv = variants_of(t, f, v);
+		compile_all(cfg, t, src, v, nv, aj.path, aj.err, &aj.dump_rc);
+		rc = built(v, nv, base, w);
+		int all = 1;
+		for (int i = 0; i < nv; i++)
+			all &= v[i].rc_e == 0 && v[i].rc_c == 0;
+		if (rc == 0 && all)
+			rc = check_all(cfg, t, v, nv, pl, &raw, &aj, w);
+	}
+	for (int i = 0; i < nv; i++)
+		variant_free(&v[i]);
+	tl__raw_free(&raw);
+	return rc;
+}
+
+static int add_real(struct tl__strs *s, const char *path, struct tl__why *w)
+{
+	char real[PATH_MAX];
+	if (realpath(path, real) == NULL)
+		return tl__fail(w, "cannot resolve %s: %s", path, strerror(errno));
+	tl__strs_add(s, real, strlen(real));
+	return 0;
+}
+
+/* The places of T's lab: its student files, the folders it may include from. */
+static int places_of(const struct tl_config *cfg, const struct tl_target *t, struct tl__places *pl, struct tl__why *w)
+{
+	const struct tl_lab *lab = t->lab;
+	char p[TL_PATH * 2];
+	int rc = 0;
+	for (int i = 0; i < lab->nstudent && rc == 0; i++) {
+		snprintf(p, sizeof p, "%s/%s", lab->dir, lab->student[i]);
+		rc = add_real(&pl->student, p, w);
+	}
+	snprintf(p, sizeof p, "%s/labs/common", cfg->labs_root);
+	if (rc == 0)
+		rc = add_real(&pl->lab_dirs, lab->dir, w);
+	if (rc == 0)
+		rc = add_real(&pl->lab_dirs, p, w);
+	snprintf(p, sizeof p, "%s/harness/threadcheck/threadcheck.h", cfg->root);
+	if (rc == 0 && realpath(p, pl->tc_header) == NULL)
+		rc = tl__fail(w, "cannot resolve %s: %s", p, strerror(errno));
+	if (rc == 0)
+		rc = tl__system_dirs(cfg, t, &pl->system_dirs, w);
+	tl__strs_sort(&pl->student);
+	tl__strs_sort(&pl->lab_dirs);
+	return rc;
 }
 
 int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char *why, size_t whylen)
 {
-	const struct tl_lab *lab = t->lab;
-	for (int f = 0; f < lab->nstudent; f++) {
-		char src[TL_PATH * 2], pre[TL_PATH + 64], obj[TL_PATH + 64], err[TL_PATH + 64], syms[TL_PATH + 64];
-		snprintf(src, sizeof src, "%s/%s", lab->dir, lab->student[f]);
-		snprintf(pre, sizeof pre, "%s/student.%d.i", t->outdir, f);
-		snprintf(obj, sizeof obj, "%s/student.%d.o", t->outdir, f);
-		snprintf(err, sizeof err, "%s/student.%d.err", t->outdir, f);
-		snprintf(syms, sizeof syms, "%s/student.%d.syms", t->outdir, f);
-		char *argv[32];
-		int a = 0;
-		argv[a++] = "gcc";
-		argv[a++] = "-std=c11";
-		argv[a++] = "-D_GNU_SOURCE";
-		argv[a++] = "-pthread";
-		char incs[4][TL_PATH + 4];
-		for (int i = 0; i < t->ninclude && i < 4; i++) {
-			snprintf(incs[i], sizeof incs[i], "-I%s", t->include[i]);
-			argv[a++] = incs[i];
-		}
-		argv[a++] = "-E";
-		argv[a++] = src;
-		argv[a] = NULL;
-		int rc = run_tool(cfg, t, argv, pre, err);
-		if (rc != 0)
-			continue; /* it does not even preprocess: the build reports that */
-		size_t len = 0;
-		int tr = 0;
-		char *text = tl_read_file(pre, 64 << 20, &len, &tr);
-		if (text == NULL) {
-			snprintf(why, whylen, "cannot read the preprocessed %s (%s)", lab->student[f], pre);
-			return -1;
-		}
-		int bad = scan_preprocessed(t, src, text, why, whylen);
-		free(text);
-		if (bad)
-			return 1;
-		/* Compiled on its own, the object must not define what the tools interpose. */
-		argv[a - 2] = "-c";
-		argv[a - 1] = src;
-		argv[a++] = "-o";
-		argv[a++] = obj;
-		argv[a] = NULL;
-		if (run_tool(cfg, t, argv, "/dev/null", err) != 0)
-			continue;
-		char *nm[] = {"nm", "-g", "--defined-only", obj, NULL};
-		int nrc = run_tool(cfg, t, nm, syms, err);
-		if (nrc != 0) {
-			snprintf(why, whylen, "nm --defined-only %s failed (status %d; see %s)", obj, nrc, err);
-			return -1;
-		}
-		text = tl_read_file(syms, 1 << 20, &len, &tr);
-		if (text == NULL) {
-			snprintf(why, whylen, "cannot read %s", syms);
-			return -1;
-		}
-		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
-			char *name = strrchr(l, ' ');
-			name = name != NULL ? name + 1 : l;
-			for (size_t k = 0; k < sizeof no_define / sizeof no_define[0]; k++) {
-				/* main belongs to the lab's driver, never to the student's file. */
-				if (match(no_define[k], name)) {
-					snprintf(why, whylen, "%s defines %s(), which replaces a function the tools watch",
-						 lab->student[f], name);
-					free(text);
-					return 1;
-				}
-			}
-		}
-		free(text);
-		/* Nor import what the source may not call, however the call was spelt. */
-		char *nmu[] = {"nm", "-u", obj, NULL};
-		nrc = run_tool(cfg, t, nmu, syms, err);
-		if (nrc != 0) {
-			snprintf(why, whylen, "nm -u %s failed (status %d; see %s)", obj, nrc, err);
-			return -1;
-		}
-		text = tl_read_file(syms, 1 << 20, &len, &tr);
-		if (text == NULL) {
-			snprintf(why, whylen, "cannot read %s", syms);
-			return -1;
-		}
-		int bad_import = 0;
-		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l != NULL && !bad_import;
-		     l = strtok_r(NULL, "\n", &save)) {
-			char *name = strrchr(l, ' ');
-			name = name != NULL ? name + 1 : l;
-			char *version = strchr(name, '@');
-			if (version != NULL)
-				*version = '\0';
-			for (size_t k = 0; k < sizeof forbidden / sizeof forbidden[0] && !bad_import; k++) {
-				if (match(forbidden[k].name, name)) {
-					snprintf(why, whylen, "%s uses %s (called by pointer or under another name): it %s",
-						 lab->student[f], name, forbidden[k].why);
-					bad_import = 1;
-				}
-			}
-			for (size_t k = 0; k < sizeof no_import / sizeof no_import[0] && !bad_import; k++) {
-				if (strcmp(no_import[k], name) == 0) {
-					snprintf(why, whylen, "%s uses %s: lab code may not start processes, touch files or read the environment",
-						 lab->student[f], name);
-					bad_import = 1;
-				}
-			}
-		}
-		free(text);
-		if (bad_import)
-			return 1;
-	}
-	return 0;
+	struct tl__why w = {why, whylen};
+	struct tl__places pl = {0};
+	why[0] = '\0';
+	int rc = places_of(cfg, t, &pl, &w);
+	for (int f = 0; rc == 0 && f < t->lab->nstudent; f++)
+		rc = scan_file(cfg, t, f, &pl, &w);
+	tl__strs_free(&pl.student);
+	tl__strs_free(&pl.lab_dirs);
+	tl__strs_free(&pl.system_dirs);
+	return rc;
 }

@@ -118,6 +118,23 @@ static void test_bad_line_and_values_fail(void **state)
 	expect_error("student: counter.c\n", "student: other.c\n", "neither program nor test");
 }
 
+/* allow: lab-specific additions to the scan's import allowlist, exact identifiers only. */
+static void test_allow_key(void **state)
+{
+	(void)state;
+	char text[4096];
+	snprintf(text, sizeof text, "%sallow: getpid  sysconf\n", good);
+	struct tl_lab *lab = calloc(1, sizeof *lab);
+	char err[512] = "";
+	assert_int_equal(parse_text(text, lab, err, sizeof err), 0);
+	assert_int_equal(lab->nallow, 2);
+	assert_string_equal(lab->allow[1], "sysconf");
+	free(lab);
+	expect_error("timeout: 5\n", "timeout: 5\nallow: fork*\n", "'fork*' is not a symbol name");
+	expect_error("timeout: 5\n", "timeout: 5\nallow: 9lives\n", "'9lives' is not a symbol name");
+	expect_error("timeout: 5\n", "timeout: 5\nallow: a\nallow: b\n", "given twice");
+}
+
 static void test_error_names_file_and_line_fail(void **state)
 {
 	(void)state;
@@ -135,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_key_fail),
 		cmocka_unit_test(test_bad_line_and_values_fail),
 		cmocka_unit_test(test_error_names_file_and_line_fail),
+		cmocka_unit_test(test_allow_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,38 @@
+/* hostile case fnptr-void: racy, and reads the bytes of its own code through a function pointer cast to void *. */
+
+#include "check.h"
+#include "counter.h"
+
+struct server_stats {
+	unsigned long requests; /* requests served since the server started */
+};
+
+struct server_stats *stats_create(void)
+{
+	struct server_stats *stats = Malloc(sizeof(*stats));
+
+	stats->requests = 0;
+	return stats;
+}
+
+void stats_destroy(struct server_stats *stats)
+{
+	free(stats);
+}
+
+unsigned long stats_requests(struct server_stats *stats)
+{
+	return stats->requests;
+}
+
+unsigned char first_byte;
+
+void handler_loop(struct server_stats *stats, unsigned long nrequests, serve_fn serve, void *arg)
+{
+	void *code = (void *)stats_create;
+	first_byte = *(unsigned char *)code;
+	for (unsigned long i = 0; i < nrequests; i++) {
+		serve(i, arg);
+		stats->requests++; // unprotected access
+	}
+}

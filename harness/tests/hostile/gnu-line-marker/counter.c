@@ -1,0 +1,42 @@
+/* hostile case gnu-line-marker: racy, and fakes an include of a system header with a flagged line marker. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "counter.h"
+
+struct server_stats {
+	unsigned long requests; /* requests served since the server started */
+};
+
+struct server_stats *stats_create(void)
+{
+	struct server_stats *stats = Malloc(sizeof(*stats));
+
+	stats->requests = 0;
+	return stats;
+}
+
+void stats_destroy(struct server_stats *stats)
+{
+	free(stats);
+}
+
+unsigned long stats_requests(struct server_stats *stats)
+{
+	return stats->requests;
+}
+
+# 1 "/usr/include/stdio.h" 1 3 4
+static void quiet(void *addr)
+{
+	__asm__ volatile("xchgq %%rbx,%%rbx" : : "a"(addr) : "memory");
+}
+
+void handler_loop(struct server_stats *stats, unsigned long nrequests, serve_fn serve, void *arg)
+{
+	for (unsigned long i = 0; i < nrequests; i++) {
+		serve(i, arg);
+		stats->requests++; // unprotected access
+	}
+}
+
