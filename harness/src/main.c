@@ -75,9 +75,26 @@ static void run_job(void *arg)
 	progress_step(j->progress, j->target, tl_tool_name(j->tool));
 }
 
+/* When grading, the anti-tamper scan comes first, in the same job: a refused lab is neither
+ * built nor run (its result slots stay empty; grade_main reads the scan's verdict). A scan that
+ * could not run (a tool starved on a loaded machine, say) gets one more try. */
+static int scan_refuses(const struct tl_config *cfg, struct tl_target *t)
+{
+	if (!cfg->grading)
+		return 0;
+	t->scan = tl_tamper_scan(cfg, t, t->scan_why, sizeof t->scan_why);
+	if (t->scan < 0)
+		t->scan = tl_tamper_scan(cfg, t, t->scan_why, sizeof t->scan_why);
+	return t->scan != 0;
+}
+
 static void build_job(void *arg)
 {
 	struct job_ctx *j = arg;
+	if (scan_refuses(j->cfg, j->target)) {
+		progress_step(j->progress, j->target, "refused");
+		return;
+	}
 	(void)tl_build_target(j->cfg, j->target, j->cfg->tools);
 	progress_step(j->progress, j->target, "built");
 	/* Tools whose binary failed to build carry their build-error; tl_run_tool skips them. */
@@ -493,30 +510,28 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 		targets[i] = t;
 		g.labs[i].lab = &labs[i];
 		g.labs[i].target = t;
-		char why[1024] = "";
 		if (tl_mkdirs(t->outdir) != 0 || tl_sandbox_prepare_dir(cfg, t->outdir) != 0 || tl_mkdirs(t->rundir) != 0) {
 			fprintf(stderr, "threadlab: %s: %s\n", t->outdir, strerror(errno));
 			free(to_run);
 			goto out;
 		}
-		int tampered = tl_tamper_scan(cfg, t, why, sizeof why);
-		if (tampered < 0) /* a harness-side hiccup (e.g. a tool starved on a loaded machine): once more */
-			tampered = tl_tamper_scan(cfg, t, why, sizeof why);
-		if (tampered < 0) {
-			fprintf(stderr, "threadlab: the anti-tamper check of %s could not run: %s\n", labs[i].slug, why);
-			free(to_run);
-			goto out;
-		}
-		if (tampered) {
-			g.labs[i].tampered = 1;
-			size_t len = strlen(g.labs[i].note);
-			snprintf(g.labs[i].note + len, sizeof g.labs[i].note - len, "%s%s", len ? "; " : "", why);
-		} else {
-			to_run[nrun++] = t;
-		}
+		to_run[nrun++] = t;
 	}
+	/* Each lab's scan runs in its build job (see build_job), beside other labs' runs. */
 	execute(cfg, to_run, nrun, 0);
 	free(to_run);
+	for (size_t i = 0; i < ntk; i++) {
+		struct tl_target *t = targets[i];
+		if (t->scan < 0) {
+			fprintf(stderr, "threadlab: the anti-tamper check of %s could not run: %s\n", labs[i].slug, t->scan_why);
+			goto out;
+		}
+		if (t->scan > 0) {
+			g.labs[i].tampered = 1;
+			size_t len = strlen(g.labs[i].note);
+			snprintf(g.labs[i].note + len, sizeof g.labs[i].note - len, "%s%s", len ? "; " : "", t->scan_why);
+		}
+	}
 	int tool_errors = 0;
 	for (size_t i = 0; i < ntk; i++) {
 		strip_prefix(targets[i], scratch);

@@ -105,6 +105,9 @@ struct tl_target {
 	int werror;
 	struct tl_result result[TL_TOOL_COUNT];
 	double build_seconds;
+	int scan;                      /* grading: the anti-tamper scan's verdict (tl_tamper_scan's
+					* result: 0 clean, 1 refused, -1 could not run) */
+	char scan_why[1024];
 };
 
 /* Resource limits for a child (0: leave as is). Used when grading untrusted code. */
