@@ -1,2 +1,2 @@
-/* hostile case include-traversal: the hostile copy of the official fix, reached through a path that starts with /usr/include/ (the test's private toolkit sits in build/hostile.X/root of the tree that holds that copy). */
-#include "/usr/include/../../proc/self/cwd/../../../../../../../../../../../../../../../..@ROOT@/../../../harness/tests/hostile/solution/counter.c"
+/* hostile case include-traversal: includes a toolkit file the sandbox shows (threadcheck's test API source, not a header a lab may include) through a path that starts with /usr/include/ and climbs out with "..". The hostile copy of the official fix that an earlier version of this case reached is not even visible in the sandbox now. */
+#include "/usr/include/../../@ROOT@/harness/threadcheck/tc_api.c"
