@@ -28,6 +28,7 @@
 #define TC__CONFIRM_MS 15           /* a suspected deadlock must hold still this long */
 #define TC__MAX_EDGES 8             /* holders followed per waiting thread */
 #define TC__MAX_REPORTED 64         /* threads described in one report */
+#define TC__CHAIN_MAX 64            /* threads a probe records (a longer cycle: the watchdog) */
 
 static _Atomic int tc__wd_started;
 static _Atomic pid_t tc__wd_tid;
@@ -110,39 +111,142 @@ static void tc__kick_watchdog(void)
 		(void)syscall(SYS_futex, &tc__kick, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-/* tc__deadlock_probe after its fence. */
-static void tc__probe_chain(struct tc__thread *me)
+/* A chain followed at block time: the prober first, then the thread holding what it waits
+ * for, and so on, each with the wait record it was in (its wait and that wait's sequence
+ * number). */
+struct tc__chain {
+	int n;
+	struct tc__thread *t[TC__CHAIN_MAX];
+	struct tc__wait w[TC__CHAIN_MAX];
+	unsigned seq[TC__CHAIN_MAX];
+};
+
+/* What following a chain found. */
+enum tc__walk { TC__WALK_END, TC__WALK_CYCLE, TC__WALK_LONG_CYCLE };
+
+/* The first live thread among slots [0, HW) that a waiter in W waits for, or NULL. */
+static struct tc__thread *tc__first_holder(const struct tc__wait *w, int hw)
 {
+	for (int i = 0; i < hw; i++) {
+		struct tc__thread *t = &tc__threads[i];
+
+		if (atomic_load_explicit(&t->state, memory_order_relaxed) == TC__RUNNING &&
+		    tc__waits_for(w->op, w->obj, t))
+			return t;
+	}
+	return NULL;
+}
+
+/* Follows ME's chain, one holder per step, recording it in C: TC__WALK_CYCLE when it comes
+ * back to ME (C holds the cycle, ME first), TC__WALK_LONG_CYCLE when it does after more than
+ * TC__CHAIN_MAX threads, TC__WALK_END when it ends (nobody holds what a thread waits for, a
+ * thread is not blocked forever, a read failed) or runs longer than the registry (a cycle
+ * without ME: its threads were reported when it formed). A chain that forks (several
+ * readers) follows the first holder; the watchdog's full check sees every branch. */
+static enum tc__walk tc__chain_walk(struct tc__thread *me, struct tc__chain *c)
+{
+	int hw = atomic_load_explicit(&tc__high_water, memory_order_acquire);
+	struct tc__thread *cur = me;
 	struct tc__wait w;
 	unsigned seq;
-	int hw, steps;
+
+	c->n = 0;
+	if (tc__wait_read(me, &w, &seq) != 0)
+		return TC__WALK_END;
+	for (int steps = 0; steps <= hw && tc__wait_forever(&w); steps++) {
+		struct tc__thread *next;
+
+		if (c->n < TC__CHAIN_MAX) {
+			c->t[c->n] = cur;
+			c->w[c->n] = w;
+			c->seq[c->n++] = seq;
+		}
+		next = tc__first_holder(&w, hw);
+		if (next == me)
+			return steps < TC__CHAIN_MAX ? TC__WALK_CYCLE : TC__WALK_LONG_CYCLE;
+		if (next == NULL || tc__wait_read(next, &w, &seq) != 0)
+			return TC__WALK_END;
+		cur = next;
+	}
+	return TC__WALK_END;
+}
+
+/* Whether the cycle C may be confirmed at once: not when it is one thread. glibc refuses
+ * some waits that would close a cycle of one with EDEADLK instead of blocking (a join of
+ * oneself, an errorcheck mutex or a write lock relocked by its owner, a read lock asked by
+ * the writer), and the prober has published its wait before making the call; such a cycle
+ * is left to the watchdog, which sees the wait end. (A normal mutex relocked by its owner is
+ * reported before the probe, tc__deadlock_self.) */
+static int tc__chain_instant(const struct tc__chain *c)
+{
+	return c->n >= 2;
+}
+
+/* Whether the cycle C that tc__chain_walk read (its first pass) is a deadlock: each thread
+ * still waits for the next (the holds are read again, now), and then every thread but the
+ * prober is still in the same wait (same sequence number, op and object: it has not
+ * returned from that call since the first pass). Then there was an instant, between the two
+ * passes, when every thread of C was inside its blocking call and held what it held when
+ * that call began (a thread in a lock wait or a join releases nothing): each waits for a lock
+ * that only a thread of C can release, or for a thread of C to end, and none of them ever
+ * will. No time has to pass for this proof, unlike the watchdog's check of the whole graph. */
+static int tc__chain_confirm(const struct tc__chain *c)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	for (int i = 0; i < c->n; i++)
+		if (!tc__waits_for(c->w[i].op, c->w[i].obj, c->t[(i + 1) % c->n]))
+			return 0;
+	atomic_thread_fence(memory_order_seq_cst);
+	for (int i = 1; i < c->n; i++) {
+		struct tc__wait w;
+		unsigned seq;
+
+		if (atomic_load(&c->t[i]->state) != TC__RUNNING ||
+		    tc__wait_read(c->t[i], &w, &seq) != 0 || seq != c->seq[i] ||
+		    w.op != c->w[i].op || w.obj != c->w[i].obj)
+			return 0;
+	}
+	return 1;
+}
+
+static _Noreturn void tc__report_deadlock(const struct tc__cand *c);
+
+/* Reports the confirmed cycle C (the caller owns the report), listed from its thread in the
+ * lowest slot, as the watchdog's search of the graph would list it. */
+static _Noreturn void tc__chain_report(const struct tc__chain *c)
+{
+	static struct tc__cand cyc;
+	int r = 0;
+
+	for (int i = 1; i < c->n; i++)
+		if (c->t[i] < c->t[r])
+			r = i;
+	cyc.kind = TC__DL_CYCLE;
+	cyc.n = c->n;
+	for (int i = 0; i < c->n; i++) {
+		cyc.t[i] = c->t[(r + i) % c->n];
+		cyc.w[i] = c->w[(r + i) % c->n];
+		cyc.seq[i] = c->seq[(r + i) % c->n];
+	}
+	tc__report_deadlock(&cyc);
+}
+
+/* tc__deadlock_probe after its fence: a cycle through ME that can be confirmed now is
+ * reported now (the process ends); any other cycle through ME wakes the watchdog. */
+static void tc__probe_chain(struct tc__thread *me)
+{
+	struct tc__chain c;
+	enum tc__walk found;
 
 	if (!atomic_load_explicit(&tc__wd_started, memory_order_relaxed))
 		return;
-	hw = atomic_load_explicit(&tc__high_water, memory_order_acquire);
-	if (tc__wait_read(me, &w, &seq) != 0)
+	found = tc__chain_walk(me, &c);
+	if (found == TC__WALK_END)
 		return;
-	/* Follows one holder per step; a chain that forks (several readers) or is longer than
-	 * the registry is left to the watchdog's full check. */
-	for (steps = 0; steps <= hw && tc__wait_forever(&w); steps++) {
-		struct tc__thread *next = NULL;
-
-		for (int i = 0; i < hw && next == NULL; i++) {
-			struct tc__thread *t = &tc__threads[i];
-
-			if (atomic_load_explicit(&t->state, memory_order_relaxed) == TC__RUNNING &&
-			    tc__waits_for(w.op, w.obj, t))
-				next = t;
-		}
-		if (next == NULL)
-			return;
-		if (next == me) {
-			tc__kick_watchdog();
-			return;
-		}
-		if (tc__wait_read(next, &w, &seq) != 0)
-			return;
-	}
+	if (found == TC__WALK_CYCLE && tc__chain_instant(&c) && tc__chain_confirm(&c) &&
+	    tc__report_claim(TC__REPORT_DEADLOCK, NULL) == 0)
+		tc__chain_report(&c);
+	tc__kick_watchdog();
 }
 
 void tc__deadlock_probe(struct tc__thread *me)

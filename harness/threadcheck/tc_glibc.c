@@ -1,5 +1,11 @@
 /* tc_glibc.c: the facts of glibc's condition variable that threadcheck checks (tc_glibc.h). */
 #include "tc_glibc.h"
+#include "tc_real.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <gnu/libc-version.h>
 #include <stdatomic.h>
@@ -9,6 +15,7 @@
 
 /* Whether condvars are checked; written once by the constructor. */
 static int tc__cond_checks;
+int tc__mutex_fast_ok;
 
 /* Whether the C library running is glibc MAJOR.MINOR or later. */
 static int tc__glibc_at_least(int major, int minor)
@@ -20,9 +27,43 @@ static int tc__glibc_at_least(int major, int minor)
 	return ma > major || (ma == major && mi >= minor);
 }
 
+__attribute__((noinline)) void tc__mutex_wake(pthread_mutex_t *m)
+{
+	(void)syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Whether M's lock word, owner and user count are LOCK, OWNER and USERS. */
+static int tc__mutex_is(const pthread_mutex_t *m, int lock, pid_t owner, unsigned users)
+{
+	return m->__data.__lock == lock && m->__data.__owner == owner &&
+	       m->__data.__nusers == users;
+}
+
+/* Whether the fast path and glibc's own calls leave a plain mutex in the same states, each
+ * way round: glibc takes it and the fast path releases it, and the other way. */
+static int tc__mutex_fast_matches(void)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pid_t tid = gettid();
+	int ok = m.__data.__kind == 0 && tc__mutex_is(&m, 0, 0, 0);
+
+	ok = ok && tc__real_pthread_mutex_lock()(&m) == 0 && tc__mutex_is(&m, 1, tid, 1);
+	ok = ok && tc__real_pthread_mutex_unlock()(&m) == 0 && tc__mutex_is(&m, 0, 0, 0);
+	ok = ok && tc__mutex_fast_lock(&m, tid) && tc__mutex_is(&m, 1, tid, 1);
+	ok = ok && tc__real_pthread_mutex_trylock()(&m) == EBUSY;
+	ok = ok && tc__real_pthread_mutex_unlock()(&m) == 0 && tc__mutex_is(&m, 0, 0, 0);
+	ok = ok && tc__real_pthread_mutex_lock()(&m) == 0;
+	if (ok)
+		tc__mutex_fast_unlock(&m);
+	ok = ok && tc__mutex_is(&m, 0, 0, 0) && tc__real_pthread_mutex_trylock()(&m) == 0;
+	ok = ok && tc__real_pthread_mutex_unlock()(&m) == 0 && m.__data.__kind == 0;
+	return ok;
+}
+
 void tc__glibc_init(void)
 {
 	tc__cond_checks = sizeof(void *) == 8 && tc__glibc_at_least(2, 25);
+	tc__mutex_fast_ok = tc__mutex_fast_matches();
 }
 
 static uint64_t tc__load64(const pthread_cond_t *c, size_t off)

@@ -107,28 +107,52 @@ static __attribute__((noinline)) int tc__mutex_lock_slow(struct tc__thread *me, 
 	return rc;
 }
 
-int pthread_mutex_lock(pthread_mutex_t *m)
+/* pthread_mutex_lock for all but the fast path's case: the caller ME (NULL: untracked, it
+ * only forwards) holds other locks, or M is no plain mutex. Tries first, so that only a
+ * caller that is really about to sleep publishes its wait and looks for a cycle. */
+static __attribute__((noinline)) int tc__mutex_lock_other(struct tc__thread *me,
+							  pthread_mutex_t *m, void *site)
 {
-	struct tc__thread *me;
-	void *site = __builtin_return_address(0);
 	int rc, n;
 
-	if (!tc__active() || (me = tc__me) == NULL)
+	if (me == NULL)
 		return tc__real_pthread_mutex_lock()(m);
-	/* Why trylock first: the uncontended path then costs one atomic and a held-list push,
-	 * and only a caller that is really about to sleep publishes its wait and looks for a
-	 * cycle. The common case, no other lock held: the entry is written before the lock is
-	 * taken (readers look only below nheld), so that holding it costs one store after the
-	 * lock is taken. */
 	n = atomic_load_explicit(&me->nheld, memory_order_relaxed);
 	if (n == 0)
 		tc__held_stage0(me, m, TC__HOLD_MUTEX, site);
-	rc = tc__real_pthread_mutex_trylock()(m);
-	if (__builtin_expect(rc == 0 && n == 0, 1)) {
+	if (tc__mutex_fast(m))
+		rc = tc__mutex_fast_lock(m, atomic_load_explicit(&me->tid, memory_order_relaxed))
+			     ? 0 : EBUSY;
+	else
+		rc = tc__real_pthread_mutex_trylock()(m);
+	if (rc == 0 && n == 0) {
 		atomic_store_explicit(&me->nheld, 1, memory_order_release);
 		return 0;
 	}
 	return tc__mutex_lock_slow(me, m, rc, site);
+}
+
+/* The fast path, a leaf function: a tracked thread that holds no other lock takes a free
+ * plain mutex itself (tc_glibc.h) and pushes it on its held list. The entry is written
+ * before the lock is taken (readers look only below nheld), so that holding it costs one
+ * store after the lock is taken. */
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	struct tc__thread *me = tc__me;
+	void *site = __builtin_return_address(0);
+
+	if (__builtin_expect(me != NULL && tc__mutex_fast(m), 1) &&
+	    atomic_load_explicit(&me->nheld, memory_order_relaxed) == 0) {
+		tc__held_stage0(me, m, TC__HOLD_MUTEX, site);
+		if (__builtin_expect(tc__mutex_fast_lock(m, atomic_load_explicit(
+							       &me->tid, memory_order_relaxed)),
+				     1)) {
+			atomic_store_explicit(&me->nheld, 1, memory_order_release);
+			return 0;
+		}
+		return tc__mutex_lock_slow(me, m, EBUSY, site);
+	}
+	return tc__mutex_lock_other(me, m, site);
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -159,16 +183,36 @@ int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 	return rc;
 }
 
+/* pthread_mutex_unlock for all but the fast path's case. */
+static __attribute__((noinline)) int tc__mutex_unlock_other(struct tc__thread *me,
+							    pthread_mutex_t *m, void *site)
+{
+	if (me != NULL && tc__held_pop(me, m) == 0)
+		tc__unlock_check(me, m, site);
+	return tc__real_pthread_mutex_unlock()(m);
+}
+
+/* The fast path, a leaf function but for the wake-up of a sleeper: a plain mutex that is the
+ * last lock the caller took is taken off its held list and released by the fast path (a
+ * plain mutex's entry is never a re-entry). Forgotten before the release: the record may
+ * miss a lock for an instant, but it never shows one lock held by two threads. Otherwise
+ * the real call is made, even after a misuse: the program behaves as it would without us. */
 int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	struct tc__thread *me;
+	struct tc__thread *me = tc__me;
+	int n;
 
-	/* Forgotten before the real unlock: the record may miss a lock for an instant, but it
-	 * never shows one lock held by two threads. The real call is made even after a misuse:
-	 * the program behaves as it would without us. */
-	if (tc__active() && (me = tc__me) != NULL && tc__held_pop(me, m) == 0)
-		tc__unlock_check(me, m, __builtin_return_address(0));
-	return tc__real_pthread_mutex_unlock()(m);
+	if (__builtin_expect(me != NULL && tc__mutex_fast(m), 1)) {
+		n = atomic_load_explicit(&me->nheld, memory_order_relaxed);
+		if (__builtin_expect(n > 0, 1) &&
+		    atomic_load_explicit(&me->held[n - 1].obj, memory_order_relaxed) ==
+			    (uintptr_t)m) {
+			atomic_store_explicit(&me->nheld, n - 1, memory_order_release);
+			tc__mutex_fast_unlock(m);
+			return 0;
+		}
+	}
+	return tc__mutex_unlock_other(me, m, __builtin_return_address(0));
 }
 
 /* ME initialises M from SITE: reports it when M is in use, that is when a thread holds it
