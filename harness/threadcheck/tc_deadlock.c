@@ -522,16 +522,6 @@ static char tc__letter(void *obj)
 	return tc__nobjs - 1 < 26 ? (char)('A' + tc__nobjs - 1) : '?';
 }
 
-static const char *tc__hold_word(int mode)
-{
-	return mode == TC__HOLD_RD ? "rdlock" : mode == TC__HOLD_WR ? "wrlock" : "lock";
-}
-
-static const char *tc__hold_obj(int mode)
-{
-	return mode == TC__HOLD_MUTEX ? "mutex" : "rwlock";
-}
-
 /* The scenario-table text of thread R's wait, such as "lock(B)" or "join(T2)". */
 static void tc__wait_cell(const struct tc__dl_thread *r, const struct tc__cand *c, char *buf,
 			  size_t len)
@@ -667,7 +657,7 @@ static void tc__dl_scenario(struct tc__buf *b, const struct tc__cand *c, int n)
 				wanted = tc__r[j].w.obj == tc__r[i].held[k].obj;
 			if (!wanted)
 				continue;
-			tc__bprintf(&cb, "%s(%c);", tc__hold_word(tc__r[i].held[k].mode),
+			tc__bprintf(&cb, "%s(%c);", tc__hold_call(tc__r[i].held[k].mode),
 				    tc__r[i].held[k].letter);
 			tc__scenario_cell(b, i, cell);
 		}

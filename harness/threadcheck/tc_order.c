@@ -591,16 +591,6 @@ int tc__order_analyze(void)
 	return tc__ncyc;
 }
 
-static const char *tc__mode_word(int mode)
-{
-	return mode == TC__HOLD_RD ? "rdlock" : mode == TC__HOLD_WR ? "wrlock" : "lock";
-}
-
-static const char *tc__mode_obj(int mode)
-{
-	return mode == TC__HOLD_MUTEX ? "mutex" : "rwlock";
-}
-
 /* The one-line message of cycle C, into C->message. */
 static void tc__cycle_message(struct tc__cycle *c)
 {
@@ -612,7 +602,7 @@ static void tc__cycle_message(struct tc__cycle *c)
 		const struct tc__take *t = &e->take[c->pick[i]];
 
 		tc__bprintf(&b, "%sT%d took %s %p while holding %p", i > 0 ? ", " : "", t->label,
-			    tc__mode_obj(t->to_mode), (void *)e->to, (void *)e->from);
+			    tc__hold_obj(t->to_mode), (void *)e->to, (void *)e->from);
 	}
 	tc__bprintf(&b, "; no deadlock this run, but these threads can deadlock in another order");
 }
@@ -632,9 +622,9 @@ static void tc__cycle_scenario(struct tc__buf *b, const struct tc__cycle *c)
 			struct tc__buf cb = { cell, 0, sizeof cell };
 
 			if (pass == 0)
-				tc__bprintf(&cb, "%s(%c);", tc__mode_word(t->from_mode), 'A' + i);
+				tc__bprintf(&cb, "%s(%c);", tc__hold_call(t->from_mode), 'A' + i);
 			else
-				tc__bprintf(&cb, "%s(%c);", tc__mode_word(t->to_mode),
+				tc__bprintf(&cb, "%s(%c);", tc__hold_call(t->to_mode),
 					    'A' + (i + 1) % c->n);
 			tc__scenario_cell(b, i, cell);
 		}
@@ -642,7 +632,7 @@ static void tc__cycle_scenario(struct tc__buf *b, const struct tc__cycle *c)
 	for (int i = 0; i < c->n; i++) {
 		const struct tc__sedge *e = &tc__se[c->edge[i]];
 
-		tc__scenario_legend(b, (char)('A' + i), tc__mode_obj(e->take[c->pick[i]].from_mode),
+		tc__scenario_legend(b, (char)('A' + i), tc__hold_obj(e->take[c->pick[i]].from_mode),
 				    (void *)e->from);
 	}
 	tc__scenario_end(b);
@@ -665,9 +655,9 @@ static void tc__cycle_detail(struct tc__cycle *c)
 		else
 			tc__bprintf(&b, " runs %s, created at %s %s\n", s[2].function,
 				    s[3].function, s[3].fileline);
-		tc__bprintf(&b, "    holds %s %p (%c), taken at %s %s\n", tc__mode_obj(t->from_mode),
+		tc__bprintf(&b, "    holds %s %p (%c), taken at %s %s\n", tc__hold_obj(t->from_mode),
 			    (void *)e->from, 'A' + i, s[0].function, s[0].fileline);
-		tc__bprintf(&b, "    then took %s %p (%c) at %s %s\n", tc__mode_obj(t->to_mode),
+		tc__bprintf(&b, "    then took %s %p (%c) at %s %s\n", tc__hold_obj(t->to_mode),
 			    (void *)e->to, 'A' + (i + 1) % c->n, s[1].function, s[1].fileline);
 	}
 	tc__cycle_scenario(&b, c);

@@ -34,6 +34,30 @@ const char *tc__op_name(enum tc__op op)
 	return "?";
 }
 
+const char *tc__hold_obj(int mode)
+{
+	switch ((enum tc__hold_mode)mode) {
+#define X(e, obj, call)                                                                     \
+	case TC__HOLD_##e:                                                                  \
+		return obj;
+		TC__HOLD_MODES(X)
+#undef X
+	}
+	return "?";
+}
+
+const char *tc__hold_call(int mode)
+{
+	switch ((enum tc__hold_mode)mode) {
+#define X(e, obj, call)                                                                     \
+	case TC__HOLD_##e:                                                                  \
+		return call;
+		TC__HOLD_MODES(X)
+#undef X
+	}
+	return "?";
+}
+
 /* Raises the high-water mark to at least N slots. */
 static void tc__high_water_raise(int n)
 {

@@ -40,8 +40,23 @@ enum tc__slot_state { TC__FREE, TC__CLAIMED, TC__RUNNING, TC__FINISHED };
 #define TC__NAME_LEN 16
 #define TC__MAX_HELD 16             /* locks one thread is known to hold at once */
 
-/* How a lock is held: FORMAT.md's `holds` lines do not say, the wait-for graph does. */
-enum tc__hold_mode { TC__HOLD_MUTEX, TC__HOLD_RD, TC__HOLD_WR };
+/* How a lock is held (FORMAT.md's `holds` lines do not say, the wait-for graph does), as
+ * X(ENUM, what the lock is, the call in lockdep's scenario table). */
+#define TC__HOLD_MODES(X)                                                                   \
+	X(MUTEX, "mutex", "lock")                                                           \
+	X(RD, "rwlock", "rdlock")                                                           \
+	X(WR, "rwlock", "wrlock")
+
+enum tc__hold_mode {
+#define X(e, obj, call) TC__HOLD_##e,
+	TC__HOLD_MODES(X)
+#undef X
+};
+
+/* What a lock held in MODE is ("mutex", "rwlock"), and the call that took it ("lock",
+ * "rdlock", "wrlock"). */
+const char *tc__hold_obj(int mode);
+const char *tc__hold_call(int mode);
 
 /* One lock a thread holds: written only by that thread; other threads read it while the
  * owner is blocked (and its wait_seq shows it stayed blocked). */
