@@ -1,5 +1,8 @@
 /* bench_lock.c: the lock-heavy workload of `make bench`: 4 threads each take and release one of
- * two shared mutexes ITERS times (default 1,000,000) and bump a counter under it. */
+ * MUTEXES shared mutexes (2, or 1: all four on one) ITERS times (default 1,000,000) and bump a
+ * counter under it.
+ *
+ *   bench_lock [ITERS [MUTEXES]] */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +12,13 @@
 static pthread_mutex_t mu[2] = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER };
 static long counter[2];
 static long iters = 1000000;
+static int nmutex = 2;
 
 static void *hammer(void *arg)
 {
-	/* Threads 0 and 2 share mu[0], 1 and 3 share mu[1]: every lock is contended by two threads. */
-	int k = (int)(long)arg % 2;
+	/* With two mutexes threads 0 and 2 share mu[0], 1 and 3 share mu[1]: every lock is
+	 * contended by two threads. With one, by all four. */
+	int k = (int)(long)arg % nmutex;
 
 	for (long i = 0; i < iters; i++) {
 		pthread_mutex_lock(&mu[k]);
@@ -31,8 +36,16 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		char *end = NULL;
 		iters = strtol(argv[1], &end, 10);
-		if (*end != '\0' || iters < 0) {
-			fprintf(stderr, "usage: bench_lock [ITERS]\n");
+		if (*end != '\0' || iters < 0 || argc > 3) {
+			fprintf(stderr, "usage: bench_lock [ITERS [MUTEXES]]\n");
+			return 2;
+		}
+	}
+	if (argc > 2) {
+		char *end = NULL;
+		nmutex = (int)strtol(argv[2], &end, 10);
+		if (*end != '\0' || (nmutex != 1 && nmutex != 2)) {
+			fprintf(stderr, "usage: bench_lock [ITERS [MUTEXES]]: MUTEXES is 1 or 2\n");
 			return 2;
 		}
 	}

@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 		sigtimedwait(&chld, NULL, &ts);
 	}
 	double cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-	printf("{\"wall_s\":%.6f,\"start_ns\":%lld,\"exit_ns\":%lld,\"maxrss_kb\":%ld,\"cpu_s\":%.3f,\"exit\":%d,\"signal\":%d,\"timed_out\":%d}\n",
+	printf("{\"wall_s\":%.6f,\"start_ns\":%lld,\"exit_ns\":%lld,\"maxrss_kb\":%ld,\"cpu_s\":%.6f,\"exit\":%d,\"signal\":%d,\"timed_out\":%d}\n",
 	       (t_exit - t0) / 1e9, t0, t_exit, ru.ru_maxrss, cpu_s, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 	       WIFSIGNALED(status) ? WTERMSIG(status) : 0, timed_out);
 	return 0;

@@ -701,6 +701,14 @@ static void test_deadlock_quiet_sleep(void **state)
 	check_clean("tc_dl_quiet_sleep");
 }
 
+/* Calls that glibc refuses with EDEADLK close a cycle of one thread for an instant: not a
+ * deadlock (the block-time check must leave such cycles to the watchdog). */
+static void test_deadlock_quiet_edeadlk(void **state)
+{
+	(void)state;
+	check_clean("tc_dl_quiet_edeadlk");
+}
+
 static void test_deadlock_quiet_ordered(void **state)
 {
 	(void)state;
@@ -1388,6 +1396,103 @@ static void test_api_ignore_needs_library(void **state)
 	unpark(&p);
 }
 
+/* ---- the library's include graph ------------------------------------------------------ */
+
+/* The layers of harness/threadcheck (README.md draws them): a file may include headers of its
+ * own layer or below, never above. x.c and x.h are one unit. */
+static const struct {
+	const char *unit;
+	int layer;
+} tc_layers[] = {
+	{ "tc_util", 0 },     { "tc_proc", 0 },     { "tc_glibc", 0 },   { "tc_real", 0 },
+	{ "tc_symbolize", 0 }, { "tc_registry", 1 }, { "tc_report", 2 },   { "threadcheck", 4 },
+	{ "tc_leak", 3 },     { "tc_deadlock", 3 }, { "tc_misuse", 3 },  { "tc_order", 3 },
+	{ "tc_wrap", 4 },     { "tc_wrap_thread", 4 }, { "tc_wrap_lock", 4 }, { "tc_end", 4 },
+	{ "tc_api", 4 },
+};
+#define TC_NUNITS (sizeof tc_layers / sizeof tc_layers[0])
+
+/* The index of the unit of file NAME ("tc_util.c", "tc_util.h") in tc_layers, or -1. */
+static int unit_of(const char *name)
+{
+	size_t n = strcspn(name, ".");
+
+	for (size_t i = 0; i < TC_NUNITS; i++)
+		if (strlen(tc_layers[i].unit) == n && strncmp(tc_layers[i].unit, name, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Whether unit U reaches unit V through EDGE (depth-first; SEEN marks the units visited). */
+static int reaches(int edge[][TC_NUNITS], int u, int v, int *seen)
+{
+	if (u == v)
+		return 1;
+	seen[u] = 1;
+	for (size_t w = 0; w < TC_NUNITS; w++)
+		if (edge[u][w] && !seen[w] && reaches(edge, (int)w, v, seen))
+			return 1;
+	return 0;
+}
+
+/* Reads the #include "..." lines of every file of harness/threadcheck into EDGE, failing on
+ * a file or header that is in no layer and on an include of a higher layer. */
+static void read_includes(int edge[][TC_NUNITS])
+{
+	DIR *d = opendir("harness/threadcheck");
+	struct dirent *e;
+	char path[512], line[512];
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		int u = unit_of(e->d_name);
+		FILE *f;
+
+		if (len < 3 || (strcmp(e->d_name + len - 2, ".c") != 0 &&
+				strcmp(e->d_name + len - 2, ".h") != 0))
+			continue;
+		if (u < 0)
+			fail_msg("%s is in no layer of the include graph", e->d_name);
+		snprintf(path, sizeof path, "harness/threadcheck/%s", e->d_name);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof line, f) != NULL) {
+			int v;
+
+			if (strncmp(line, "#include \"", 10) != 0)
+				continue;
+			line[10 + strcspn(line + 10, "\"")] = '\0';
+			v = unit_of(line + 10);
+			if (v < 0 || tc_layers[v].layer > tc_layers[u].layer)
+				fail_msg("%s includes %s, which is not below it", e->d_name, line + 10);
+			if (v != u)
+				edge[u][v] = 1;
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
+/* The include graph of harness/threadcheck is one-way: no file includes a header of a higher
+ * layer, and no two units include each other, directly or not. */
+static void test_include_graph_one_way(void **state)
+{
+	static int edge[TC_NUNITS][TC_NUNITS];
+
+	(void)state;
+	memset(edge, 0, sizeof edge);
+	read_includes(edge);
+	for (size_t u = 0; u < TC_NUNITS; u++)
+		for (size_t v = 0; v < TC_NUNITS; v++) {
+			int seen[TC_NUNITS] = { 0 };
+
+			if (edge[u][v] && reaches(edge, (int)v, (int)u, seen))
+				fail_msg("include circle: %s and %s", tc_layers[u].unit,
+					 tc_layers[v].unit);
+		}
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -1437,6 +1542,7 @@ int main(void)
 		cmocka_unit_test(test_deadlock_lost_wakeup),
 		cmocka_unit_test(test_deadlock_join),
 		cmocka_unit_test(test_deadlock_quiet_sleep),
+		cmocka_unit_test(test_deadlock_quiet_edeadlk),
 		cmocka_unit_test(test_deadlock_quiet_ordered),
 		cmocka_unit_test(test_deadlock_quiet_trylock),
 		cmocka_unit_test(test_deadlock_quiet_timed),
@@ -1471,6 +1577,7 @@ int main(void)
 		cmocka_unit_test(test_api_settles),
 		cmocka_unit_test(test_api_list_whole_while_threads_end),
 		cmocka_unit_test(test_api_ignore_needs_library),
+		cmocka_unit_test(test_include_graph_one_way),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

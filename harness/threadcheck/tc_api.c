@@ -3,7 +3,6 @@
 #include "threadcheck.h"
 #include "tc_proc.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -51,25 +50,29 @@ __attribute__((format(printf, 2, 3))) static void tc_api_printf(struct tc_api_ou
 		o->len += (size_t)n < o->cap - o->len ? (size_t)n : o->cap - o->len - 1;
 }
 
+/* Where tc_api_list_one stores the tasks of one pass. */
+struct tc_api_list {
+	pid_t *out;
+	size_t n, max;
+};
+
+/* Appends task TID to the list ARG; stops the pass when the list is full. */
+static int tc_api_list_one(pid_t tid, void *arg)
+{
+	struct tc_api_list *l = arg;
+
+	l->out[l->n++] = tid;
+	return l->n == l->max;
+}
+
 /* One pass over /proc/self/task into OUT (at most MAX). Returns the count, or -1. */
 static int tc_api_list_once(pid_t *out, size_t max)
 {
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	size_t n = 0;
+	struct tc_api_list l = { out, 0, max };
 
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL && n < max) {
-		char *end;
-		long v = strtol(e->d_name, &end, 10);
-
-		if (e->d_name[0] == '.' || *end != '\0' || v <= 0)
-			continue;
-		out[n++] = (pid_t)v;
-	}
-	closedir(d);
-	return (int)n;
+	if (max == 0)
+		return 0;
+	return tc_proc_tasks(tc_api_list_one, &l) < 0 ? -1 : (int)l.n;
 }
 
 /* Lists the tids of this process's threads into OUT (at most MAX), in one pass. Returns the
@@ -102,41 +105,6 @@ static int tc_api_contains(const pid_t *v, size_t n, pid_t tid)
 		if (v[i] == tid)
 			return 1;
 	return 0;
-}
-
-/* Reads /proc/self/task/TID/FILE into BUF (first line, newline removed). Returns 0 or -1. */
-static int tc_api_proc(pid_t tid, const char *file, char *buf, size_t len)
-{
-	char path[96];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-/* The one-letter scheduler state from /proc/self/task/TID/stat, '?' when unknown. */
-static char tc_api_state(pid_t tid)
-{
-	char stat[512];
-	char *rp;
-
-	if (tc_api_proc(tid, "stat", stat, sizeof stat) != 0)
-		return '?';
-	/* The name in parentheses may itself hold ')': the state follows the last one. */
-	rp = strrchr(stat, ')');
-	if (rp == NULL || rp[1] != ' ' || rp[2] == '\0')
-		return '?';
-	return rp[2];
 }
 
 static const char *tc_api_state_words(char s)
@@ -257,10 +225,10 @@ static void tc_api_describe(struct tc_api_out *o, tc_describe_fn *describe, pid_
 {
 	struct tc_thread_info info;
 	char comm[64] = "?", wchan[128] = "";
-	char st = tc_api_state(tid);
+	char st = tc_proc_state(tid);
 
-	(void)tc_api_proc(tid, "comm", comm, sizeof comm);
-	if (tc_api_proc(tid, "wchan", wchan, sizeof wchan) != 0 || strcmp(wchan, "0") == 0)
+	(void)tc_proc_read(tid, "comm", comm, sizeof comm);
+	if (tc_proc_read(tid, "wchan", wchan, sizeof wchan) != 0 || strcmp(wchan, "0") == 0)
 		wchan[0] = '\0';
 	tc_api_printf(o, "leaked thread tid=%d name=%s state=%c (%s%s%s)\n", (int)tid, comm, st,
 		      tc_api_state_words(st), wchan[0] != '\0' ? ", wchan " : "", wchan);
@@ -283,81 +251,99 @@ static void tc_api_describe(struct tc_api_out *o, tc_describe_fn *describe, pid_
 			      info.wait_obj, info.wait_fn, info.wait_site);
 }
 
+/* The state of one tc_verify_none: what is left out, and each thread's ignore verdict,
+ * remembered because asking the library symbolises. */
+struct tc_api_verify {
+	const struct tc_baseline *base;
+	const struct tc_options *opt;
+	tc_describe_fn *describe;
+	pid_t me;
+	struct tc_api_seen *seen;
+	size_t nseen, max;
+};
+
+/* Keeps in TASKS[0..n) the threads that count as leaked: not the caller, a sanitizer's,
+ * the library's, the baseline's or ignored. Returns how many are kept. */
+static size_t tc_api_leaks(struct tc_api_verify *v, pid_t *tasks, int n)
+{
+	size_t nleak = 0;
+
+	for (int i = 0; i < n; i++) {
+		pid_t tid = tasks[i];
+		size_t k;
+
+		if (tid == v->me || tc_api_contains(tc_api_runtime, tc_api_nruntime, tid) ||
+		    tc_api_internal(tid) ||
+		    (v->base != NULL && tc_api_contains(v->base->tid, v->base->n, tid)))
+			continue;
+		for (k = 0; k < v->nseen && v->seen[k].tid != tid; k++)
+			;
+		if (k == v->nseen) {
+			if (v->nseen == v->max)
+				continue;
+			v->seen[v->nseen].tid = tid;
+			v->seen[v->nseen].ignored = tc_api_ignored(v->describe, v->opt, tid);
+			v->nseen++;
+		}
+		if (!v->seen[k].ignored)
+			tasks[nleak++] = tid;
+	}
+	return nleak;
+}
+
+/* Sleeps *STEP_MS (doubling it up to TC_API_MAX_STEP_MS for next time), but never past LEFT
+ * seconds from now. */
+static void tc_api_back_off(long *step_ms, double left)
+{
+	double left_ms = left * 1000.0;
+	long ms = *step_ms < left_ms ? *step_ms : (long)left_ms + 1;
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	if (*step_ms < TC_API_MAX_STEP_MS)
+		*step_ms *= 2;
+}
+
 int tc_verify_none(const struct tc_baseline *base, const struct tc_options *opt, char *report,
 		   size_t reportlen)
 {
-	static const size_t max = TC_MAX_THREADS * 4;
+	struct tc_api_verify v = { base, opt, tc_api_describe_fn(), gettid(), NULL, 0,
+				   TC_MAX_THREADS * 4 };
 	struct tc_api_out out = { report, 0, reportlen };
 	double settle = opt != NULL && opt->settle_seconds > 0 ? opt->settle_seconds : 1.0;
-	double start = tc_api_now();
-	tc_describe_fn *describe = tc_api_describe_fn();
-	struct tc_api_seen *seen = NULL;
-	pid_t *tasks = NULL;
-	size_t nseen = 0;
+	double start = tc_api_now(), elapsed;
+	pid_t *tasks = malloc(v.max * sizeof *tasks);
 	long step_ms = 1;
-	pid_t me = gettid();
-	int rc = -1;
+	int rc = -1, confirmed = 0, n;
+	size_t nleak = 0;
 
 	if (report != NULL && reportlen > 0)
 		report[0] = '\0';
-	tasks = malloc(max * sizeof *tasks);
-	seen = malloc(max * sizeof *seen);
-	if (tasks == NULL || seen == NULL)
+	v.seen = malloc(v.max * sizeof *v.seen);
+	if (tasks == NULL || v.seen == NULL)
 		goto out;
-	for (;;) {
-		int confirmed;
-		int n = tc_api_tasks(tasks, max, &confirmed);
-		size_t nleak = 0;
-
-		if (n < 0)
-			goto out;
-		for (int i = 0; i < n; i++) {
-			pid_t tid = tasks[i];
-			size_t k;
-
-			if (tid == me || tc_api_contains(tc_api_runtime, tc_api_nruntime, tid) ||
-			    tc_api_internal(tid) ||
-			    (base != NULL && tc_api_contains(base->tid, base->n, tid)))
-				continue;
-			/* Remember each thread's ignore verdict: asking the library symbolises. */
-			for (k = 0; k < nseen && seen[k].tid != tid; k++)
-				;
-			if (k == nseen) {
-				if (nseen == max)
-					continue;
-				seen[nseen].tid = tid;
-				seen[nseen].ignored = tc_api_ignored(describe, opt, tid);
-				nseen++;
-			}
-			if (!seen[k].ignored)
-				tasks[nleak++] = tid;
-		}
-		double elapsed = tc_api_now() - start;
-		/* "None left" needs a whole list; a leak needs only the threads seen alive. */
-		if ((nleak == 0 && confirmed) || elapsed >= settle) {
-			if (nleak == 0 && !confirmed) {
-				tc_api_printf(&out, "no whole list of this process's threads: threads kept "
-						    "starting and ending for the whole settle time\n");
-				goto out;
-			}
-			for (size_t i = 0; i < nleak; i++)
-				tc_api_describe(&out, describe, tasks[i]);
-			rc = (int)nleak;
-			goto out;
-		}
-		/* Back off, but never sleep past the settle deadline. */
-		double left_ms = (settle - elapsed) * 1000.0;
-		long ms = step_ms < left_ms ? step_ms : (long)left_ms + 1;
-		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-			;
-		if (step_ms < TC_API_MAX_STEP_MS)
-			step_ms *= 2;
+	/* "None left" needs a whole list; a leak needs only the threads seen alive. */
+	while ((n = tc_api_tasks(tasks, v.max, &confirmed)) >= 0) {
+		nleak = tc_api_leaks(&v, tasks, n);
+		elapsed = tc_api_now() - start;
+		if ((nleak == 0 && confirmed) || elapsed >= settle)
+			break;
+		tc_api_back_off(&step_ms, settle - elapsed);
 	}
+	if (n < 0)
+		goto out;
+	if (nleak == 0 && !confirmed) {
+		tc_api_printf(&out, "no whole list of this process's threads: threads kept starting "
+				    "and ending for the whole settle time\n");
+		goto out;
+	}
+	for (size_t i = 0; i < nleak; i++)
+		tc_api_describe(&out, v.describe, tasks[i]);
+	rc = (int)nleak;
 out:
 	free(tasks);
-	free(seen);
+	free(v.seen);
 	return rc;
 }
 

@@ -1,14 +1,14 @@
 /* tc_deadlock.c: live deadlock detection: a wait-for graph read from the registry (who holds
  * which lock, who waits for what), probed when a thread is about to block and checked by a
  * watchdog thread, and the deadlock report (FORMAT.md record, lockdep-like table on stderr). */
-#include "tc_internal.h"
+#include "tc_deadlock.h"
 #include "tc_proc.h"
+#include "tc_real.h"
+#include "tc_symbolize.h"
+#include "tc_util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -28,11 +28,12 @@
 #define TC__CONFIRM_MS 15           /* a suspected deadlock must hold still this long */
 #define TC__MAX_EDGES 8             /* holders followed per waiting thread */
 #define TC__MAX_REPORTED 64         /* threads described in one report */
-#define TC__DEFAULT_DEADLOCK_EXITCODE 68
+#define TC__CHAIN_MAX 64            /* threads a probe records (a longer cycle: the watchdog) */
 
 static _Atomic int tc__wd_started;
 static _Atomic pid_t tc__wd_tid;
 static _Atomic int tc__kick;        /* futex word: 1 when a probe saw a cycle */
+static tc__deadlock_end_fn *tc__end;
 
 /* What a check found. */
 enum tc__dl_kind { TC__DL_NONE, TC__DL_CYCLE, TC__DL_SELF, TC__DL_GLOBAL };
@@ -63,34 +64,6 @@ static int tc__stk[TC__MAX_THREADS], tc__iter[TC__MAX_THREADS];
 static struct tc__cand tc__c1, tc__c2;
 
 /* ---- reading the registry ---------------------------------------------------------- */
-
-/* Copies T's wait state and the sequence number it belongs to. Returns 0, or -1 when T kept
- * changing it. */
-static int tc__wait_seq_read(struct tc__thread *t, struct tc__wait *w, unsigned *seq)
-{
-	for (int tries = 0; tries < 1000; tries++) {
-		unsigned s1 = atomic_load_explicit(&t->wait_seq, memory_order_acquire);
-
-		if (s1 & 1u)
-			continue;
-		w->op = (enum tc__op)atomic_load_explicit(&t->wait_op, memory_order_relaxed);
-		w->obj = (void *)atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
-		w->site = (void *)atomic_load_explicit(&t->wait_site, memory_order_relaxed);
-		w->timed = atomic_load_explicit(&t->wait_timed, memory_order_relaxed);
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&t->wait_seq, memory_order_relaxed) == s1) {
-			*seq = s1;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Whether W is a wait that only another thread's progress can end (no timeout). */
-static int tc__forever(const struct tc__wait *w)
-{
-	return w->op != TC__OP_NONE && !w->timed;
-}
 
 /* Whether T holds OBJ in a way that blocks a waiter in OP: anything blocks a mutex or write
  * lock waiter, only a write lock blocks a reader. */
@@ -138,39 +111,142 @@ static void tc__kick_watchdog(void)
 		(void)syscall(SYS_futex, &tc__kick, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-/* tc__deadlock_probe after its fence. */
-static void tc__probe_chain(struct tc__thread *me)
+/* A chain followed at block time: the prober first, then the thread holding what it waits
+ * for, and so on, each with the wait record it was in (its wait and that wait's sequence
+ * number). */
+struct tc__chain {
+	int n;
+	struct tc__thread *t[TC__CHAIN_MAX];
+	struct tc__wait w[TC__CHAIN_MAX];
+	unsigned seq[TC__CHAIN_MAX];
+};
+
+/* What following a chain found. */
+enum tc__walk { TC__WALK_END, TC__WALK_CYCLE, TC__WALK_LONG_CYCLE };
+
+/* The first live thread among slots [0, HW) that a waiter in W waits for, or NULL. */
+static struct tc__thread *tc__first_holder(const struct tc__wait *w, int hw)
 {
+	for (int i = 0; i < hw; i++) {
+		struct tc__thread *t = &tc__threads[i];
+
+		if (atomic_load_explicit(&t->state, memory_order_relaxed) == TC__RUNNING &&
+		    tc__waits_for(w->op, w->obj, t))
+			return t;
+	}
+	return NULL;
+}
+
+/* Follows ME's chain, one holder per step, recording it in C: TC__WALK_CYCLE when it comes
+ * back to ME (C holds the cycle, ME first), TC__WALK_LONG_CYCLE when it does after more than
+ * TC__CHAIN_MAX threads, TC__WALK_END when it ends (nobody holds what a thread waits for, a
+ * thread is not blocked forever, a read failed) or runs longer than the registry (a cycle
+ * without ME: its threads were reported when it formed). A chain that forks (several
+ * readers) follows the first holder; the watchdog's full check sees every branch. */
+static enum tc__walk tc__chain_walk(struct tc__thread *me, struct tc__chain *c)
+{
+	int hw = atomic_load_explicit(&tc__high_water, memory_order_acquire);
+	struct tc__thread *cur = me;
 	struct tc__wait w;
 	unsigned seq;
-	int hw, steps;
+
+	c->n = 0;
+	if (tc__wait_read(me, &w, &seq) != 0)
+		return TC__WALK_END;
+	for (int steps = 0; steps <= hw && tc__wait_forever(&w); steps++) {
+		struct tc__thread *next;
+
+		if (c->n < TC__CHAIN_MAX) {
+			c->t[c->n] = cur;
+			c->w[c->n] = w;
+			c->seq[c->n++] = seq;
+		}
+		next = tc__first_holder(&w, hw);
+		if (next == me)
+			return steps < TC__CHAIN_MAX ? TC__WALK_CYCLE : TC__WALK_LONG_CYCLE;
+		if (next == NULL || tc__wait_read(next, &w, &seq) != 0)
+			return TC__WALK_END;
+		cur = next;
+	}
+	return TC__WALK_END;
+}
+
+/* Whether the cycle C may be confirmed at once: not when it is one thread. glibc refuses
+ * some waits that would close a cycle of one with EDEADLK instead of blocking (a join of
+ * oneself, an errorcheck mutex or a write lock relocked by its owner, a read lock asked by
+ * the writer), and the prober has published its wait before making the call; such a cycle
+ * is left to the watchdog, which sees the wait end. (A normal mutex relocked by its owner is
+ * reported before the probe, tc__deadlock_self.) */
+static int tc__chain_instant(const struct tc__chain *c)
+{
+	return c->n >= 2;
+}
+
+/* Whether the cycle C that tc__chain_walk read (its first pass) is a deadlock: each thread
+ * still waits for the next (the holds are read again, now), and then every thread but the
+ * prober is still in the same wait (same sequence number, op and object: it has not
+ * returned from that call since the first pass). Then there was an instant, between the two
+ * passes, when every thread of C was inside its blocking call and held what it held when
+ * that call began (a thread in a lock wait or a join releases nothing): each waits for a lock
+ * that only a thread of C can release, or for a thread of C to end, and none of them ever
+ * will. No time has to pass for this proof, unlike the watchdog's check of the whole graph. */
+static int tc__chain_confirm(const struct tc__chain *c)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	for (int i = 0; i < c->n; i++)
+		if (!tc__waits_for(c->w[i].op, c->w[i].obj, c->t[(i + 1) % c->n]))
+			return 0;
+	atomic_thread_fence(memory_order_seq_cst);
+	for (int i = 1; i < c->n; i++) {
+		struct tc__wait w;
+		unsigned seq;
+
+		if (atomic_load(&c->t[i]->state) != TC__RUNNING ||
+		    tc__wait_read(c->t[i], &w, &seq) != 0 || seq != c->seq[i] ||
+		    w.op != c->w[i].op || w.obj != c->w[i].obj)
+			return 0;
+	}
+	return 1;
+}
+
+static _Noreturn void tc__report_deadlock(const struct tc__cand *c);
+
+/* Reports the confirmed cycle C (the caller owns the report), listed from its thread in the
+ * lowest slot, as the watchdog's search of the graph would list it. */
+static _Noreturn void tc__chain_report(const struct tc__chain *c)
+{
+	static struct tc__cand cyc;
+	int r = 0;
+
+	for (int i = 1; i < c->n; i++)
+		if (c->t[i] < c->t[r])
+			r = i;
+	cyc.kind = TC__DL_CYCLE;
+	cyc.n = c->n;
+	for (int i = 0; i < c->n; i++) {
+		cyc.t[i] = c->t[(r + i) % c->n];
+		cyc.w[i] = c->w[(r + i) % c->n];
+		cyc.seq[i] = c->seq[(r + i) % c->n];
+	}
+	tc__report_deadlock(&cyc);
+}
+
+/* tc__deadlock_probe after its fence: a cycle through ME that can be confirmed now is
+ * reported now (the process ends); any other cycle through ME wakes the watchdog. */
+static void tc__probe_chain(struct tc__thread *me)
+{
+	struct tc__chain c;
+	enum tc__walk found;
 
 	if (!atomic_load_explicit(&tc__wd_started, memory_order_relaxed))
 		return;
-	hw = atomic_load_explicit(&tc__high_water, memory_order_acquire);
-	if (tc__wait_seq_read(me, &w, &seq) != 0)
+	found = tc__chain_walk(me, &c);
+	if (found == TC__WALK_END)
 		return;
-	/* Follows one holder per step; a chain that forks (several readers) or is longer than
-	 * the registry is left to the watchdog's full check. */
-	for (steps = 0; steps <= hw && tc__forever(&w); steps++) {
-		struct tc__thread *next = NULL;
-
-		for (int i = 0; i < hw && next == NULL; i++) {
-			struct tc__thread *t = &tc__threads[i];
-
-			if (atomic_load_explicit(&t->state, memory_order_relaxed) == TC__RUNNING &&
-			    tc__waits_for(w.op, w.obj, t))
-				next = t;
-		}
-		if (next == NULL)
-			return;
-		if (next == me) {
-			tc__kick_watchdog();
-			return;
-		}
-		if (tc__wait_seq_read(next, &w, &seq) != 0)
-			return;
-	}
+	if (found == TC__WALK_CYCLE && tc__chain_instant(&c) && tc__chain_confirm(&c) &&
+	    tc__report_claim(TC__REPORT_DEADLOCK, NULL) == 0)
+		tc__chain_report(&c);
+	tc__kick_watchdog();
 }
 
 void tc__deadlock_probe(struct tc__thread *me)
@@ -198,7 +274,7 @@ void tc__deadlock_probe_owner(struct tc__thread *me, pid_t owner)
 			if (t == me || atomic_load_explicit(&t->tid, memory_order_relaxed) != owner ||
 			    atomic_load_explicit(&t->state, memory_order_relaxed) != TC__RUNNING)
 				continue;
-			if (tc__wait_seq_read(t, &w, &seq) == 0 && !tc__forever(&w))
+			if (tc__wait_read(t, &w, &seq) == 0 && !tc__wait_forever(&w))
 				return;
 			break;
 		}
@@ -224,14 +300,14 @@ static int tc__snapshot(void)
 			continue;
 		tc__g[n].t = t;
 		tc__g[n].nedge = 0;
-		if (tc__wait_seq_read(t, &tc__g[n].w, &tc__g[n].seq) != 0)
+		if (tc__wait_read(t, &tc__g[n].w, &tc__g[n].seq) != 0)
 			tc__g[n].w.op = TC__OP_NONE;
 		n++;
 	}
 	for (int u = 0; u < n; u++) {
 		struct tc__node *a = &tc__g[u];
 
-		if (!tc__forever(&a->w))
+		if (!tc__wait_forever(&a->w))
 			continue;
 		for (int v = 0; v < n && a->nedge < TC__MAX_EDGES; v++)
 			if (tc__waits_for(a->w.op, a->w.obj, tc__g[v].t))
@@ -287,71 +363,64 @@ static int tc__find_cycle(int n, struct tc__cand *c)
 	return 0;
 }
 
-/* The one-letter scheduler state of thread TID from /proc, '?' when unknown. */
-static char tc__proc_state(pid_t tid)
-{
-	char path[64], buf[512];
-	struct tc__buf b = { path, 0, sizeof path };
-	ssize_t len;
-	char *p;
-	int fd;
+/* What tc__task_known asks of each task: the N threads of the graph. */
+struct tc__tasks_arg {
+	int n;
+	int unknown;                /* a live task that is none of them was seen */
+};
 
-	tc__bprintf(&b, "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return '?';
-	len = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (len <= 0)
-		return '?';
-	buf[len] = '\0';
-	p = strrchr(buf, ')');
-	return p != NULL && p[1] == ' ' ? p[2] : '?';
+/* Whether task TID, listed by /proc, is the watchdog, a zombie or one of ARG's N threads;
+ * stops the listing (returns 1) at the first that is not. */
+static int tc__task_known(pid_t tid, void *arg)
+{
+	struct tc__tasks_arg *a = arg;
+	char st;
+
+	if (tid == atomic_load(&tc__wd_tid))
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (atomic_load(&tc__g[i].t->tid) == tid)
+			return 0;
+	st = tc_proc_state(tid);
+	a->unknown = st != 'Z' && st != 'X';
+	return a->unknown;
 }
 
 /* Whether every live task of the process is either the watchdog, a zombie or one of the N
  * threads in tc__g: a thread started behind our back (clone, a full registry) might be the
- * one that would wake the others. Reads /proc/self/task with getdents64, which allocates
- * nothing. A read of that folder skips a live task for each one that ends ahead of it while
- * it is read, so the answer is "known" only when the thread count before and after the read
- * equals the number of tasks read; otherwise the next round asks again. */
+ * one that would wake the others. The list is "known" only when it was read whole: the
+ * thread count before and after the read equals the number of tasks read; otherwise the
+ * next round asks again. */
 static int tc__all_tasks_known(int n)
 {
-	static char buf[8192];
-	long before = tc_proc_nthreads(), seen = 0, len;
-	int fd, ok = 1;
+	struct tc__tasks_arg a = { n, 0 };
+	long before = tc_proc_nthreads(), seen;
 
-	if (before < 0 || (fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (before < 0)
 		return 0;
-	while (ok && (len = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
-		for (long off = 0; ok && off < len;) {
-			/* struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name. */
-			unsigned short reclen;
-			const char *name = buf + off + 19;
-			pid_t tid;
-			int known = 0;
+	seen = tc_proc_tasks(tc__task_known, &a);
+	return seen >= 0 && !a.unknown && seen == before && tc_proc_nthreads() == before;
+}
 
-			memcpy(&reclen, buf + off + 16, sizeof reclen);
-			off += reclen;
-			if (name[0] < '0' || name[0] > '9')
-				continue;
-			seen++;
-			tid = (pid_t)atoi(name);
-			if (tid == atomic_load(&tc__wd_tid))
-				continue;
-			for (int i = 0; i < n && !known; i++)
-				known = atomic_load(&tc__g[i].t->tid) == tid;
-			if (!known) {
-				char st = tc__proc_state(tid);
+/* Sorts the N threads of C into label order, which reads best: slots are reused, labels
+ * follow creation. */
+static void tc__cand_sort(struct tc__cand *c)
+{
+	for (int i = 1; i < c->n; i++) {
+		struct tc__thread *t = c->t[i];
+		unsigned s = c->seq[i];
+		struct tc__wait w = c->w[i];
+		int j = i;
 
-				ok = st == 'Z' || st == 'X';
-			}
+		for (; j > 0 && c->t[j - 1]->label > t->label; j--) {
+			c->t[j] = c->t[j - 1];
+			c->seq[j] = c->seq[j - 1];
+			c->w[j] = c->w[j - 1];
 		}
+		c->t[j] = t;
+		c->seq[j] = s;
+		c->w[j] = w;
 	}
-	if (len < 0)
-		ok = 0;
-	close(fd);
-	return ok && seen == before && tc_proc_nthreads() == before;
 }
 
 /* Whether every live thread is blocked forever (the global case); fills C with them. A
@@ -366,7 +435,7 @@ static int tc__find_global(int n, struct tc__cand *c)
 
 	for (int i = 0; i < n; i++) {
 		ended[i] = 0;
-		if (tc__forever(&tc__g[i].w)) {
+		if (tc__wait_forever(&tc__g[i].w)) {
 			live++;
 			continue;
 		}
@@ -385,22 +454,7 @@ static int tc__find_global(int n, struct tc__cand *c)
 		c->seq[c->n] = tc__g[i].seq;
 		c->w[c->n++] = tc__g[i].w;
 	}
-	/* Label order reads best: slots are reused, labels follow creation. */
-	for (int i = 1; i < c->n; i++) {
-		struct tc__thread *t = c->t[i];
-		unsigned s = c->seq[i];
-		struct tc__wait w = c->w[i];
-		int j = i;
-
-		for (; j > 0 && c->t[j - 1]->label > t->label; j--) {
-			c->t[j] = c->t[j - 1];
-			c->seq[j] = c->seq[j - 1];
-			c->w[j] = c->w[j - 1];
-		}
-		c->t[j] = t;
-		c->seq[j] = s;
-		c->w[j] = w;
-	}
+	tc__cand_sort(c);
 	return 1;
 }
 
@@ -426,14 +480,14 @@ static int tc__confirmed(const struct tc__cand *a, const struct tc__cand *b)
 		if (a->t[i] != b->t[i] || a->seq[i] != b->seq[i] || a->w[i].op != b->w[i].op)
 			return 0;
 	for (int i = 0; i < b->n; i++)
-		if (tc__proc_state(atomic_load(&b->t[i]->tid)) == 'R')
+		if (tc_proc_state(atomic_load(&b->t[i]->tid)) == 'R')
 			return 0;
 	return 1;
 }
 
 /* ---- the report -------------------------------------------------------------------- */
 
-/* One thread of the report, copied out of the registry. */
+/* One thread of the report, copied out of the registry, with its part of the report. */
 struct tc__dl_thread {
 	struct tc__thread *t;
 	int label, creator, nheld;
@@ -443,35 +497,29 @@ struct tc__dl_thread {
 	struct { void *obj; void *site; int mode, count; char letter; } held[TC__MAX_HELD];
 	char wait_letter;
 	struct tc__sym start, created, where, held_at[TC__MAX_HELD];
+	struct tc__rep_line line[TC__MAX_HELD + 1];
 };
 
 static struct tc__dl_thread tc__r[TC__MAX_REPORTED];
+static struct tc__rep_thread tc__rthread[TC__MAX_REPORTED];
 #define TC__ADDRS_PER (3 + TC__MAX_HELD)
 static void *tc__raddr[TC__MAX_REPORTED * TC__ADDRS_PER];
 static struct tc__sym tc__rsym[TC__MAX_REPORTED * TC__ADDRS_PER];
-static char tc__rtext[32768];
+static char tc__rmsg[1024];
+static char tc__rdetail[32768];
+static struct tc__rep tc__rep;
 static void *tc__objs[26 * 2];
 static int tc__nobjs;               /* entries of tc__objs in use */
 
 /* The letter naming OBJ in the scenario table (A, B, ...; '?' past Z). */
-static char tc__letter(void *obj, int *nobjs)
+static char tc__letter(void *obj)
 {
-	for (int i = 0; i < *nobjs; i++)
+	for (int i = 0; i < tc__nobjs; i++)
 		if (tc__objs[i] == obj)
 			return i < 26 ? (char)('A' + i) : '?';
-	if (*nobjs < (int)(sizeof tc__objs / sizeof tc__objs[0]))
-		tc__objs[(*nobjs)++] = obj;
-	return *nobjs - 1 < 26 ? (char)('A' + *nobjs - 1) : '?';
-}
-
-static const char *tc__hold_word(int mode)
-{
-	return mode == TC__HOLD_RD ? "rdlock" : mode == TC__HOLD_WR ? "wrlock" : "lock";
-}
-
-static const char *tc__hold_obj(int mode)
-{
-	return mode == TC__HOLD_MUTEX ? "mutex" : "rwlock";
+	if (tc__nobjs < (int)(sizeof tc__objs / sizeof tc__objs[0]))
+		tc__objs[tc__nobjs++] = obj;
+	return tc__nobjs - 1 < 26 ? (char)('A' + tc__nobjs - 1) : '?';
 }
 
 /* The scenario-table text of thread R's wait, such as "lock(B)" or "join(T2)". */
@@ -513,7 +561,7 @@ static void tc__wait_cell(const struct tc__dl_thread *r, const struct tc__cand *
 	}
 }
 
-/* The label of the thread in C that waiter R waits for (the next one in a cycle). */
+/* The label of the thread in C that waiter I waits for (the next one in a cycle). */
 static int tc__next_label(const struct tc__cand *c, int i)
 {
 	return c->t[(i + 1) % c->n]->label;
@@ -550,39 +598,9 @@ static void tc__dl_message(struct tc__buf *b, const struct tc__cand *c, int n)
 		tc__bprintf(b, " and %d more", c->n - n);
 }
 
-/* Formats the FORMAT.md record of C into B. */
-static void tc__dl_record(struct tc__buf *b, const struct tc__cand *c, int n, const char *msg)
+/* Formats each of the N threads' holds and wait into B. */
+static void tc__dl_threads(struct tc__buf *b, int n)
 {
-	tc__bprintf(b, "BEGIN deadlock\n");
-	for (int i = 0; i < n; i++) {
-		const struct tc__dl_thread *r = &tc__r[i];
-
-		tc__bprintf(b, "thread T%d tid=%d name=%s\n", r->label, (int)r->tid, r->name);
-		if (r->label != 0) {
-			tc__bprintf(b, "start %s %s\n", r->start.function, r->start.fileline);
-			tc__bprintf(b, "created %s %s\n", r->created.function, r->created.fileline);
-		}
-		for (int k = 0; k < r->nheld; k++)
-			tc__bprintf(b, "holds %p %s %s\n", r->held[k].obj, r->held_at[k].function,
-				    r->held_at[k].fileline);
-		tc__bprintf(b, "wait %s %p %s %s\n", tc__op_name(r->w.op), r->w.obj,
-			    r->where.function, r->where.fileline);
-	}
-	(void)c;
-	tc__bprintf(b, "message %s\n", msg);
-	tc__bprintf(b, "END\n");
-}
-
-/* Formats the readable block of C into B: each thread's holds and wait, then lockdep's
- * "possible unsafe scenario" table with one column per thread. */
-static void tc__dl_human(struct tc__buf *b, const struct tc__cand *c, int n, const char *msg)
-{
-	enum { W = 24 };
-	char cell[64];
-
-	tc__bprintf(b, "==================\n");
-	tc__bprintf(b, "WARNING: ThreadCheck: deadlock (pid=%d)\n", (int)getpid());
-	tc__bprintf(b, "  %s\n", msg);
 	for (int i = 0; i < n; i++) {
 		const struct tc__dl_thread *r = &tc__r[i];
 
@@ -599,37 +617,12 @@ static void tc__dl_human(struct tc__buf *b, const struct tc__cand *c, int n, con
 		tc__bprintf(b, "    waits in %s %p (%c) at %s %s\n", tc__op_name(r->w.op), r->w.obj,
 			    r->wait_letter, r->where.function, r->where.fileline);
 	}
-	tc__bprintf(b, "\n  Possible unsafe scenario:\n\n  ");
-	for (int i = 0; i < n; i++) {
-		struct tc__buf cb = { cell, 0, sizeof cell };
+}
 
-		tc__bprintf(&cb, "T%d", tc__r[i].label);
-		tc__bprintf(b, "%-*s", i + 1 < n ? W : 0, cell);
-	}
-	tc__bprintf(b, "\n  ");
-	for (int i = 0; i < n; i++)
-		tc__bprintf(b, "%-*s", i + 1 < n ? W : 0, "----");
-	tc__bprintf(b, "\n");
-	/* First what each thread took and someone in the set now waits for, then the waits. */
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < tc__r[i].nheld; k++) {
-			int wanted = 0;
-
-			for (int j = 0; j < n && !wanted; j++)
-				wanted = tc__r[j].w.obj == tc__r[i].held[k].obj;
-			if (!wanted)
-				continue;
-			struct tc__buf cb = { cell, 0, sizeof cell };
-
-			tc__bprintf(&cb, "%s(%c);", tc__hold_word(tc__r[i].held[k].mode),
-				    tc__r[i].held[k].letter);
-			tc__bprintf(b, "  %*s%s\n", W * i, "", cell);
-		}
-	for (int i = 0; i < n; i++) {
-		tc__wait_cell(&tc__r[i], c, cell, sizeof cell);
-		tc__bprintf(b, "  %*s%s\n", W * i, "", cell);
-	}
-	tc__bprintf(b, "\n");
+/* Formats the legend of the scenario table into B: what each letter names, but for a
+ * joined thread, which the table names by its label. */
+static void tc__dl_legend(struct tc__buf *b, int n)
+{
 	for (int i = 0; i < tc__nobjs && i < 26; i++) {
 		const char *what = "object";
 
@@ -640,60 +633,84 @@ static void tc__dl_human(struct tc__buf *b, const struct tc__cand *c, int n, con
 				if (tc__r[j].held[k].obj == tc__objs[i])
 					what = tc__hold_obj(tc__r[j].held[k].mode);
 		}
-		/* A joined thread is named by its label in the table already. */
 		if (strcmp(what, "join") != 0)
-			tc__bprintf(b, "  %c = %s %p\n", 'A' + i, what, tc__objs[i]);
+			tc__scenario_legend(b, (char)('A' + i), what, tc__objs[i]);
 	}
-	tc__bprintf(b, "\n   *** DEADLOCK ***\n\n");
-	tc__bprintf(b, "SUMMARY: ThreadCheck: deadlock %s in %s\n", tc__r[0].where.fileline,
-		    tc__r[0].where.function);
-	tc__bprintf(b, "==================\n");
 }
 
-/* Reports the confirmed deadlock C and ends the process with THREADCHECK_DEADLOCK_EXITCODE.
- * The caller has made itself the process's reporter (tc__exiting). */
-static _Noreturn void tc__report_deadlock(const struct tc__cand *c)
+/* Formats lockdep's "possible unsafe scenario" table of C into B, one column per thread:
+ * first what each thread took and someone in the set now waits for, then the waits. */
+static void tc__dl_scenario(struct tc__buf *b, const struct tc__cand *c, int n)
 {
-	int n = c->n < TC__MAX_REPORTED ? c->n : TC__MAX_REPORTED;
-	int logfd, nmisuse;
-	char msg[1024];
-	struct tc__buf mb = { msg, 0, sizeof msg };
+	int labels[TC__MAX_REPORTED];
+	char cell[64];
 
+	for (int i = 0; i < n; i++)
+		labels[i] = tc__r[i].label;
+	tc__scenario_head(b, labels, n);
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < tc__r[i].nheld; k++) {
+			struct tc__buf cb = { cell, 0, sizeof cell };
+			int wanted = 0;
+
+			for (int j = 0; j < n && !wanted; j++)
+				wanted = tc__r[j].w.obj == tc__r[i].held[k].obj;
+			if (!wanted)
+				continue;
+			tc__bprintf(&cb, "%s(%c);", tc__hold_call(tc__r[i].held[k].mode),
+				    tc__r[i].held[k].letter);
+			tc__scenario_cell(b, i, cell);
+		}
+	for (int i = 0; i < n; i++) {
+		tc__wait_cell(&tc__r[i], c, cell, sizeof cell);
+		tc__scenario_cell(b, i, cell);
+	}
+	tc__bprintf(b, "\n");
+	tc__dl_legend(b, n);
+	tc__scenario_end(b);
+}
+
+/* Copies thread T of the deadlock, waiting in W, into R, and the addresses it shows into
+ * A (TC__ADDRS_PER of them). */
+static void tc__dl_copy(struct tc__dl_thread *r, struct tc__thread *t, const struct tc__wait *w,
+			void **a)
+{
+	int nh = atomic_load(&t->nheld);
+
+	r->t = t;
+	r->label = t->label;
+	r->creator = t->creator;
+	r->tid = atomic_load(&t->tid);
+	r->w = *w;
+	tc__thread_name(t, 1, r->name, sizeof r->name);
+	r->nheld = nh < TC__MAX_HELD ? nh : TC__MAX_HELD;
+	for (int k = 0; k < r->nheld; k++) {
+		r->held[k].obj = (void *)atomic_load(&t->held[k].obj);
+		r->held[k].site = (void *)atomic_load(&t->held[k].site);
+		r->held[k].mode = atomic_load(&t->held[k].mode);
+		r->held[k].count = atomic_load(&t->held[k].count);
+	}
+	/* A start routine is its first instruction; call sites are return addresses. */
+	a[0] = t->start_fn;
+	a[1] = tc__call_addr(t->create_site);
+	a[2] = tc__call_addr(r->w.site);
+	for (int k = 0; k < TC__MAX_HELD; k++)
+		a[3 + k] = k < r->nheld ? tc__call_addr(r->held[k].site) : NULL;
+}
+
+/* Copies the first N threads of C out of the registry, letters their locks in the order
+ * the table shows them (the locks held, then what is waited on) and symbolises them. */
+static void tc__dl_gather(const struct tc__cand *c, int n)
+{
 	memset(tc__objs, 0, sizeof tc__objs);
 	tc__nobjs = 0;
-	for (int i = 0; i < n; i++) {
-		struct tc__dl_thread *r = &tc__r[i];
-		struct tc__thread *t = c->t[i];
-		int nh = atomic_load(&t->nheld);
-
-		r->t = t;
-		r->label = t->label;
-		r->creator = t->creator;
-		r->tid = atomic_load(&t->tid);
-		r->w = c->w[i];
-		tc__thread_name(t, 1, r->name, sizeof r->name);
-		r->nheld = nh < TC__MAX_HELD ? nh : TC__MAX_HELD;
-		for (int k = 0; k < r->nheld; k++) {
-			r->held[k].obj = (void *)atomic_load(&t->held[k].obj);
-			r->held[k].site = (void *)atomic_load(&t->held[k].site);
-			r->held[k].mode = atomic_load(&t->held[k].mode);
-			r->held[k].count = atomic_load(&t->held[k].count);
-		}
-		void **a = &tc__raddr[i * TC__ADDRS_PER];
-		/* A start routine is its first instruction; call sites are return addresses. */
-		a[0] = t->start_fn;
-		a[1] = t->create_site != NULL ? (char *)t->create_site - 1 : NULL;
-		a[2] = r->w.site != NULL ? (char *)r->w.site - 1 : NULL;
-		for (int k = 0; k < TC__MAX_HELD; k++)
-			a[3 + k] = k < r->nheld && r->held[k].site != NULL
-					   ? (char *)r->held[k].site - 1 : NULL;
-	}
-	/* Letters in the order the table shows them: the locks held, then what is waited on. */
+	for (int i = 0; i < n; i++)
+		tc__dl_copy(&tc__r[i], c->t[i], &c->w[i], &tc__raddr[i * TC__ADDRS_PER]);
 	for (int i = 0; i < n; i++)
 		for (int k = 0; k < tc__r[i].nheld; k++)
-			tc__r[i].held[k].letter = tc__letter(tc__r[i].held[k].obj, &tc__nobjs);
+			tc__r[i].held[k].letter = tc__letter(tc__r[i].held[k].obj);
 	for (int i = 0; i < n; i++)
-		tc__r[i].wait_letter = tc__letter(tc__r[i].w.obj, &tc__nobjs);
+		tc__r[i].wait_letter = tc__letter(tc__r[i].w.obj);
 	tc__symbolize(tc__raddr, tc__rsym, (size_t)n * TC__ADDRS_PER);
 	for (int i = 0; i < n; i++) {
 		struct tc__sym *s = &tc__rsym[i * TC__ADDRS_PER];
@@ -704,61 +721,66 @@ static _Noreturn void tc__report_deadlock(const struct tc__cand *c)
 		for (int k = 0; k < TC__MAX_HELD; k++)
 			tc__r[i].held_at[k] = s[3 + k];
 	}
-	tc__dl_message(&mb, c, n);
-
-	struct tc__buf b = { tc__rtext, 0, sizeof tc__rtext };
-
-	tc__dl_human(&b, c, n, msg);
-	(void)tc__write_all(2, b.p, b.len);
-	logfd = tc__open_log();
-	b.len = 0;
-	tc__bprintf(&b, "threadcheck 1 pid=%d\n", (int)getpid());
-	tc__dl_record(&b, c, n, msg);
-	(void)tc__write_all(logfd >= 0 ? logfd : 2, b.p, b.len);
-	/* Misuses seen before the deadlock would otherwise be lost with the exit report. */
-	nmisuse = tc__misuse_count();
-	tc__misuse_write_records(logfd >= 0 ? logfd : 2);
-	b.len = 0;
-	tc__bprintf(&b, "summary %d findings\n", 1 + nmisuse);
-	(void)tc__write_all(logfd >= 0 ? logfd : 2, b.p, b.len);
-	if (logfd >= 0)
-		close(logfd);
-	tc__flush_stdio();
-	_exit(tc__env_exitcode("THREADCHECK_DEADLOCK_EXITCODE", TC__DEFAULT_DEADLOCK_EXITCODE));
 }
 
-/* Makes the caller the process's reporter. Returns 0, or -1 when a report (at exit or of
- * another deadlock) is already under way. */
-static int tc__claim_report(void)
+/* Describes reported thread I as a thread block: its holds, then its wait. */
+static void tc__dl_block(int i)
 {
-	int none = TC__REPORT_NONE;
+	struct tc__dl_thread *r = &tc__r[i];
+	int k;
 
-	return atomic_compare_exchange_strong(&tc__exiting, &none, TC__REPORT_DEADLOCK) ? 0 : -1;
+	for (k = 0; k < r->nheld; k++)
+		r->line[k] = (struct tc__rep_line){ TC__LINE_HOLDS, NULL, r->held[k].obj,
+						    &r->held_at[k] };
+	r->line[k] = (struct tc__rep_line){ TC__LINE_WAIT, tc__op_name(r->w.op), r->w.obj,
+					    &r->where };
+	tc__rthread[i] = (struct tc__rep_thread){ r->label, r->tid, r->name,
+						  r->label != 0 ? &r->start : NULL, &r->created,
+						  r->nheld + 1, r->line };
+}
+
+/* Describes the confirmed deadlock C as a report and hands it to the end, which does not
+ * return. The caller has made itself the process's reporter (tc__report_claim). */
+static _Noreturn void tc__report_deadlock(const struct tc__cand *c)
+{
+	int n = c->n < TC__MAX_REPORTED ? c->n : TC__MAX_REPORTED;
+	struct tc__buf mb = { tc__rmsg, 0, sizeof tc__rmsg };
+	struct tc__buf db = { tc__rdetail, 0, sizeof tc__rdetail };
+
+	tc__dl_gather(c, n);
+	for (int i = 0; i < n; i++)
+		tc__dl_block(i);
+	tc__dl_message(&mb, c, n);
+	tc__dl_threads(&db, n);
+	tc__dl_scenario(&db, c, n);
+	tc__rep = (struct tc__rep){ .kind = "deadlock", .nthread = n, .thread = tc__rthread,
+				    .message = tc__rmsg, .title = "deadlock",
+				    .detail = tc__rdetail, .summary_kind = "deadlock",
+				    .summary_at = &tc__r[0].where };
+	tc__end(&tc__rep);
+	abort();
+}
+
+void tc__deadlock_init(tc__deadlock_end_fn *end)
+{
+	tc__end = end;
 }
 
 void tc__deadlock_self(struct tc__thread *me)
 {
 	static struct tc__cand self;
 
-	if (tc__claim_report() != 0)
+	if (tc__report_claim(TC__REPORT_DEADLOCK, NULL) != 0)
 		return;
 	self.kind = TC__DL_SELF;
 	self.n = 1;
 	self.t[0] = me;
-	if (tc__wait_seq_read(me, &self.w[0], &self.seq[0]) != 0)
+	if (tc__wait_read(me, &self.w[0], &self.seq[0]) != 0)
 		self.w[0].op = TC__OP_MUTEX;
 	tc__report_deadlock(&self);
 }
 
 /* ---- the watchdog ------------------------------------------------------------------ */
-
-static void tc__nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* The watchdog: every tick, or at once when a probe saw a cycle, checks the graph; what it
  * finds must still be there, unchanged, TC__CONFIRM_MS later before it is reported. */
@@ -778,14 +800,14 @@ static void *tc__watchdog(void *arg)
 
 		(void)syscall(SYS_futex, &tc__kick, FUTEX_WAIT_PRIVATE, 0, &tick, NULL, 0);
 		atomic_store(&tc__kick, 0);
-		if (atomic_load(&tc__exiting) != TC__REPORT_NONE)
+		if (tc__report_owner() != TC__REPORT_NONE)
 			continue;
 		if (!tc__check(&tc__c1))
 			continue;
-		tc__nap_ms(confirm_ms);
+		tc__sleep_ms(confirm_ms);
 		if (!tc__check(&tc__c2) || !tc__confirmed(&tc__c1, &tc__c2))
 			continue;
-		if (tc__claim_report() == 0)
+		if (tc__report_claim(TC__REPORT_DEADLOCK, NULL) == 0)
 			tc__report_deadlock(&tc__c2);
 	}
 	return NULL;
@@ -801,7 +823,8 @@ void tc__watchdog_start(void)
 	if (pthread_attr_init(&attr) != 0)
 		return;
 	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (tc__create_internal(&t, &attr, tc__watchdog, NULL) != 0) {
+	/* The real pthread_create: the watchdog gets no slot and is never reported. */
+	if (tc__real_pthread_create()(&t, &attr, tc__watchdog, NULL) != 0) {
 		static const char msg[] = "threadcheck: cannot start the deadlock watchdog\n";
 
 		(void)tc__write_all(2, msg, sizeof msg - 1);

@@ -1,30 +1,52 @@
 /* tc_misuse.c: reports of pthread calls made against their contract (FORMAT.md `misuse:<what>`
  * records): a readable block on stderr when the call happens, the record kept for the log. */
-#include "tc_internal.h"
+#include "tc_misuse.h"
+#include "tc_symbolize.h"
+#include "tc_util.h"
 
 #include <link.h>
-#include <sched.h>
+#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #define TC__MAX_MISUSE 64           /* distinct (kind, call site) pairs kept */
 
-/* One distinct misuse. state: 0 free, 1 being written, 2 ready. */
+/* The addresses a record symbolises: the caller's start and creation, its call, the other
+ * thread's start and creation, where the other took the lock, the earlier init, then the
+ * locks a thread still held at its end. */
+enum { A_START, A_CREATED, A_SITE, A_OSTART, A_OCREATED, A_OHOLD, A_OCALL, A_HELD,
+       A_N = A_HELD + TC__MAX_HELD };
+
+/* One distinct misuse, kept as the report that describes it. state: 0 free, 1 being
+ * written, 2 ready. */
 struct tc__mrec {
 	_Atomic int state;
 	enum tc__misuse what;
 	void *key;                  /* the call site, or the first lock's site for a return */
 	_Atomic int count;
-	int counted;                /* ready when tc__misuse_count ran: goes into the log */
-	char body[3072];            /* the record's lines between BEGIN and message */
+	int counted;                /* ready when tc__misuse_reps ran: goes into the log */
+	char kind[48];
+	char name[TC__NAME_LEN + 1];
+	struct tc__sym sym[A_N];
+	struct tc__rep_line line[TC__MAX_HELD + 3];
+	struct tc__rep_thread thread[2];
 	char message[512];
+	char logmsg[600];           /* the message with its repeat count, for the log */
+	struct tc__rep rep;
+};
+
+/* What a report is made from besides its tc__misuse_info: the locks a thread still held at
+ * its end (EXIT_HOLDING_LOCK only) and the words naming the other thread. */
+struct tc__mctx {
+	const struct tc__misuse_info *mi;
+	int nheld;
+	void *held_obj[TC__MAX_HELD], *held_site[TC__MAX_HELD];
+	char other[32];
 };
 
 static struct tc__mrec tc__mr[TC__MAX_MISUSE];
 static int tc__mr_n;                /* guarded by tc__mr_lock */
 static _Atomic int tc__mr_lost;
 static atomic_flag tc__mr_lock = ATOMIC_FLAG_INIT;
-static char tc__mtext[8192];        /* guarded by tc__mr_lock while records are written */
 
 const char *tc__misuse_name(enum tc__misuse what)
 {
@@ -50,16 +72,13 @@ static const char *tc__misuse_words(enum tc__misuse what)
 	return "?";
 }
 
-static void tc__mlock(void)
+void tc__misuse_other(struct tc__misuse_info *mi, struct tc__thread *t, void *site)
 {
-	for (int n = 0; atomic_flag_test_and_set_explicit(&tc__mr_lock, memory_order_acquire); n++)
-		if (n > 100)
-			sched_yield();
-}
-
-static void tc__munlock(void)
-{
-	atomic_flag_clear_explicit(&tc__mr_lock, memory_order_release);
+	mi->other_label = t != NULL ? t->label : -1;
+	mi->other_tid = t != NULL ? atomic_load(&t->tid) : 0;
+	mi->other_start = t != NULL ? t->start_fn : NULL;
+	mi->other_create = t != NULL ? t->create_site : NULL;
+	mi->other_hold_site = site;
 }
 
 /* Claims the record of (WHAT, KEY). Returns it, or NULL when it exists already (its count
@@ -68,11 +87,11 @@ static struct tc__mrec *tc__mclaim(enum tc__misuse what, void *key)
 {
 	struct tc__mrec *r = NULL;
 
-	tc__mlock();
+	tc__spin_lock(&tc__mr_lock);
 	for (int i = 0; i < tc__mr_n; i++)
 		if (tc__mr[i].what == what && tc__mr[i].key == key) {
 			atomic_fetch_add(&tc__mr[i].count, 1);
-			tc__munlock();
+			tc__spin_unlock(&tc__mr_lock);
 			return NULL;
 		}
 	if (tc__mr_n < TC__MAX_MISUSE) {
@@ -84,56 +103,41 @@ static struct tc__mrec *tc__mclaim(enum tc__misuse what, void *key)
 	} else {
 		atomic_fetch_add(&tc__mr_lost, 1);
 	}
-	tc__munlock();
+	tc__spin_unlock(&tc__mr_lock);
 	return r;
 }
 
-/* The address a call site's symbol is looked up at: a return address steps back into the
- * call instruction. */
-static void *tc__call_addr(void *ret)
+/* Fills X from X->mi: the locks held at a thread's end, and how the other thread is named. */
+static void tc__mctx_fill(struct tc__mctx *x)
 {
-	return ret != NULL ? (char *)ret - 1 : NULL;
-}
+	const struct tc__misuse_info *mi = x->mi;
+	struct tc__buf ob = { x->other, 0, sizeof x->other };
 
-/* The message of an INIT_TWICE report MI into M: whether the mutex is held, or was
- * initialised earlier (at OCALL, by OTHER) and never destroyed. */
-static void tc__init_twice_message(struct tc__buf *m, const struct tc__misuse_info *mi,
-				   const char *other, const struct tc__sym *ocall)
-{
-	int self = mi->other_label == mi->me->label;
-
-	tc__bprintf(m, "T%d initialises mutex %p again", mi->me->label, mi->obj);
-	if (mi->other_call_site != NULL)
-		tc__bprintf(m, "; %s initialised it at %s %s and it was not destroyed since",
-			    self ? "it" : other, ocall->function, ocall->fileline);
-	else
-		tc__bprintf(m, " while %s holds it", self ? "it" : other);
-}
-
-void tc__misuse_report(const struct tc__misuse_info *mi)
-{
-	enum { A_START, A_CREATED, A_SITE, A_OSTART, A_OCREATED, A_OHOLD, A_OCALL, A_HELD };
-	void *addrs[A_HELD + TC__MAX_HELD];
-	struct tc__sym sym[A_HELD + TC__MAX_HELD];
-	struct tc__thread *me = mi->me;
-	void *held_obj[TC__MAX_HELD], *held_site[TC__MAX_HELD];
-	int nheld = 0;
-	char name[TC__NAME_LEN + 1], text[6144];
-	struct tc__mrec *r;
-
+	x->nheld = 0;
 	if (mi->what == TC__MISUSE_EXIT_HOLDING_LOCK) {
-		nheld = atomic_load_explicit(&me->nheld, memory_order_relaxed);
-		if (nheld > TC__MAX_HELD)
-			nheld = TC__MAX_HELD;
-		for (int k = 0; k < nheld; k++) {
-			held_obj[k] = (void *)atomic_load_explicit(&me->held[k].obj, memory_order_relaxed);
-			held_site[k] = (void *)atomic_load_explicit(&me->held[k].site, memory_order_relaxed);
+		x->nheld = atomic_load_explicit(&mi->me->nheld, memory_order_relaxed);
+		if (x->nheld > TC__MAX_HELD)
+			x->nheld = TC__MAX_HELD;
+		for (int k = 0; k < x->nheld; k++) {
+			x->held_obj[k] = (void *)atomic_load_explicit(&mi->me->held[k].obj,
+								       memory_order_relaxed);
+			x->held_site[k] = (void *)atomic_load_explicit(&mi->me->held[k].site,
+									memory_order_relaxed);
 		}
 	}
-	r = tc__mclaim(mi->what, mi->site != NULL ? mi->site : nheld > 0 ? held_site[0] : NULL);
-	if (r == NULL)
-		return;
-	memset(addrs, 0, sizeof addrs);
+	if (mi->other_label >= 0)
+		tc__bprintf(&ob, "T%d", mi->other_label);
+	else
+		tc__bprintf(&ob, "another thread");
+}
+
+/* Symbolises every address record R shows. */
+static void tc__msymbolize(struct tc__mrec *r, const struct tc__mctx *x)
+{
+	const struct tc__misuse_info *mi = x->mi;
+	struct tc__thread *me = mi->me;
+	void *addrs[A_N] = { 0 };
+
 	addrs[A_START] = me->label != 0 ? me->start_fn : NULL;
 	addrs[A_CREATED] = me->label != 0 ? tc__call_addr(me->create_site) : NULL;
 	addrs[A_SITE] = tc__call_addr(mi->site);
@@ -141,184 +145,238 @@ void tc__misuse_report(const struct tc__misuse_info *mi)
 	addrs[A_OCREATED] = mi->other_label > 0 ? tc__call_addr(mi->other_create) : NULL;
 	addrs[A_OHOLD] = tc__call_addr(mi->other_hold_site);
 	addrs[A_OCALL] = tc__call_addr(mi->other_call_site);
-	for (int k = 0; k < nheld; k++)
-		addrs[A_HELD + k] = tc__call_addr(held_site[k]);
-	tc__symbolize(addrs, sym, (size_t)(A_HELD + nheld));
-	tc__thread_name(me, 1, name, sizeof name);
+	for (int k = 0; k < x->nheld; k++)
+		addrs[A_HELD + k] = tc__call_addr(x->held_site[k]);
+	tc__symbolize(addrs, r->sym, (size_t)(A_HELD + x->nheld));
+}
 
-	/* The record's lines: the calling thread, its call, then the other thread involved. */
-	struct tc__buf b = { r->body, 0, sizeof r->body };
+/* Appends a line to R's last thread block. */
+static void tc__mline(struct tc__mrec *r, int *nline, enum tc__rep_line_kind kind,
+		      const char *op, const void *obj, int sym)
+{
+	struct tc__rep_thread *t = &r->thread[r->rep.nthread - 1];
 
-	tc__bprintf(&b, "thread T%d tid=%d name=%s\n", me->label,
-		    (int)atomic_load(&me->tid), name);
-	if (me->label != 0) {
-		tc__bprintf(&b, "start %s %s\n", sym[A_START].function, sym[A_START].fileline);
-		tc__bprintf(&b, "created %s %s\n", sym[A_CREATED].function, sym[A_CREATED].fileline);
-	}
-	/* "0x0", not glibc's "(nil)": the object is one word in the record. */
+	r->line[*nline] = (struct tc__rep_line){ kind, op, obj, &r->sym[sym] };
+	(*nline)++;
+	t->nline++;
+}
+
+/* Describes the record's thread blocks: the calling thread with its call (and the locks it
+ * held at its end), then the other thread involved; where the other took the lock and the
+ * earlier init go into the last block (the caller's own when there is no other). */
+static void tc__mrecord(struct tc__mrec *r, const struct tc__mctx *x)
+{
+	const struct tc__misuse_info *mi = x->mi;
+	struct tc__thread *me = mi->me;
+	int n = 0;
+
+	tc__thread_name(me, 1, r->name, sizeof r->name);
+	r->rep.nthread = 1;
+	r->thread[0] = (struct tc__rep_thread){ me->label, atomic_load(&me->tid), r->name,
+						me->label != 0 ? &r->sym[A_START] : NULL,
+						&r->sym[A_CREATED], 0, r->line };
 	if (mi->site != NULL)
-		tc__bprintf(&b, "call %s 0x%lx %s %s\n", mi->call, (unsigned long)(uintptr_t)mi->obj,
-			    sym[A_SITE].function, sym[A_SITE].fileline);
-	for (int k = 0; k < nheld; k++)
-		tc__bprintf(&b, "holds %p %s %s\n", held_obj[k], sym[A_HELD + k].function,
-			    sym[A_HELD + k].fileline);
+		tc__mline(r, &n, TC__LINE_CALL, mi->call, mi->obj, A_SITE);
+	for (int k = 0; k < x->nheld; k++)
+		tc__mline(r, &n, TC__LINE_HOLDS, NULL, x->held_obj[k], A_HELD + k);
 	/* The other thread's block; a thread destroying its own lock has none. */
 	if (mi->other_label >= 0 && mi->other_label != me->label) {
-		tc__bprintf(&b, "thread T%d tid=%d name=-\n", mi->other_label, (int)mi->other_tid);
-		if (mi->other_label != 0 && mi->other_start != NULL) {
-			tc__bprintf(&b, "start %s %s\n", sym[A_OSTART].function,
-				    sym[A_OSTART].fileline);
-			tc__bprintf(&b, "created %s %s\n", sym[A_OCREATED].function,
-				    sym[A_OCREATED].fileline);
-		}
+		int origin = mi->other_label != 0 && mi->other_start != NULL;
+
+		r->thread[r->rep.nthread++] = (struct tc__rep_thread){
+			mi->other_label, mi->other_tid, "-", origin ? &r->sym[A_OSTART] : NULL,
+			&r->sym[A_OCREATED], 0, r->line + n };
 	}
 	if (mi->other_label >= 0 && mi->other_hold_site != NULL)
-		tc__bprintf(&b, "holds %p %s %s\n", mi->obj, sym[A_OHOLD].function,
-			    sym[A_OHOLD].fileline);
-	/* The earlier initialisation, in the block of the thread that made it (the caller's
-	 * own block when it was the caller). */
+		tc__mline(r, &n, TC__LINE_HOLDS, NULL, mi->obj, A_OHOLD);
 	if (mi->other_call_site != NULL)
-		tc__bprintf(&b, "call %s 0x%lx %s %s\n", mi->call, (unsigned long)(uintptr_t)mi->obj,
-			    sym[A_OCALL].function, sym[A_OCALL].fileline);
+		tc__mline(r, &n, TC__LINE_CALL, mi->call, mi->obj, A_OCALL);
+}
 
+/* The message of an INIT_TWICE report into M: whether the mutex is held, or was
+ * initialised earlier and never destroyed. */
+static void tc__init_twice_message(struct tc__buf *m, const struct tc__mrec *r,
+				   const struct tc__mctx *x)
+{
+	const struct tc__misuse_info *mi = x->mi;
+	int self = mi->other_label == mi->me->label;
+
+	tc__bprintf(m, "T%d initialises mutex %p again", mi->me->label, mi->obj);
+	if (mi->other_call_site != NULL)
+		tc__bprintf(m, "; %s initialised it at %s %s and it was not destroyed since",
+			    self ? "it" : x->other, r->sym[A_OCALL].function,
+			    r->sym[A_OCALL].fileline);
+	else
+		tc__bprintf(m, " while %s holds it", self ? "it" : x->other);
+}
+
+/* The message of an EXIT_HOLDING_LOCK report into M. */
+static void tc__exit_message(struct tc__buf *m, const struct tc__mctx *x)
+{
+	const struct tc__misuse_info *mi = x->mi;
+
+	tc__bprintf(m, "T%d %s while it holds %d lock%s", mi->me->label,
+		    mi->site != NULL ? "calls pthread_exit" : "returns from its start routine",
+		    x->nheld, x->nheld == 1 ? "" : "s");
+	for (int k = 0; k < x->nheld; k++)
+		tc__bprintf(m, "%s%p", k == 0 ? " (" : ", ", x->held_obj[k]);
+	tc__bprintf(m, "%s; nobody can unlock %s now", x->nheld > 0 ? ")" : "",
+		    x->nheld == 1 ? "it" : "them");
+}
+
+/* The one-line message of R. */
+static void tc__mmessage(struct tc__mrec *r, const struct tc__mctx *x)
+{
+	const struct tc__misuse_info *mi = x->mi;
 	struct tc__buf m = { r->message, 0, sizeof r->message };
-	char other[32] = "another thread";
-	struct tc__buf ob = { other, 0, sizeof other };
+	int me = mi->me->label;
 
-	if (mi->other_label >= 0) {
-		ob.len = 0;
-		tc__bprintf(&ob, "T%d", mi->other_label);
-	}
 	switch (mi->what) {
 	case TC__MISUSE_UNLOCK_NOT_OWNER:
-		tc__bprintf(&m, "T%d unlocks mutex %p, which %s holds", me->label, mi->obj, other);
+		tc__bprintf(&m, "T%d unlocks mutex %p, which %s holds", me, mi->obj, x->other);
 		break;
 	case TC__MISUSE_UNLOCK_UNLOCKED:
-		tc__bprintf(&m, "T%d unlocks mutex %p, which is not locked", me->label, mi->obj);
+		tc__bprintf(&m, "T%d unlocks mutex %p, which is not locked", me, mi->obj);
 		break;
 	case TC__MISUSE_DESTROY_LOCKED:
-		tc__bprintf(&m, "T%d destroys mutex %p while %s holds it", me->label, mi->obj,
-			    mi->other_label == me->label ? "it" : other);
+		tc__bprintf(&m, "T%d destroys mutex %p while %s holds it", me, mi->obj,
+			    mi->other_label == me ? "it" : x->other);
 		break;
 	case TC__MISUSE_COND_WAIT_UNLOCKED:
-		tc__bprintf(&m, "T%d waits on cond %p with mutex %p, which it does not hold",
-			    me->label, mi->obj2, mi->obj);
+		tc__bprintf(&m, "T%d waits on cond %p with mutex %p, which it does not hold", me,
+			    mi->obj2, mi->obj);
 		break;
 	case TC__MISUSE_JOIN_DETACHED:
-		tc__bprintf(&m, "T%d joins %s, which is detached; the join returned EINVAL",
-			    me->label, other);
+		tc__bprintf(&m, "T%d joins %s, which is detached; the join returned EINVAL", me,
+			    x->other);
 		break;
 	case TC__MISUSE_JOIN_TWICE:
 		tc__bprintf(&m, "T%d joins %s, which was joined already; the join returned EINVAL",
-			    me->label, other);
+			    me, x->other);
 		break;
 	case TC__MISUSE_EXIT_HOLDING_LOCK:
-		tc__bprintf(&m, "T%d %s while it holds %d lock%s", me->label,
-			    mi->site != NULL ? "calls pthread_exit" : "returns from its start routine",
-			    nheld, nheld == 1 ? "" : "s");
-		for (int k = 0; k < nheld; k++)
-			tc__bprintf(&m, "%s%p", k == 0 ? " (" : ", ", held_obj[k]);
-		tc__bprintf(&m, "%s; nobody can unlock %s now", nheld > 0 ? ")" : "",
-			    nheld == 1 ? "it" : "them");
+		tc__exit_message(&m, x);
 		break;
 	case TC__MISUSE_INIT_TWICE:
-		tc__init_twice_message(&m, mi, other, &sym[A_OCALL]);
+		tc__init_twice_message(&m, r, x);
 		break;
 	case TC__MISUSE_DETACH_JOINED:
 		tc__bprintf(&m, "T%d detaches %s, which was joined already; the detach returned "
-				"ESRCH", me->label, other);
+				"ESRCH", me, x->other);
 		break;
 	case TC__MISUSE_DETACH_DETACHED:
 		tc__bprintf(&m, "T%d detaches %s, which is detached already; the detach returned "
-				"EINVAL", me->label, other);
+				"EINVAL", me, x->other);
 		break;
 	case TC__MISUSE_DETACH_INVALID:
 		tc__bprintf(&m, "T%d detaches 0x%lx, which points to no memory of this process: no "
-				"thread has that handle; the detach returned ESRCH", me->label,
+				"thread has that handle; the detach returned ESRCH", me,
 			    (unsigned long)(uintptr_t)mi->obj);
 		break;
 	case TC__MISUSE_COND_INVALID:
 		tc__bprintf(&m, "T%d %s cond %p, whose state no condition variable can be in (%s): "
 				"its bytes were overwritten, or never initialised; the call returned "
 				"EINVAL and woke nobody",
-			    me->label, strcmp(mi->call, "pthread_cond_signal") == 0 ? "signals"
-										: "broadcasts to",
+			    me, strcmp(mi->call, "pthread_cond_signal") == 0 ? "signals"
+									     : "broadcasts to",
 			    mi->obj, mi->why != NULL ? mi->why : "?");
 		break;
 	}
+}
 
-	/* The readable block, now. */
-	struct tc__buf h = { text, 0, sizeof text };
-	const struct tc__sym *where = mi->site != NULL ? &sym[A_SITE] : &sym[A_HELD];
+/* The lines of R's readable block between its message and its summary, into B. */
+static void tc__mdetail(struct tc__buf *b, const struct tc__mrec *r, const struct tc__mctx *x)
+{
+	const struct tc__misuse_info *mi = x->mi;
 
-	tc__bprintf(&h, "==================\n");
-	tc__bprintf(&h, "WARNING: ThreadCheck: %s (pid=%d)\n", tc__misuse_words(mi->what),
-		    (int)getpid());
-	tc__bprintf(&h, "  %s\n", r->message);
-	if (mi->site != NULL)
-		tc__bprintf(&h, "  Thread T%d (tid=%d, name=%s) calls %s at:\n    #0 %s %s\n",
-			    me->label, (int)atomic_load(&me->tid), name, mi->call,
-			    sym[A_SITE].function, sym[A_SITE].fileline);
-	for (int k = 0; k < nheld; k++)
-		tc__bprintf(&h, "  Lock %p was taken at:\n    #0 %s %s\n", held_obj[k],
-			    sym[A_HELD + k].function, sym[A_HELD + k].fileline);
-	if (mi->other_hold_site != NULL)
-		tc__bprintf(&h, "  T%d took mutex %p at:\n    #0 %s %s\n", mi->other_label, mi->obj,
-			    sym[A_OHOLD].function, sym[A_OHOLD].fileline);
-	if (mi->other_call_site != NULL)
-		tc__bprintf(&h, "  %s initialised mutex %p at:\n    #0 %s %s\n", other, mi->obj,
-			    sym[A_OCALL].function, sym[A_OCALL].fileline);
-	if (mi->other_label > 0 && mi->other_start != NULL)
-		tc__bprintf(&h, "  Thread T%d runs %s, created at:\n    #0 %s %s\n", mi->other_label,
-			    sym[A_OSTART].function, sym[A_OCREATED].function,
-			    sym[A_OCREATED].fileline);
-	tc__bprintf(&h, "SUMMARY: ThreadCheck: misuse:%s %s in %s\n", tc__misuse_name(mi->what),
-		    where->fileline, where->function);
-	tc__bprintf(&h, "==================\n");
-	(void)tc__write_all(2, h.p, h.len);
+	if (mi->site != NULL) {
+		tc__bprintf(b, "  Thread T%d (tid=%d, name=%s) calls %s at:\n", mi->me->label,
+			    (int)atomic_load(&mi->me->tid), r->name, mi->call);
+		tc__rep_frame(b, &r->sym[A_SITE]);
+	}
+	for (int k = 0; k < x->nheld; k++) {
+		tc__bprintf(b, "  Lock %p was taken at:\n", x->held_obj[k]);
+		tc__rep_frame(b, &r->sym[A_HELD + k]);
+	}
+	if (mi->other_hold_site != NULL) {
+		tc__bprintf(b, "  T%d took mutex %p at:\n", mi->other_label, mi->obj);
+		tc__rep_frame(b, &r->sym[A_OHOLD]);
+	}
+	if (mi->other_call_site != NULL) {
+		tc__bprintf(b, "  %s initialised mutex %p at:\n", x->other, mi->obj);
+		tc__rep_frame(b, &r->sym[A_OCALL]);
+	}
+	if (mi->other_label > 0 && mi->other_start != NULL) {
+		tc__bprintf(b, "  Thread T%d runs %s, created at:\n", mi->other_label,
+			    r->sym[A_OSTART].function);
+		tc__rep_frame(b, &r->sym[A_OCREATED]);
+	}
+}
+
+void tc__misuse_report(const struct tc__misuse_info *mi)
+{
+	struct tc__mctx x = { .mi = mi };
+	char detail[4096], text[6144];
+	struct tc__buf db = { detail, 0, sizeof detail }, hb = { text, 0, sizeof text };
+	struct tc__mrec *r;
+
+	tc__mctx_fill(&x);
+	r = tc__mclaim(mi->what, mi->site != NULL ? mi->site : x.nheld > 0 ? x.held_site[0] : NULL);
+	if (r == NULL)
+		return;
+	tc__msymbolize(r, &x);
+	tc__mrecord(r, &x);
+	tc__mmessage(r, &x);
+	tc__mdetail(&db, r, &x);
+	snprintf(r->kind, sizeof r->kind, "misuse:%s", tc__misuse_name(mi->what));
+	r->rep.kind = r->kind;
+	r->rep.thread = r->thread;
+	r->rep.message = r->message;
+	r->rep.title = tc__misuse_words(mi->what);
+	r->rep.detail = detail;
+	r->rep.summary_kind = r->kind;
+	r->rep.summary_at = mi->site != NULL ? &r->sym[A_SITE] : &r->sym[A_HELD];
+	tc__rep_human(&hb, &r->rep);
+	tc__buf_flush(&hb, 2);
+	r->rep.detail = "";
 	atomic_store(&r->state, 2);
 }
 
-int tc__misuse_count(void)
+size_t tc__misuse_reps(const struct tc__rep **out, size_t max)
 {
-	int n = 0;
+	size_t n = 0;
 
-	/* Why mark them: a record completed between this count and the writing must not make
-	 * the log disagree with its summary line. */
-	tc__mlock();
+	/* Why mark them: a record completed after this call must not make the log disagree
+	 * with its summary line. */
+	tc__spin_lock(&tc__mr_lock);
 	for (int i = 0; i < tc__mr_n; i++) {
-		tc__mr[i].counted = atomic_load(&tc__mr[i].state) == 2;
-		n += tc__mr[i].counted;
+		struct tc__mrec *r = &tc__mr[i];
+		struct tc__buf m = { r->logmsg, 0, sizeof r->logmsg };
+		int count = atomic_load(&r->count);
+
+		r->counted = atomic_load(&r->state) == 2 && n < max;
+		if (!r->counted)
+			continue;
+		tc__bprintf(&m, "%s", r->message);
+		if (count > 1)
+			tc__bprintf(&m, " (%d times at this call)", count);
+		r->rep.message = r->logmsg;
+		out[n++] = &r->rep;
 	}
-	tc__munlock();
+	tc__spin_unlock(&tc__mr_lock);
 	return n;
 }
 
-void tc__misuse_write_records(int fd)
+void tc__misuse_note_lost(void)
 {
-	tc__mlock();
-	for (int i = 0; i < tc__mr_n; i++) {
-		struct tc__mrec *r = &tc__mr[i];
-		struct tc__buf b = { tc__mtext, 0, sizeof tc__mtext };
-		int count = atomic_load(&r->count);
+	char text[128];
+	struct tc__buf b = { text, 0, sizeof text };
 
-		if (!r->counted)
-			continue;
-		tc__bprintf(&b, "BEGIN misuse:%s\n%smessage %s", tc__misuse_name(r->what), r->body,
-			    r->message);
-		if (count > 1)
-			tc__bprintf(&b, " (%d times at this call)", count);
-		tc__bprintf(&b, "\nEND\n");
-		(void)tc__write_all(fd, b.p, b.len);
-	}
 	if (atomic_load(&tc__mr_lost) > 0) {
-		struct tc__buf b = { tc__mtext, 0, sizeof tc__mtext };
-
 		tc__bprintf(&b, "threadcheck: %d more misuses at other call sites not recorded\n",
 			    atomic_load(&tc__mr_lost));
-		(void)tc__write_all(2, b.p, b.len);
+		tc__buf_flush(&b, 2);
 	}
-	tc__munlock();
 }
 
 /* ---- mutexes known to be initialised ---------------------------------------------- */
@@ -375,18 +433,6 @@ static struct {
 } tc__live[TC__LIVE];
 static atomic_flag tc__live_lock = ATOMIC_FLAG_INIT;
 
-static void tc__live_acquire(void)
-{
-	for (int n = 0; atomic_flag_test_and_set_explicit(&tc__live_lock, memory_order_acquire); n++)
-		if (n > 100)
-			sched_yield();
-}
-
-static void tc__live_release(void)
-{
-	atomic_flag_clear_explicit(&tc__live_lock, memory_order_release);
-}
-
 /* The index of OBJ's entry, or when it has none and FREE is set, of the first free one on
  * its probe path; -1 otherwise. Called with the lock held. */
 static int tc__live_slot(uintptr_t obj, int free)
@@ -413,11 +459,11 @@ int tc__live_mutex_find(const void *obj, struct tc__init_rec *out)
 
 	if (!tc__static_storage(obj))
 		return 0;
-	tc__live_acquire();
+	tc__spin_lock(&tc__live_lock);
 	i = tc__live_slot((uintptr_t)obj, 0);
 	if (i >= 0)
 		*out = tc__live[i].rec;
-	tc__live_release();
+	tc__spin_unlock(&tc__live_lock);
 	return i >= 0;
 }
 
@@ -427,14 +473,14 @@ void tc__live_mutex_add(const void *obj, const struct tc__init_rec *rec)
 
 	if (!tc__static_storage(obj))
 		return;
-	tc__live_acquire();
+	tc__spin_lock(&tc__live_lock);
 	i = tc__live_slot((uintptr_t)obj, 1);
 	/* A full table forgets: the next init of a mutex it could not keep is not judged. */
 	if (i >= 0) {
 		tc__live[i].key = (uintptr_t)obj;
 		tc__live[i].rec = *rec;
 	}
-	tc__live_release();
+	tc__spin_unlock(&tc__live_lock);
 }
 
 void tc__live_mutex_remove(const void *obj)
@@ -443,11 +489,11 @@ void tc__live_mutex_remove(const void *obj)
 
 	if (!tc__static_storage(obj))
 		return;
-	tc__live_acquire();
+	tc__spin_lock(&tc__live_lock);
 	i = tc__live_slot((uintptr_t)obj, 0);
 	if (i >= 0)
 		tc__live[i].key = TC__LIVE_GONE;
-	tc__live_release();
+	tc__spin_unlock(&tc__live_lock);
 }
 
 void tc__misuse_atfork_child(void)

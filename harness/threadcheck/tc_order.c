@@ -1,7 +1,9 @@
 /* tc_order.c: lock-order analysis: a graph of "B was taken while A was held" edges, filled as
  * the program runs, and at exit the cycles in it that could deadlock in another interleaving
  * (FORMAT.md `lock-order` records and a lockdep-like block on stderr). */
-#include "tc_internal.h"
+#include "tc_order.h"
+#include "tc_symbolize.h"
+#include "tc_util.h"
 
 #include <sched.h>
 #include <stdlib.h>
@@ -60,30 +62,6 @@ static uint64_t tc__mix(uint64_t x)
 	return x;
 }
 
-static void tc__spin_lock(atomic_flag *f)
-{
-	for (int n = 0; atomic_flag_test_and_set_explicit(f, memory_order_acquire); n++)
-		if (n > 100)
-			sched_yield();
-}
-
-/* Like tc__spin_lock, but gives up (returns -1) after a while: at exit the holder may be a
- * thread that will never run again. */
-static int tc__spin_try(atomic_flag *f)
-{
-	for (int n = 0; atomic_flag_test_and_set_explicit(f, memory_order_acquire); n++) {
-		if (n > 10000)
-			return -1;
-		sched_yield();
-	}
-	return 0;
-}
-
-static void tc__spin_unlock(atomic_flag *f)
-{
-	atomic_flag_clear_explicit(f, memory_order_release);
-}
-
 static int tc__excl(int mode)
 {
 	return mode != TC__HOLD_RD;
@@ -130,8 +108,51 @@ static void tc__seen_set(uintptr_t a)
 	atomic_fetch_or_explicit(&tc__seen[h / 64], 1ULL << (h % 64), memory_order_relaxed);
 }
 
-/* Records that ME took TO (in TO_MODE at TO_SITE) while holding held[K]. Slow path: the
- * caller's cache missed. */
+/* Keeps in E the intersection of its gate set with GATE[0..ngate): the locks held
+ * exclusively at every taking (the first taking sets it). Called with E busy. */
+static void tc__gate_meet(struct tc__edge *e, const uintptr_t *gate, int ngate)
+{
+	int w = 0;
+
+	if (e->ntake == 0) {
+		e->ngate = ngate;
+		memcpy(e->gate, gate, sizeof gate[0] * (size_t)ngate);
+		return;
+	}
+	for (int i = 0; i < e->ngate; i++)
+		for (int j = 0; j < ngate; j++)
+			if (e->gate[i] == gate[j]) {
+				e->gate[w++] = e->gate[i];
+				break;
+			}
+	e->ngate = w;
+}
+
+/* Fills taking T: ME held its lock K (in FROM_MODE) and took the edge's TO in TO_MODE at
+ * TO_SITE. */
+static void tc__take_fill(struct tc__take *t, struct tc__thread *me, int k, int from_mode,
+			  int to_mode, void *to_site)
+{
+	int i;
+
+	t->label = me->label;
+	t->tid = atomic_load_explicit(&me->tid, memory_order_relaxed);
+	for (i = 0; i < TC__NAME_LEN; i++) {
+		t->name[i] = atomic_load_explicit(&me->name[i], memory_order_relaxed);
+		if (t->name[i] == '\0')
+			break;
+	}
+	t->name[i < TC__NAME_LEN ? i : TC__NAME_LEN] = '\0';
+	t->start_fn = me->start_fn;
+	t->create_site = me->create_site;
+	t->from_site = (void *)atomic_load_explicit(&me->held[k].site, memory_order_relaxed);
+	t->to_site = to_site;
+	t->from_mode = from_mode;
+	t->to_mode = to_mode;
+}
+
+/* Records that ME took TO (in TO_MODE at TO_SITE) while holding held[K] of its N locks.
+ * Slow path: the caller's cache missed. */
 static void tc__edge_note(struct tc__thread *me, int k, int n, uintptr_t to, int to_mode,
 			  void *to_site)
 {
@@ -157,39 +178,9 @@ static void tc__edge_note(struct tc__thread *me, int k, int n, uintptr_t to, int
 		e->ntake = 0;
 		e->from_excl = e->to_excl = 0;
 	}
-	if (e->ntake == 0) {
-		e->ngate = ngate;
-		memcpy(e->gate, gate, sizeof gate[0] * (size_t)ngate);
-	} else {
-		int w = 0;
-
-		for (int i = 0; i < e->ngate; i++)
-			for (int j = 0; j < ngate; j++)
-				if (e->gate[i] == gate[j]) {
-					e->gate[w++] = e->gate[i];
-					break;
-				}
-		e->ngate = w;
-	}
-	if (e->ntake < 2 && (e->ntake == 0 || e->take[0].label != me->label)) {
-		struct tc__take *t = &e->take[e->ntake++];
-		int i;
-
-		t->label = me->label;
-		t->tid = atomic_load_explicit(&me->tid, memory_order_relaxed);
-		for (i = 0; i < TC__NAME_LEN; i++) {
-			t->name[i] = atomic_load_explicit(&me->name[i], memory_order_relaxed);
-			if (t->name[i] == '\0')
-				break;
-		}
-		t->name[i < TC__NAME_LEN ? i : TC__NAME_LEN] = '\0';
-		t->start_fn = me->start_fn;
-		t->create_site = me->create_site;
-		t->from_site = (void *)atomic_load_explicit(&me->held[k].site, memory_order_relaxed);
-		t->to_site = to_site;
-		t->from_mode = from_mode;
-		t->to_mode = to_mode;
-	}
+	tc__gate_meet(e, gate, ngate);
+	if (e->ntake < 2 && (e->ntake == 0 || e->take[0].label != me->label))
+		tc__take_fill(&e->take[e->ntake++], me, k, from_mode, to_mode, to_site);
 	e->from_excl |= tc__excl(from_mode);
 	e->to_excl |= tc__excl(to_mode);
 	tc__spin_unlock(&e->busy);
@@ -301,6 +292,12 @@ struct tc__cycle {
 	int edge[TC__MAX_CYCLE];
 	int pick[TC__MAX_CYCLE];
 	struct tc__sym sym[TC__MAX_CYCLE][4]; /* from_site, to_site, start, created */
+	/* Its report: one thread block per edge (holds FROM, acquired TO). */
+	struct tc__rep_line line[2 * TC__MAX_CYCLE];
+	struct tc__rep_thread thread[TC__MAX_CYCLE];
+	char message[1024];
+	char detail[16384];
+	struct tc__rep rep;
 };
 
 static struct tc__sedge tc__se[TC__EDGES];
@@ -309,7 +306,6 @@ static int tc__first[2 * TC__EDGES + 1];    /* CSR: out-edges of node u are orde
 static int tc__order_ix[TC__EDGES];
 static struct tc__cycle tc__cyc[TC__MAX_CYCLES];
 static int tc__ncyc, tc__more;
-static char tc__otext[16384];
 
 static int tc__cmp_addr(const void *a, const void *b)
 {
@@ -373,22 +369,12 @@ static int tc__order_snapshot(void)
 	return ne;
 }
 
-/* Whether the cycle of N edges (indices into tc__se) could deadlock; on success fills PICK
- * with the taking shown for each edge. Silent when (1) some lock in it cannot block the
- * next thread (held for reading and wanted for reading), (2) one lock other than the
- * cycle's own was held exclusively at every taking of every edge (a gate serialises them),
- * or (3) one thread took every edge. */
-static int tc__cycle_ok(const int *edge, int n, int *pick)
+/* Whether one lock other than the cycle's own was held exclusively at every taking of every
+ * edge of the cycle EDGE[0..n) (a gate: the threads are serialised by it). */
+static int tc__cycle_gated(const int *edge, int n)
 {
 	const struct tc__sedge *first = &tc__se[edge[0]];
-	int best = 0;
 
-	for (int i = 0; i < n; i++) {
-		const struct tc__sedge *in = &tc__se[edge[i]], *out = &tc__se[edge[(i + 1) % n]];
-
-		if (!in->to_excl && !out->from_excl)
-			return 0;
-	}
 	for (int g = 0; g < first->ngate; g++) {
 		uintptr_t lock = first->gate[g];
 		int everywhere = 1;
@@ -404,27 +390,53 @@ static int tc__cycle_ok(const int *edge, int n, int *pick)
 			everywhere = has;
 		}
 		if (everywhere)
+			return 1;
+	}
+	return 0;
+}
+
+/* How many distinct threads the takings MASK picks (bit i: edge i's second taking) show,
+ * or -1 when an edge has no such taking. */
+static int tc__pick_threads(const int *edge, int n, unsigned mask)
+{
+	int labels[TC__MAX_CYCLE], distinct = 0;
+
+	for (int i = 0; i < n; i++) {
+		int c = (mask >> i) & 1, seen = 0;
+
+		if (c >= tc__se[edge[i]].ntake)
+			return -1;
+		int l = tc__se[edge[i]].take[c].label;
+
+		for (int j = 0; j < distinct; j++)
+			seen |= labels[j] == l;
+		if (!seen)
+			labels[distinct++] = l;
+	}
+	return distinct;
+}
+
+/* Whether the cycle of N edges (indices into tc__se) could deadlock; on success fills PICK
+ * with the taking shown for each edge. Silent when (1) some lock in it cannot block the
+ * next thread (held for reading and wanted for reading), (2) a gate serialises it
+ * (tc__cycle_gated), or (3) one thread took every edge. */
+static int tc__cycle_ok(const int *edge, int n, int *pick)
+{
+	int best = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct tc__sedge *in = &tc__se[edge[i]], *out = &tc__se[edge[(i + 1) % n]];
+
+		if (!in->to_excl && !out->from_excl)
 			return 0;
 	}
+	if (tc__cycle_gated(edge, n))
+		return 0;
 	/* Each edge offers one or two takings: show the choice with the most distinct threads. */
 	for (unsigned mask = 0; mask < 1u << n; mask++) {
-		int labels[TC__MAX_CYCLE], distinct = 0, valid = 1;
+		int distinct = tc__pick_threads(edge, n, mask);
 
-		for (int i = 0; i < n && valid; i++) {
-			int c = (mask >> i) & 1;
-
-			if (c >= tc__se[edge[i]].ntake) {
-				valid = 0;
-				break;
-			}
-			int l = tc__se[edge[i]].take[c].label, seen = 0;
-
-			for (int j = 0; j < distinct; j++)
-				seen |= labels[j] == l;
-			if (!seen)
-				labels[distinct++] = l;
-		}
-		if (valid && distinct > best) {
+		if (distinct > best) {
 			best = distinct;
 			for (int i = 0; i < n; i++)
 				pick[i] = (mask >> i) & 1;
@@ -506,28 +518,22 @@ static void tc__sort_cycles(void)
 	}
 }
 
-int tc__order_analyze(void)
+/* Builds the graph of the NE snapshot edges: the sorted distinct lock addresses (nodes),
+ * each edge's node indices, and the edges grouped by their first node (tc__first). Returns
+ * the node count. */
+static int tc__order_graph(int ne)
 {
-	static void *addrs[TC__MAX_CYCLES * TC__MAX_CYCLE * 4];
-	static struct tc__sym syms[TC__MAX_CYCLES * TC__MAX_CYCLE * 4];
-	int ne = tc__order_snapshot(), nn = 0, na = 0;
+	int nn = 0, w = 0;
 
-	tc__ncyc = tc__more = 0;
-	if (ne == 0)
-		return 0;
 	for (int i = 0; i < ne; i++) {
 		tc__node[nn++] = tc__se[i].from;
 		tc__node[nn++] = tc__se[i].to;
 	}
 	qsort(tc__node, (size_t)nn, sizeof tc__node[0], tc__cmp_addr);
-	{
-		int w = 0;
-
-		for (int i = 0; i < nn; i++)
-			if (w == 0 || tc__node[w - 1] != tc__node[i])
-				tc__node[w++] = tc__node[i];
-		nn = w;
-	}
+	for (int i = 0; i < nn; i++)
+		if (w == 0 || tc__node[w - 1] != tc__node[i])
+			tc__node[w++] = tc__node[i];
+	nn = w;
 	for (int i = 0; i < ne; i++) {
 		tc__se[i].u = tc__node_of(tc__se[i].from, nn);
 		tc__se[i].v = tc__node_of(tc__se[i].to, nn);
@@ -539,18 +545,25 @@ int tc__order_analyze(void)
 			k++;
 		tc__first[u] = k;
 	}
-	tc__find_cycles(nn);
-	tc__sort_cycles();
+	return nn;
+}
+
+/* Symbolises the four addresses of every edge of every cycle found. */
+static void tc__symbolize_cycles(void)
+{
+	static void *addrs[TC__MAX_CYCLES * TC__MAX_CYCLE * 4];
+	static struct tc__sym syms[TC__MAX_CYCLES * TC__MAX_CYCLE * 4];
+	int na = 0;
+
 	for (int c = 0; c < tc__ncyc; c++)
 		for (int i = 0; i < tc__cyc[c].n; i++) {
 			const struct tc__take *t = &tc__se[tc__cyc[c].edge[i]].take[tc__cyc[c].pick[i]];
 
-			/* Sites are return addresses (step back into the call); a start routine is
-			 * its first instruction. */
-			addrs[na++] = t->from_site != NULL ? (char *)t->from_site - 1 : NULL;
-			addrs[na++] = t->to_site != NULL ? (char *)t->to_site - 1 : NULL;
+			/* Sites are return addresses; a start routine is its first instruction. */
+			addrs[na++] = tc__call_addr(t->from_site);
+			addrs[na++] = tc__call_addr(t->to_site);
 			addrs[na++] = t->start_fn;
-			addrs[na++] = t->create_site != NULL ? (char *)t->create_site - 1 : NULL;
+			addrs[na++] = tc__call_addr(t->create_site);
 		}
 	if (na > 0)
 		tc__symbolize(addrs, syms, (size_t)na);
@@ -559,145 +572,141 @@ int tc__order_analyze(void)
 		for (int i = 0; i < tc__cyc[c].n; i++)
 			for (int k = 0; k < 4; k++)
 				tc__cyc[c].sym[i][k] = syms[na++];
+}
+
+static void tc__cycle_describe(struct tc__cycle *c);
+
+int tc__order_analyze(void)
+{
+	int ne = tc__order_snapshot();
+
+	tc__ncyc = tc__more = 0;
+	if (ne == 0)
+		return 0;
+	tc__find_cycles(tc__order_graph(ne));
+	tc__sort_cycles();
+	tc__symbolize_cycles();
+	for (int c = 0; c < tc__ncyc; c++)
+		tc__cycle_describe(&tc__cyc[c]);
 	return tc__ncyc;
 }
 
-static const char *tc__mode_word(int mode)
+/* The one-line message of cycle C, into C->message. */
+static void tc__cycle_message(struct tc__cycle *c)
 {
-	return mode == TC__HOLD_RD ? "rdlock" : mode == TC__HOLD_WR ? "wrlock" : "lock";
-}
+	struct tc__buf b = { c->message, 0, sizeof c->message };
 
-static const char *tc__mode_obj(int mode)
-{
-	return mode == TC__HOLD_MUTEX ? "mutex" : "rwlock";
-}
-
-/* The one-line message of cycle C. */
-static void tc__cycle_message(struct tc__buf *b, const struct tc__cycle *c)
-{
-	tc__bprintf(b, "cycle of %d locks: ", c->n);
+	tc__bprintf(&b, "cycle of %d locks: ", c->n);
 	for (int i = 0; i < c->n; i++) {
 		const struct tc__sedge *e = &tc__se[c->edge[i]];
 		const struct tc__take *t = &e->take[c->pick[i]];
 
-		tc__bprintf(b, "%sT%d took %s %p while holding %p", i > 0 ? ", " : "", t->label,
-			    tc__mode_obj(t->to_mode), (void *)e->to, (void *)e->from);
+		tc__bprintf(&b, "%sT%d took %s %p while holding %p", i > 0 ? ", " : "", t->label,
+			    tc__hold_obj(t->to_mode), (void *)e->to, (void *)e->from);
 	}
-	tc__bprintf(b, "; no deadlock this run, but these threads can deadlock in another order");
+	tc__bprintf(&b, "; no deadlock this run, but these threads can deadlock in another order");
 }
 
-/* Formats cycle C as a FORMAT.md record: per edge, its thread, the lock it held and where it
- * took it, the lock it then took and where. */
-static void tc__cycle_record(struct tc__buf *b, const struct tc__cycle *c)
+/* The scenario table of cycle C into B: what each thread held, then what it took. */
+static void tc__cycle_scenario(struct tc__buf *b, const struct tc__cycle *c)
 {
-	tc__bprintf(b, "BEGIN lock-order\n");
-	for (int i = 0; i < c->n; i++) {
-		const struct tc__sedge *e = &tc__se[c->edge[i]];
-		const struct tc__take *t = &e->take[c->pick[i]];
-		const struct tc__sym *s = c->sym[i];
-
-		tc__bprintf(b, "thread T%d tid=%d name=%s\n", t->label, (int)t->tid,
-			    t->name[0] != '\0' ? t->name : "-");
-		if (t->label != 0) {
-			tc__bprintf(b, "start %s %s\n", s[2].function, s[2].fileline);
-			tc__bprintf(b, "created %s %s\n", s[3].function, s[3].fileline);
-		}
-		tc__bprintf(b, "holds %p %s %s\n", (void *)e->from, s[0].function, s[0].fileline);
-		tc__bprintf(b, "acquired %p %s %s\n", (void *)e->to, s[1].function, s[1].fileline);
-	}
-	tc__bprintf(b, "message ");
-	tc__cycle_message(b, c);
-	tc__bprintf(b, "\nEND\n");
-}
-
-/* Formats the readable block of cycle C: each thread's chain, then lockdep's scenario. */
-static void tc__cycle_human(struct tc__buf *b, const struct tc__cycle *c)
-{
-	enum { W = 24 };
+	int labels[TC__MAX_CYCLE];
 	char cell[64];
 
-	tc__bprintf(b, "==================\n");
-	tc__bprintf(b, "WARNING: ThreadCheck: lock-order inversion (potential deadlock) (pid=%d)\n",
-		    (int)getpid());
-	tc__bprintf(b, "  ");
-	tc__cycle_message(b, c);
-	tc__bprintf(b, "\n");
-	for (int i = 0; i < c->n; i++) {
-		const struct tc__sedge *e = &tc__se[c->edge[i]];
-		const struct tc__take *t = &e->take[c->pick[i]];
-		const struct tc__sym *s = c->sym[i];
-
-		tc__bprintf(b, "\n  Thread T%d (tid=%d)", t->label, (int)t->tid);
-		if (t->label == 0)
-			tc__bprintf(b, " is the main thread\n");
-		else
-			tc__bprintf(b, " runs %s, created at %s %s\n", s[2].function,
-				    s[3].function, s[3].fileline);
-		tc__bprintf(b, "    holds %s %p (%c), taken at %s %s\n", tc__mode_obj(t->from_mode),
-			    (void *)e->from, 'A' + i, s[0].function, s[0].fileline);
-		tc__bprintf(b, "    then took %s %p (%c) at %s %s\n", tc__mode_obj(t->to_mode),
-			    (void *)e->to, 'A' + (i + 1) % c->n, s[1].function, s[1].fileline);
-	}
-	tc__bprintf(b, "\n  Possible unsafe scenario:\n\n  ");
-	for (int i = 0; i < c->n; i++) {
-		struct tc__buf cb = { cell, 0, sizeof cell };
-
-		tc__bprintf(&cb, "T%d", tc__se[c->edge[i]].take[c->pick[i]].label);
-		tc__bprintf(b, "%-*s", i + 1 < c->n ? W : 0, cell);
-	}
-	tc__bprintf(b, "\n  ");
 	for (int i = 0; i < c->n; i++)
-		tc__bprintf(b, "%-*s", i + 1 < c->n ? W : 0, "----");
-	tc__bprintf(b, "\n");
+		labels[i] = tc__se[c->edge[i]].take[c->pick[i]].label;
+	tc__scenario_head(b, labels, c->n);
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < c->n; i++) {
 			const struct tc__take *t = &tc__se[c->edge[i]].take[c->pick[i]];
 			struct tc__buf cb = { cell, 0, sizeof cell };
 
 			if (pass == 0)
-				tc__bprintf(&cb, "%s(%c);", tc__mode_word(t->from_mode), 'A' + i);
+				tc__bprintf(&cb, "%s(%c);", tc__hold_call(t->from_mode), 'A' + i);
 			else
-				tc__bprintf(&cb, "%s(%c);", tc__mode_word(t->to_mode),
+				tc__bprintf(&cb, "%s(%c);", tc__hold_call(t->to_mode),
 					    'A' + (i + 1) % c->n);
-			tc__bprintf(b, "  %*s%s\n", W * i, "", cell);
+			tc__scenario_cell(b, i, cell);
 		}
 	tc__bprintf(b, "\n");
 	for (int i = 0; i < c->n; i++) {
 		const struct tc__sedge *e = &tc__se[c->edge[i]];
 
-		tc__bprintf(b, "  %c = %s %p\n", 'A' + i, tc__mode_obj(e->take[c->pick[i]].from_mode),
-			    (void *)e->from);
+		tc__scenario_legend(b, (char)('A' + i), tc__hold_obj(e->take[c->pick[i]].from_mode),
+				    (void *)e->from);
 	}
-	tc__bprintf(b, "\n   *** DEADLOCK ***\n\n");
-	tc__bprintf(b, "SUMMARY: ThreadCheck: lock-order-inversion %s in %s\n",
-		    c->sym[0][1].fileline, c->sym[0][1].function);
-	tc__bprintf(b, "==================\n");
+	tc__scenario_end(b);
 }
 
-void tc__order_write_records(int fd)
+/* The readable lines of cycle C after its message, into C->detail: each thread's chain,
+ * then lockdep's scenario. */
+static void tc__cycle_detail(struct tc__cycle *c)
 {
-	for (int c = 0; c < tc__ncyc; c++) {
-		struct tc__buf b = { tc__otext, 0, sizeof tc__otext };
+	struct tc__buf b = { c->detail, 0, sizeof c->detail };
 
-		tc__cycle_record(&b, &tc__cyc[c]);
-		(void)tc__write_all(fd, b.p, b.len);
+	for (int i = 0; i < c->n; i++) {
+		const struct tc__sedge *e = &tc__se[c->edge[i]];
+		const struct tc__take *t = &e->take[c->pick[i]];
+		const struct tc__sym *s = c->sym[i];
+
+		tc__bprintf(&b, "\n  Thread T%d (tid=%d)", t->label, (int)t->tid);
+		if (t->label == 0)
+			tc__bprintf(&b, " is the main thread\n");
+		else
+			tc__bprintf(&b, " runs %s, created at %s %s\n", s[2].function,
+				    s[3].function, s[3].fileline);
+		tc__bprintf(&b, "    holds %s %p (%c), taken at %s %s\n", tc__hold_obj(t->from_mode),
+			    (void *)e->from, 'A' + i, s[0].function, s[0].fileline);
+		tc__bprintf(&b, "    then took %s %p (%c) at %s %s\n", tc__hold_obj(t->to_mode),
+			    (void *)e->to, 'A' + (i + 1) % c->n, s[1].function, s[1].fileline);
 	}
+	tc__cycle_scenario(&b, c);
 }
 
-void tc__order_write_human(int fd)
+/* Describes cycle C as a report: per edge, its thread, the lock it held and where it took
+ * it, the lock it then took and where. */
+static void tc__cycle_describe(struct tc__cycle *c)
 {
-	struct tc__buf b = { tc__otext, 0, sizeof tc__otext };
+	for (int i = 0; i < c->n; i++) {
+		const struct tc__sedge *e = &tc__se[c->edge[i]];
+		const struct tc__take *t = &e->take[c->pick[i]];
+		const struct tc__sym *s = c->sym[i];
 
-	for (int c = 0; c < tc__ncyc; c++) {
-		b.len = 0;
-		tc__cycle_human(&b, &tc__cyc[c]);
-		(void)tc__write_all(fd, b.p, b.len);
+		c->line[2 * i] = (struct tc__rep_line){ TC__LINE_HOLDS, NULL, (void *)e->from, &s[0] };
+		c->line[2 * i + 1] =
+			(struct tc__rep_line){ TC__LINE_ACQUIRED, NULL, (void *)e->to, &s[1] };
+		c->thread[i] = (struct tc__rep_thread){ t->label, t->tid,
+							t->name[0] != '\0' ? t->name : "-",
+							t->label != 0 ? &s[2] : NULL, &s[3], 2,
+							&c->line[2 * i] };
 	}
-	b.len = 0;
+	tc__cycle_message(c);
+	tc__cycle_detail(c);
+	c->rep = (struct tc__rep){ .kind = "lock-order", .nthread = c->n, .thread = c->thread,
+				   .message = c->message,
+				   .title = "lock-order inversion (potential deadlock)",
+				   .detail = c->detail, .summary_kind = "lock-order-inversion",
+				   .summary_at = &c->sym[0][1] };
+}
+
+size_t tc__order_reps(const struct tc__rep **out, size_t max)
+{
+	size_t n = 0;
+
+	for (int c = 0; c < tc__ncyc && n < max; c++)
+		out[n++] = &tc__cyc[c].rep;
+	return n;
+}
+
+void tc__order_notes(void)
+{
+	char text[256];
+	struct tc__buf b = { text, 0, sizeof text };
+
 	if (tc__more > 0)
 		tc__bprintf(&b, "threadcheck: %d more lock-order cycles not shown\n", tc__more);
 	if (atomic_load(&tc__edges_lost) > 0)
 		tc__bprintf(&b, "threadcheck: the lock-order graph was full; %d lock-order edges "
 				"were not recorded\n", atomic_load(&tc__edges_lost));
-	(void)tc__write_all(fd, b.p, b.len);
+	tc__buf_flush(&b, 2);
 }

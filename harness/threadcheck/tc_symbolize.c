@@ -1,7 +1,8 @@
 /* tc_symbolize.c: turns code addresses into "function" and "file:line" with dladdr and one
  * addr2line process per module, keeping its own data in fixed buffers because it runs at
  * exit beside threads that may be stuck anywhere. */
-#include "tc_internal.h"
+#include "tc_symbolize.h"
+#include "tc_util.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -32,37 +32,7 @@ static char tc__out[TC__OUT_MAX];
 static char tc__offs[TC__BATCH][24];
 static char *tc__argv[TC__BATCH + 6];
 static char *tc__envp[TC__ENV_MAX + 1];
-static const char *tc__mod[TC__BATCH * 4];
-
-void tc__bprintf(struct tc__buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->cap == 0 || b->len >= b->cap - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	b->len += (size_t)n < b->cap - b->len ? (size_t)n : b->cap - b->len - 1;
-}
-
-int tc__write_all(int fd, const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+static const char *tc__mod[TC__BATCH * 4];   /* each address's module, per round */
 
 void tc__symbolize_init(void)
 {
@@ -130,18 +100,14 @@ static void tc__child_env(void)
 	tc__envp[k] = NULL;
 }
 
-/* Runs "addr2line -f -e MODULE OFFS..." and leaves its stdout in tc__out. Returns 0, or -1
- * when it cannot be started, fails, or does not finish within TC__A2L_TIMEOUT_MS (it is
- * killed then). */
-static int tc__addr2line(const char *module, size_t noffs)
+/* Starts "addr2line -f -e MODULE OFFS..." (NOFFS offsets from tc__offs) with its stdout on
+ * a pipe. Returns its pid and stores the pipe's read end in *FD, or returns -1. */
+static pid_t tc__addr2line_spawn(const char *module, size_t noffs, int *fd)
 {
 	posix_spawn_file_actions_t fa;
-	int pfd[2], status, rc = -1;
-	size_t used = 0;
-	pid_t pid, w;
-	struct timespec start, now;
+	int pfd[2];
+	pid_t pid;
 
-	tc__out[0] = '\0';
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return -1;
 	tc__argv[0] = "addr2line";
@@ -164,33 +130,40 @@ static int tc__addr2line(const char *module, size_t noffs)
 		pid = -1;
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
-	if (pid < 0) {
+	if (pid < 0)
 		close(pfd[0]);
-		return -1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	else
+		*fd = pfd[0];
+	return pid;
+}
+
+/* Reads FD until its end into tc__out, killing PID when that takes more than
+ * TC__A2L_TIMEOUT_MS. Returns 0 when the output ended, -1 on a timeout or read error. */
+static int tc__addr2line_read(pid_t pid, int fd)
+{
+	uint64_t start = tc__now_ns();
+	size_t used = 0;
+	int rc = -1;
+
 	for (;;) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-		long waited;
+		struct pollfd p = { fd, POLLIN, 0 };
+		long waited = (long)((tc__now_ns() - start) / 1000000u);
 		ssize_t n;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (waited >= TC__A2L_TIMEOUT_MS) {
 			kill(pid, SIGKILL);
 			break;
 		}
 		n = poll(&p, 1, (int)(TC__A2L_TIMEOUT_MS - waited));
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n <= 0)
 			continue;
 		/* Why keep reading past a full buffer: a blocked writer would never exit. */
-		if (used < sizeof tc__out - 1)
-			n = read(pfd[0], tc__out + used, sizeof tc__out - 1 - used);
-		else {
+		if (used < sizeof tc__out - 1) {
+			n = read(fd, tc__out + used, sizeof tc__out - 1 - used);
+		} else {
 			char sink[512];
-			n = read(pfd[0], sink, sizeof sink);
+
+			n = read(fd, sink, sizeof sink);
 			if (n > 0)
 				continue;
 		}
@@ -203,8 +176,23 @@ static int tc__addr2line(const char *module, size_t noffs)
 		used += (size_t)n;
 	}
 	tc__out[used] = '\0';
-	close(pfd[0]);
-	status = 0;
+	return rc;
+}
+
+/* Runs "addr2line -f -e MODULE OFFS..." and leaves its stdout in tc__out. Returns 0, or -1
+ * when it cannot be started, fails, or does not finish within TC__A2L_TIMEOUT_MS (it is
+ * killed then). */
+static int tc__addr2line(const char *module, size_t noffs)
+{
+	int fd = -1, status = 0, rc;
+	pid_t pid, w;
+
+	tc__out[0] = '\0';
+	pid = tc__addr2line_spawn(module, noffs, &fd);
+	if (pid < 0)
+		return -1;
+	rc = tc__addr2line_read(pid, fd);
+	close(fd);
 	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
 	/* With SIGCHLD ignored the child reaps itself (ECHILD); its output then decides. */
@@ -244,58 +232,73 @@ static void tc__symbolize_module(const char *module, const size_t *idx, const ui
 	}
 }
 
+#define TC__CHUNK (TC__BATCH * 4) /* addresses located with dladdr per round */
+
+/* Per round of tc__symbolize, guarded by tc__sym_lock: each address's module offset, and
+ * whether it is settled (dladdr could not place it, or addr2line has been asked). */
+static uintptr_t tc__off[TC__CHUNK];
+static unsigned char tc__done[TC__CHUNK];
+
+/* Fills OUT[i] with what dladdr knows of ADDRS[i] (i < CNT) and notes each address's module
+ * (tc__mod) and offset in it for addr2line. */
+static void tc__sym_locate(void *const *addrs, struct tc__sym *out, size_t cnt)
+{
+	for (size_t i = 0; i < cnt; i++) {
+		Dl_info info;
+		struct link_map *lm = NULL;
+		void *a = addrs[i];
+		struct tc__sym *s = &out[i];
+
+		tc__sym_unknown(s);
+		tc__mod[i] = NULL;
+		tc__done[i] = 1;
+		if (a == NULL || dladdr1(a, &info, (void **)&lm, RTLD_DL_LINKMAP) == 0 || lm == NULL)
+			continue;
+		if (info.dli_sname != NULL)
+			snprintf(s->function, sizeof s->function, "%s", info.dli_sname);
+		/* The main program's link map has an empty name. */
+		tc__mod[i] = lm->l_name != NULL && lm->l_name[0] != '\0' ? lm->l_name : tc__exe;
+		if (tc__mod[i][0] == '\0')
+			continue;
+		/* l_addr is the load bias: 0 for a fixed-address executable, the base for PIE and
+		 * shared objects, so this is what addr2line expects either way. */
+		tc__off[i] = (uintptr_t)a - (uintptr_t)lm->l_addr;
+		tc__done[i] = 0;
+	}
+}
+
+/* Asks addr2line about the CNT addresses tc__sym_locate placed, one run per module, and
+ * fills OUT[i] (OUT is the round's part of the caller's array). */
+static void tc__sym_by_module(struct tc__sym *out, size_t cnt)
+{
+	static size_t sub[TC__CHUNK];
+	static uintptr_t suboff[TC__CHUNK];
+
+	for (size_t i = 0; i < cnt; i++) {
+		size_t m = 0;
+
+		if (tc__done[i])
+			continue;
+		for (size_t j = i; j < cnt; j++) {
+			if (tc__done[j] || strcmp(tc__mod[j], tc__mod[i]) != 0)
+				continue;
+			sub[m] = j;
+			suboff[m] = tc__off[j];
+			m++;
+			tc__done[j] = 1;
+		}
+		tc__symbolize_module(tc__mod[i], sub, suboff, m, out);
+	}
+}
+
 void tc__symbolize(void *const *addrs, struct tc__sym *out, size_t n)
 {
-	static size_t idx[TC__BATCH * 4];
-	static uintptr_t off[TC__BATCH * 4];
-	static unsigned char done[TC__BATCH * 4];
-	size_t chunk = sizeof idx / sizeof idx[0];
+	tc__spin_lock(&tc__sym_lock);
+	for (size_t base = 0; base < n; base += TC__CHUNK) {
+		size_t cnt = n - base < TC__CHUNK ? n - base : TC__CHUNK;
 
-	while (atomic_flag_test_and_set_explicit(&tc__sym_lock, memory_order_acquire))
-		sched_yield();
-	for (size_t base = 0; base < n; base += chunk) {
-		size_t cnt = n - base < chunk ? n - base : chunk;
-
-		for (size_t i = 0; i < cnt; i++) {
-			Dl_info info;
-			struct link_map *lm = NULL;
-			void *a = addrs[base + i];
-			struct tc__sym *s = &out[base + i];
-
-			tc__sym_unknown(s);
-			tc__mod[i] = NULL;
-			done[i] = 1;
-			if (a == NULL || dladdr1(a, &info, (void **)&lm, RTLD_DL_LINKMAP) == 0 ||
-			    lm == NULL)
-				continue;
-			if (info.dli_sname != NULL)
-				snprintf(s->function, sizeof s->function, "%s", info.dli_sname);
-			/* The main program's link map has an empty name. */
-			tc__mod[i] = lm->l_name != NULL && lm->l_name[0] != '\0' ? lm->l_name : tc__exe;
-			if (tc__mod[i][0] == '\0')
-				continue;
-			/* l_addr is the load bias: 0 for a fixed-address executable, the base for
-			 * PIE and shared objects, so this is what addr2line expects either way. */
-			off[i] = (uintptr_t)a - (uintptr_t)lm->l_addr;
-			done[i] = 0;
-		}
-		for (size_t i = 0; i < cnt; i++) {
-			size_t m = 0;
-			static size_t sub[TC__BATCH * 4];
-			static uintptr_t suboff[TC__BATCH * 4];
-
-			if (done[i])
-				continue;
-			for (size_t j = i; j < cnt; j++) {
-				if (done[j] || strcmp(tc__mod[j], tc__mod[i]) != 0)
-					continue;
-				sub[m] = base + j;
-				suboff[m] = off[j];
-				m++;
-				done[j] = 1;
-			}
-			tc__symbolize_module(tc__mod[i], sub, suboff, m, out);
-		}
+		tc__sym_locate(addrs + base, out + base, cnt);
+		tc__sym_by_module(out + base, cnt);
 	}
-	atomic_flag_clear_explicit(&tc__sym_lock, memory_order_release);
+	tc__spin_unlock(&tc__sym_lock);
 }
