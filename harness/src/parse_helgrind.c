@@ -5,11 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* ---- Helgrind ------------------------------------------------------------------------------ */
 
 /* Copies S without leading and trailing white space, and with each run of white space inside
@@ -22,10 +17,10 @@ static void copy_line(char *dst, size_t dstlen, const char *s)
 	dst[0] = '\0';
 	if (s == NULL)
 		return;
-	while (is_space(*s))
+	while (tl__is_space(*s))
 		s++;
 	for (; *s && o + 1 < dstlen; s++) {
-		if (is_space(*s)) {
+		if (tl__is_space(*s)) {
 			space = 1;
 			continue;
 		}
@@ -110,11 +105,6 @@ static const char *label_text(const struct tl__xml_node *label)
 	return label->text;
 }
 
-static int has_prefix(const char *s, const char *prefix)
-{
-	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 /* The <stack> that follows the first child of ERROR named LABEL_NAME whose text starts with
  * PREFIX (any text when PREFIX is NULL), or NULL. */
 static const struct tl__xml_node *stack_after(const struct tl__xml_node *error, const char *label_name,
@@ -123,7 +113,7 @@ static const struct tl__xml_node *stack_after(const struct tl__xml_node *error, 
 	for (const struct tl__xml_node *c = error->child; c; c = c->next) {
 		if (strcmp(c->name, label_name) != 0)
 			continue;
-		if (prefix != NULL && !has_prefix(label_text(c), prefix))
+		if (prefix != NULL && !tl__has_prefix(label_text(c), prefix))
 			continue;
 		for (const struct tl__xml_node *s = c->next; s; s = s->next) {
 			if (strcmp(s->name, "stack") == 0) {
@@ -243,10 +233,7 @@ int tl_parse_helgrind(const char *xml, size_t len, struct tl_findings *out, char
 
 	tl__errf(err, errlen, "%s", "");
 	TL_ASSERT(out != NULL && (xml != NULL || len == 0));
-	size_t k = 0;
-	while (k < len && is_space(xml[k]))
-		k++;
-	if (k == len)
+	if (tl__is_blank(xml, len))
 		return 0;
 	if (tl__xml_parse(xml, len, &doc, &truncated, err, errlen) < 0)
 		return -1;

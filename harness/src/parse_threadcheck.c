@@ -22,27 +22,6 @@ struct tc_record {
 	const char *begin;
 };
 
-struct line {
-	const char *b, *e;
-	unsigned no;
-	int unterminated;     /* the text ends without a newline after this line */
-};
-
-static int next_line(const char *text, size_t len, size_t *pos, struct line *l)
-{
-	if (*pos >= len)
-		return 0;
-	const char *b = text + *pos;
-	const char *nl = memchr(b, '\n', len - *pos);
-	const char *e = nl ? nl : text + len;
-	*pos = (size_t)(e - text) + (nl ? 1 : 0);
-	l->b = b;
-	l->e = e > b && e[-1] == '\r' ? e - 1 : e;
-	l->no++;
-	l->unterminated = nl == NULL;
-	return 1;
-}
-
 static void copy_span(char *dst, size_t dstlen, const char *b, const char *e)
 {
 	size_t n = (size_t)(e - b);
@@ -54,7 +33,7 @@ static void copy_span(char *dst, size_t dstlen, const char *b, const char *e)
 
 /* If L starts with the word KEY followed by a space (or is exactly KEY), returns what follows
  * the space (or L's end); else NULL. */
-static const char *keyword(const struct line *l, const char *key)
+static const char *keyword(const struct tl__line *l, const char *key)
 {
 	size_t n = strlen(key);
 	if ((size_t)(l->e - l->b) < n || memcmp(l->b, key, n) != 0)
@@ -122,7 +101,7 @@ static int known_wait_op(const char *b, const char *e)
 
 /* Reads one line inside a record. Returns 0, or -1 with ERR for a line FORMAT.md does not
  * allow there. */
-static int record_line(struct tc_record *r, const struct line *l, char *err, size_t errlen)
+static int record_line(struct tc_record *r, const struct tl__line *l, char *err, size_t errlen)
 {
 	int dropped = r->nthreads > MAX_THREADS; /* lines of threads beyond MAX_THREADS are read, not kept */
 	struct tc_thread *t = &r->t[r->nthreads > 0 && !dropped ? r->nthreads - 1 : 0];
@@ -289,7 +268,7 @@ static int number(const char **p, const char *e, long *out)
 }
 
 /* Whether L is a header "threadcheck <version> pid=<pid>"; *VERSION gets the version. */
-static int header(const struct line *l, long *version)
+static int header(const struct tl__line *l, long *version)
 {
 	const char *p = keyword(l, "threadcheck");
 
@@ -300,7 +279,7 @@ static int header(const struct line *l, long *version)
 
 /* Whether L starts a log: 1 for a "threadcheck 1 pid=N" header, 0 for any other line, -1 with
  * ERR for a header of another format version. */
-static int log_start(const struct line *l, char *err, size_t errlen)
+static int log_start(const struct tl__line *l, char *err, size_t errlen)
 {
 	long version;
 
@@ -334,7 +313,7 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 {
 	struct tl_findings local = {0};
 	struct tc_record rec = {0}; /* set at each BEGIN; zeroed so no path reads garbage */
-	struct line l = {0};
+	struct tl__line l = {0};
 	size_t pos = 0, in_log = 0;
 	enum { OUTSIDE, IN_LOG, IN_RECORD, AFTER_SUMMARY } state = OUTSIDE;
 	unsigned record_line_no = 0;
@@ -343,7 +322,7 @@ int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, 
 
 	tl__errf(err, errlen, "%s", "");
 	TL_ASSERT(out != NULL && (text != NULL || len == 0));
-	while (next_line(text, len, &pos, &l)) {
+	while (tl__next_line(text, len, &pos, &l)) {
 		const char *p;
 		if (state != IN_RECORD && l.b == l.e)
 			continue;

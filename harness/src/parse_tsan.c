@@ -15,12 +15,6 @@
 #define LONG_CYCLE_LINE "WARNING: too long mutex cycle found"
 #define LOCK_ORDER_RAW "lock-order-inversion (potential deadlock)"
 
-/* One line of the input: [b, e), without its newline or a trailing '\r'. */
-struct line {
-	const char *b, *e;
-	unsigned no;
-};
-
 /* Where the frames being read go: each section of a report fills one slot. */
 enum section {
 	SEC_NONE,      /* frames here are not used (sleep, heap block, extra stacks) */
@@ -52,7 +46,7 @@ struct block {
 	const char *begin;
 };
 
-static int starts_with(const struct line *l, const char *lit)
+static int starts_with(const struct tl__line *l, const char *lit)
 {
 	size_t n = strlen(lit);
 	return (size_t)(l->e - l->b) >= n && memcmp(l->b, lit, n) == 0;
@@ -104,6 +98,14 @@ static const char *skip_spaces(const char *p, const char *e)
 	return p;
 }
 
+/* L without its leading blanks. */
+static struct tl__line trimmed(const struct tl__line *l)
+{
+	struct tl__line h = *l;
+	h.b = skip_spaces(l->b, l->e);
+	return h;
+}
+
 /* The decimal number [b, e) (all digits, as all_digits checked), capped so it cannot overflow.
  * Why not atoi: the text is not NUL-terminated. */
 static int span_int(const char *b, const char *e)
@@ -129,7 +131,7 @@ static int all_digits(const char *b, const char *e)
  * when the line is not a frame. Why the care: paths may hold spaces and C++ names hold spaces
  * inside <> and (), so the function ends at the first space outside brackets, and the location
  * is everything after it up to the module in parentheses. */
-static int parse_frame(const struct line *l, char *func, size_t funclen, char *file, size_t filelen,
+static int parse_frame(const struct tl__line *l, char *func, size_t funclen, char *file, size_t filelen,
 		       int *line)
 {
 	const char *p = skip_spaces(l->b, l->e), *e = l->e;
@@ -213,7 +215,7 @@ static int parse_frame(const struct line *l, char *func, size_t funclen, char *f
 
 /* Reads the thread named after MARK ("by ", "in ") in the header: "main thread" gives "main",
  * "thread T7" gives "T7". DST is "" when there is none. */
-static void thread_after(const struct line *l, const char *mark, char *dst, size_t dstlen)
+static void thread_after(const struct tl__line *l, const char *mark, char *dst, size_t dstlen)
 {
 	const char *p = find_last(l->b, l->e, mark);
 
@@ -221,7 +223,7 @@ static void thread_after(const struct line *l, const char *mark, char *dst, size
 	if (p == NULL)
 		return;
 	p += strlen(mark);
-	struct line rest = {p, l->e, 0};
+	struct tl__line rest = {.b = p, .e = l->e, .no = 0};
 	if (starts_with(&rest, "main thread")) {
 		tl_strlcpy(dst, "main", dstlen);
 	} else if (starts_with(&rest, "thread T")) {
@@ -235,7 +237,7 @@ static void thread_after(const struct line *l, const char *mark, char *dst, size
 /* Whether the trimmed header H announces a memory access of a race ("Write of size 4 at",
  * "Previous atomic read of size 8 at", "Modifying access of ... at"), and whether it is the
  * previous one. */
-static int mop_header(const struct line *h, int *previous)
+static int mop_header(const struct tl__line *h, int *previous)
 {
 	static const char *const first[] = {"Write of size ", "Read of size ", "Atomic write of size ",
 					    "Atomic read of size ", "Modifying access of ",
@@ -260,7 +262,7 @@ static int mop_header(const struct line *h, int *previous)
 
 /* Shortens a "Location is ..." line for a one-line message: drops addresses ("at 0x..."), the
  * module in parentheses and a trailing ':'. */
-static void clean_location(const struct line *h, char *dst, size_t dstlen)
+static void clean_location(const struct tl__line *h, char *dst, size_t dstlen)
 {
 	const char *b = h->b, *e = h->e;
 	size_t o = 0;
@@ -271,7 +273,7 @@ static void clean_location(const struct line *h, char *dst, size_t dstlen)
 	while (e > b && (e[-1] == ':' || e[-1] == ' ' || e[-1] == '.'))
 		e--;
 	for (const char *p = b; p < e && o + 1 < dstlen;) {
-		struct line rest = {p, e, 0};
+		struct tl__line rest = {.b = p, .e = e, .no = 0};
 		if (starts_with(&rest, " at 0x")) {
 			p += 4;
 			while (p < e && *p != ' ')
@@ -330,9 +332,9 @@ static void block_finding(const struct block *b, const char *end, struct tl_find
 }
 
 /* Reads one line of a report block. */
-static void block_line(struct block *b, const struct line *l, enum section *sec)
+static void block_line(struct block *b, const struct tl__line *l, enum section *sec)
 {
-	struct line h = {skip_spaces(l->b, l->e), l->e, l->no};
+	struct tl__line h = trimmed(l);
 	int previous;
 
 	if (h.b == h.e)
@@ -415,25 +417,9 @@ static void block_line(struct block *b, const struct line *l, enum section *sec)
 	*sec = SEC_NONE;
 }
 
-/* Reads the line of TEXT that starts at *POS into L and moves *POS past it. Returns 0 at the
- * end of the text. */
-static int next_line(const char *text, size_t len, size_t *pos, struct line *l)
-{
-	if (*pos >= len)
-		return 0;
-	const char *b = text + *pos;
-	const char *nl = memchr(b, '\n', len - *pos);
-	const char *e = nl ? nl : text + len;
-	*pos = (size_t)(e - text) + (nl ? 1 : 0);
-	l->b = b;
-	l->e = e > b && e[-1] == '\r' ? e - 1 : e;
-	l->no++;
-	return 1;
-}
-
 /* Parses the deadly-signal report that starts at L ("==PID==ERROR: ThreadSanitizer: SEGV on
  * unknown address ..."), reading lines up to "==PID==ABORTING" or the end. */
-static void crash_finding(const char *text, size_t len, size_t *pos, struct line *l, struct tl_finding *f)
+static void crash_finding(const char *text, size_t len, size_t *pos, struct tl__line *l, struct tl_finding *f)
 {
 	const char *begin = l->b, *end = l->e;
 	const char *p = find_first(l->b, l->e, ERROR_PREFIX) + strlen(ERROR_PREFIX);
@@ -452,9 +438,9 @@ static void crash_finding(const char *text, size_t len, size_t *pos, struct line
 	f->kind = (enum tl_kind)tl_classify(TL_TOOL_TSAN, f->raw);
 	copy_span(f->message, sizeof(f->message), p, l->e);
 	size_t save = *pos;
-	struct line save_l = *l;
-	while (next_line(text, len, pos, l)) {
-		struct line h = {skip_spaces(l->b, l->e), l->e, l->no};
+	struct tl__line save_l = *l;
+	while (tl__next_line(text, len, pos, l)) {
+		struct tl__line h = trimmed(l);
 		const char *marker = find_first(l->b, l->e, "==");
 		end = l->e;
 		if (h.b < h.e && *h.b == '#' && !s.have_site) {
@@ -491,9 +477,9 @@ static void crash_finding(const char *text, size_t len, size_t *pos, struct line
 }
 
 /* Whether L is LONG_CYCLE_LINE (spaces around it allowed). */
-static int long_cycle_line(const struct line *l)
+static int long_cycle_line(const struct tl__line *l)
 {
-	struct line h = {skip_spaces(l->b, l->e), l->e, l->no};
+	struct tl__line h = trimmed(l);
 
 	return starts_with(&h, LONG_CYCLE_LINE) && skip_spaces(h.b + strlen(LONG_CYCLE_LINE), h.e) == h.e;
 }
@@ -519,7 +505,7 @@ static void long_cycle_finding(unsigned n, struct tl_finding *f)
 }
 
 /* Whether L says ThreadSanitizer itself failed (it could not run, so no verdict is possible). */
-static int tool_failure(const struct line *l)
+static int tool_failure(const struct tl__line *l)
 {
 	return find_first(l->b, l->e, "FATAL: ThreadSanitizer") != NULL ||
 	       find_first(l->b, l->e, "ThreadSanitizer: CHECK failed") != NULL ||
@@ -538,7 +524,7 @@ int tl_parse_tsan(const char *text, size_t len, struct tl_findings *out, char *e
 {
 	struct tl_findings local = {0};
 	struct block b;
-	struct line l = {0};
+	struct tl__line l = {0};
 	size_t pos = 0;
 	int in_block = 0, saw_tsan = 0, saw_text = 0;
 	unsigned long_cycles = 0;
@@ -548,8 +534,8 @@ int tl_parse_tsan(const char *text, size_t len, struct tl_findings *out, char *e
 
 	tl__errf(err, errlen, "%s", "");
 	TL_ASSERT(out != NULL && (text != NULL || len == 0));
-	while (next_line(text, len, &pos, &l)) {
-		struct line h = {skip_spaces(l.b, l.e), l.e, l.no};
+	while (tl__next_line(text, len, &pos, &l)) {
+		struct tl__line h = trimmed(&l);
 		if (h.b != h.e)
 			saw_text = 1;
 		if (find_first(l.b, l.e, "ThreadSanitizer") != NULL)

@@ -56,31 +56,6 @@ void tl_env_free(char **env)
 	free(env);
 }
 
-
-double tl_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int tl_mkdirs(const char *path)
-{
-	char buf[TL_PATH];
-	tl_strlcpy(buf, path, sizeof buf);
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 /* In the child, between fork and exec: only async-signal-safe calls. OUT_FDS are the
  * parent's stdout and stderr files. Never returns. */
 static void child(const struct tl_spawn *s, const int out_fds[2])

@@ -167,7 +167,15 @@ void tl_argv_clear(struct tl_argv *a);
 /* The builds of a target, each with its own compiler and flags. */
 /* TL_BUILD_TEST_TSAN: the tests built for TSan too, when grading (TSan watches them). */
 enum tl_build_kind { TL_BUILD_TSAN, TL_BUILD_PLAIN, TL_BUILD_TEST, TL_BUILD_TEST_TSAN, TL_BUILD_COUNT };
+/* No build (tools.def: a tool that watches no tests). */
+#define TL_BUILD_NONE TL_BUILD_COUNT
 const char *tl_build_kind_name(enum tl_build_kind k);
+/* Whether build K is of the lab's tests (there is none without test sources). */
+int tl_build_is_tests(enum tl_build_kind k);
+/* The binary build K of T makes. */
+const char *tl_build_output(const struct tl_target *t, enum tl_build_kind k);
+/* The C compiler of the TSan builds: $TL_TSAN_CC, or clang. */
+const char *tl_tsan_cc(void);
 /* Appends to A the compiler and every compile flag (defines and -I included) that the build
  * WHICH of T uses, without sources, outputs or link flags: the one definition that the builds
  * and the anti-tamper scan share, so that the scan checks what is built. */
@@ -267,11 +275,72 @@ void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode,
  * syscalls.def): the compilers and binutils, or one tool's runs of the student's program. */
 enum tl_sb_profile { TL_SB_BUILD, TL_SB_TSAN, TL_SB_HELGRIND, TL_SB_THREADCHECK, TL_SB_TEST, TL_SB_COUNT };
 const char *tl_sb_profile_name(enum tl_sb_profile p);
-/* The profile of TOOL's runs. */
+/* The profile of TOOL's runs (its descriptor's). */
 enum tl_sb_profile tl_sb_profile_of(enum tl_tool tool);
 /* Compiles profile P's filter from syscalls.def. Returns 0 with a malloc'd BPF program in *BPF
  * (*LEN bytes), or -1 with ERR filled and nothing allocated. */
 int tl_seccomp_compile(enum tl_sb_profile p, unsigned char **bpf, size_t *len, char *err, size_t errlen);
+
+/* Tools (tools.def, tools.c): one descriptor each, read by the build, run and sandbox stages. */
+/* How a tool's report reaches the grader (run.c sets the channel up; see prepare_io there). */
+enum tl_channel {
+	TL_CH_PIPES,      /* two pipes it writes by descriptor: the report and its own messages */
+	TL_CH_PID_LOG,    /* a log it names PREFIX.<pid of the program> for the prefix it is given */
+	TL_CH_GROUP_FILE, /* a file named after the test group (cmocka's %g): known only when the
+			   * canary's group ("threadlab") is in */
+};
+/* What a tool's command is made from, for one run. */
+struct tl_tool_run {
+	const char *binary; /* the program or test binary the run is of */
+	const char *base;   /* where the tool writes its report: a path, or a path prefix */
+	int fd[2];          /* TL_CH_PIPES: the write ends the child inherits (report, messages) */
+	int tests;          /* the run is of the lab's tests */
+	int setarch;        /* run under setarch -R (TSan's shadow and mmap randomisation) */
+};
+/* A run's command: ARGV (NULL-terminated) and the tool's variables EXTRA (NULL-terminated
+ * "K=V"), with the storage they point into. */
+struct tl_tool_cmd {
+	char *argv[32];
+	const char *extra[4];
+	char buf[4][TL_PATH * 2 + 256];
+};
+/* What each tool does its own way. Hooks that a tool has no need of are NULL. */
+struct tl_tool_hooks {
+	const char *reporter;     /* the tool's name for people: "ThreadSanitizer" */
+	int report_exit;          /* the exit status of a run it reported on (the canary ensures one) */
+	int deadlock_exit;        /* 0, or the status it ends a run with on a deadlock, before it
+				   * could report the canary */
+	int exit_counts_failures; /* the exit status is the number of failures: any but 0 reports */
+	enum tl_kind canary_kind; /* the kind of its report of the liveness canary; a test-fail
+				   * canary is known by the test's name, the others by their place */
+	const char *canary;       /* that report in words: "data race" */
+	/* Whether it can run here; else 0 with WHY. */
+	int (*available)(const struct tl_config *cfg, char *why, size_t whylen);
+	/* Fills CMD for RUN. */
+	void (*command)(const struct tl_config *cfg, const struct tl_tool_run *run, struct tl_tool_cmd *cmd);
+	/* Its parser (see threadlab.h). */
+	int (*parse)(const char *text, size_t len, struct tl_findings *out, char *err, size_t errlen);
+	/* The number of test cases in its report TEXT (NULL: it runs no tests). */
+	int (*count_cases)(const char *text, size_t len);
+	/* Whether the run S, with stderr in ERRPATH and report TEXT (LEN bytes), failed on the
+	 * tool's side (it could not start, or gave up): then 1 with NOTE filled. */
+	int (*failed)(const struct tl_spawn *s, const char *errpath, const char *text, size_t len, char *note,
+		      size_t notelen);
+	/* Whether the run hit a clash that a rerun under setarch -R avoids. */
+	int (*mapping_clash)(const char *errpath, const char *text);
+};
+/* One tool: its row of tools.def. */
+struct tl_tool_ops {
+	const char *name;
+	enum tl_build_kind build;       /* the build its runs use */
+	enum tl_build_kind tests_build; /* grading: the build of the tests it watches, or TL_BUILD_NONE */
+	int time_factor;                /* its runs may take this many times a lab's timeout */
+	enum tl_channel channel;
+	enum tl_sb_profile profile;     /* its runs' sandbox profile */
+	const struct tl_tool_hooks *hooks;
+};
+/* TOOL's descriptor. TOOL must be valid; anything else aborts. */
+const struct tl_tool_ops *tl_tool(enum tl_tool tool);
 
 /* Sandbox: decides, for grading, how builds and runs of untrusted code are confined
  * (bubblewrap with an allowlisted view and each profile's seccomp filter, an unprivileged uid
@@ -289,12 +358,20 @@ const char *const *tl_sandbox_env(void);
  * /tmp, where it starts (so every path ARGV names must be absolute); or a plain copy when no
  * sandbox is in use. Free with tl_argv_free. */
 char **tl_sandbox_wrap(const struct tl_config *cfg, enum tl_sb_profile p, const char *writable, char *const *argv);
-/* The same for a program's run: nothing of the host is writable (it starts in its private
- * /tmp), and each of the NULL-terminated READONLY paths is shown read-only (the program's
- * binaries, its report FIFOs). */
-char **tl_sandbox_wrap_run(const struct tl_config *cfg, enum tl_sb_profile p, const char *const *readonly,
-			   char *const *argv);
 void tl_argv_free(char **argv);
+/* Where a sandboxed command runs: under profile P's filter, with WRITABLE (NULL: nothing)
+ * writable, and each of the NULL-terminated READONLY paths (NULL: none; a program's binaries,
+ * its report FIFOs) shown read-only. */
+struct tl_jail {
+	enum tl_sb_profile profile;
+	const char *writable;
+	const char *const *readonly;
+};
+/* Runs ARGV as S describes (S's argv and envp are set here, and NULL again on return), in the
+ * environment tl_env_make(EXTRA) and, when JAIL is not NULL, in the sandbox JAIL describes (a
+ * plain run when no sandbox is in use, as tl_sandbox_wrap). Returns tl_spawn_run's result. */
+int tl_spawn_jailed(const struct tl_config *cfg, const struct tl_jail *jail, char *const *argv,
+		    const char *const *extra, struct tl_spawn *s, char *err, size_t errlen);
 /* In a spawned child between fork and exec (async-signal-safe): when ARGV is a wrap's, puts its
  * profile's filter on the descriptor its --seccomp names, where bubblewrap reads it. Returns 0
  * (also for any other ARGV), or -1 when the child must not exec. */
@@ -406,12 +483,18 @@ void tl_finding_strip_dir(struct tl_finding *f, const char *dir);
 /* Liveness canaries (canary.c): removes from RUN the findings that are TOOL's report of the
  * canary planted in every graded run, and returns how many there were. */
 int tl_canary_take(enum tl_tool tool, struct tl_findings *run);
-/* What TOOL's canary is, in words ("data race"), and who reports it ("ThreadSanitizer"). */
-const char *tl_canary_what(enum tl_tool tool);
-const char *tl_canary_reporter(enum tl_tool tool);
 
-/* Small helpers shared by stages. */
+/* Small helpers shared by stages (util.c). */
+/* Makes PATH and the folders above it (mode 0777 less the umask). Returns 0, or -1 with errno. */
 int tl_mkdirs(const char *path);
+/* Seconds on the monotonic clock. */
 double tl_now(void);
+/* Whether S ends with SUFFIX. */
+int tl_has_suffix(const char *s, const char *suffix);
+/* Writes DIR/NAME into BUF (LEN bytes). Returns 0, or -1 when it does not fit (BUF then holds
+ * the cut text). */
+int tl_path_join(char *buf, size_t len, const char *dir, const char *name);
+/* Whether PROG is an executable file in a folder of $PATH (or /usr/bin:/bin without one). */
+int tl_on_path(const char *prog);
 
 #endif

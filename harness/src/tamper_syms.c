@@ -46,11 +46,8 @@ static int import_listed(const char *name, enum tl_build_kind kind)
 int tl__run(const struct tl_config *cfg, const char *writable, char *const *argv, const char *out, const char *err)
 {
 	static const char *const none[] = {NULL};
-	char **env = tl_env_make(none);
-	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, TL_SB_BUILD, writable, argv) : NULL;
+	const struct tl_jail jail = {TL_SB_BUILD, writable, NULL};
 	struct tl_spawn s = {0};
-	s.argv = confined != NULL ? confined : argv;
-	s.envp = env;
 	s.cwd = writable;
 	s.stdout_path = out;
 	s.stderr_path = err;
@@ -59,10 +56,7 @@ int tl__run(const struct tl_config *cfg, const char *writable, char *const *argv
 	if (cfg->grading)
 		s.limits = &cfg->build_limits;
 	char e[256];
-	int rc = tl_spawn_run(&s, e, sizeof e);
-	tl_env_free(env);
-	tl_argv_free(confined);
-	if (rc != 0)
+	if (tl_spawn_jailed(cfg, cfg->grading ? &jail : NULL, argv, none, &s, e, sizeof e) != 0)
 		return -1;
 	return s.exited ? s.exit_code : TL__KILLED;
 }
