@@ -415,7 +415,7 @@ static void strip_prefix(struct tl_target *t, const char *prefix)
 
 /* threadlab grade: intake into a pristine scratch copy, anti-tamper scan, K runs of every tool
  * in the sandbox, scoring, report. Exit 0 full marks, 1 points lost, 2 harness error. */
-static int grade_main(struct tl_config *cfg, const char *submission, const char *filter, const char *format,
+static int grade_main(struct tl_config *cfg, const char *submission, const char *filter, enum tl_format format,
 		      const char *out_path, const char *rubric_path, int keep)
 {
 	char err[1024];
@@ -553,7 +553,7 @@ static int grade_main(struct tl_config *cfg, const char *submission, const char 
 		fprintf(stderr, "threadlab: %s: %s\n", out_path, strerror(errno));
 		goto out;
 	}
-	tl_report_grade(out, format, &g);
+	tl_format(format)->grade(out, &g);
 	if (out != stdout)
 		fclose(out);
 	if (tool_errors > 0)
@@ -608,7 +608,9 @@ int main(int argc, char **argv)
 	cfg.tools = (1 << TL_TOOL_COUNT) - 1;
 	if (analyze)
 		cfg.tools &= ~(1 << TL_TOOL_TEST);
-	const char *format = "text", *lab = NULL, *root = NULL;
+	const enum tl_mode mode = check ? TL_MODE_CHECK : selftest ? TL_MODE_SELFTEST : TL_MODE_ANALYZE;
+	enum tl_format format = TL_FORMAT_TEXT;
+	const char *lab = NULL, *root = NULL;
 	int solutions = 0;
 	const char *out_path = NULL, *rubric = NULL;
 	int keep = 0, tools_given = 0;
@@ -634,14 +636,14 @@ int main(int argc, char **argv)
 			if (*end != '\0' || cfg.jobs < 1 || cfg.jobs > 256)
 				goto bad;
 			break;
-		case O_FORMAT:
-			format = optarg;
-			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "tap") &&
-			    !(!grade && !strcmp(format, "html")) &&
-			    !(grade && (!strcmp(format, "gradescope") || !strcmp(format, "junit") ||
-					!strcmp(format, "sarif") || !strcmp(format, "github"))))
+		case O_FORMAT: {
+			int f = tl_format_from_name(optarg);
+			if (f < 0 || (grade ? tl_format((enum tl_format)f)->grade == NULL
+					    : tl_format((enum tl_format)f)->report == NULL))
 				goto bad;
+			format = (enum tl_format)f;
 			break;
+		}
 		case O_TOOLS:
 			if (parse_tools(optarg, &cfg.tools) != 0)
 				goto bad;
@@ -715,7 +717,7 @@ int main(int argc, char **argv)
 	tl_strlcpy(cfg.labs_root, cfg.root, sizeof cfg.labs_root);
 	snprintf(cfg.out_root, sizeof cfg.out_root, "%s/labs", cfg.build);
 	const char *nc = getenv("NO_COLOR");
-	cfg.color = isatty(1) && (nc == NULL || nc[0] == '\0') && strcmp(format, "text") == 0;
+	cfg.color = isatty(1) && (nc == NULL || nc[0] == '\0') && format == TL_FORMAT_TEXT;
 
 	if (grade)
 		return grade_main(&cfg, argv[optind], lab, format, out_path, rubric, keep);
@@ -771,8 +773,7 @@ int main(int argc, char **argv)
 
 	int found = 0, errors = 0, ran = 0, mismatches = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (selftest)
-			mismatches += tl_compare_target(targets[i]);
+		mismatches += tl_compare_target(targets[i], mode);
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 			const struct tl_result *r = &targets[i]->result[tool];
 			if (!(cfg.tools & (1 << tool)))
@@ -788,14 +789,7 @@ int main(int argc, char **argv)
 		rc = TL_EXIT_ERROR;
 		goto out;
 	}
-	if (strcmp(format, "json") == 0)
-		tl_report_json(out, &cfg, cmd, targets, n);
-	else if (strcmp(format, "tap") == 0)
-		tl_report_tap(out, &cfg, cmd, targets, n);
-	else if (strcmp(format, "html") == 0)
-		tl_report_html(out, &cfg, cmd, targets, n);
-	else
-		tl_report_text(out, &cfg, cmd, targets, n);
+	tl_format(format)->report(out, &cfg, mode, targets, n);
 	if (out != stdout)
 		fclose(out);
 	if (errors > 0)
@@ -806,7 +800,7 @@ int main(int argc, char **argv)
 		rc = mismatches > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
 	else
 		rc = found > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
-	if (strcmp(format, "text") == 0 && out_path == NULL) {
+	if (format == TL_FORMAT_TEXT && out_path == NULL) {
 		if (selftest)
 			printf("\nselftest: %d of %d verdicts differ from their declarations\n", mismatches, ran + errors);
 		else

@@ -67,6 +67,19 @@ int tl_discover(const char *root, const char *filter, struct tl_lab **labs, size
 enum tl_status { TL_ST_NOT_RUN, TL_ST_RAN, TL_ST_SKIPPED, TL_ST_ERROR };
 const char *tl_status_name(enum tl_status s);
 
+/* What a command checks: the labs (check), the labs against their declarations (selftest), or
+ * the user's own files (analyze). */
+enum tl_mode { TL_MODE_CHECK, TL_MODE_SELFTEST, TL_MODE_ANALYZE };
+const char *tl_mode_name(enum tl_mode m);
+
+/* The verdict on one tool's result that every format shows (set by tl_compare_target). */
+enum tl_verdict {
+	TL_VERDICT_SKIP,  /* not run, or skipped */
+	TL_VERDICT_ERROR, /* the tool failed */
+	TL_VERDICT_PASS,  /* selftest: as declared; check, analyze: nothing reported */
+	TL_VERDICT_FAIL,  /* selftest: not as declared; check, analyze: something reported */
+};
+
 /* The outcome of running one tool on one target (possibly several runs). */
 struct tl_result {
 	enum tl_status status;
@@ -79,9 +92,10 @@ struct tl_result {
 	int tests_total;           /* test tool: test cases in a run (0: unknown) */
 	int tests_passed_min;      /* test tool: fewest passing in any run (-1: no run counted) */
 	/* compare stage */
-	int compared;
-	int match;
+	int compared;              /* selftest: held against the lab's declaration */
+	int match;                 /* ran, and reported what is declared */
 	tl_kindset expected;
+	enum tl_verdict verdict;
 };
 
 /* A program to build and run: a lab variant, or a user's file(s) for analyze. */
@@ -256,20 +270,20 @@ void tl_pool_submit(struct tl_pool *p, tl_job_fn fn, void *arg);
 void tl_pool_wait(struct tl_pool *p);
 void tl_pool_free(struct tl_pool *p);
 
-/* Compare: sets compared/match/expected for each declared tool of a lab target. Returns the
- * number of mismatches. */
-int tl_compare_target(struct tl_target *t);
+/* Compare: sets the verdict of each tool's result of T under MODE and, for a lab target in
+ * selftest, compared/match/expected for each declared tool. Returns the number of results
+ * that differ from their declaration (0 outside selftest). */
+int tl_compare_target(struct tl_target *t, enum tl_mode mode);
 
-/* Reporters: format and print, no logic. MODE names the command: "check", "selftest",
- * "analyze". */
-void tl_report_text(FILE *out, const struct tl_config *cfg, const char *mode,
-		    struct tl_target *const *targets, size_t n);
-void tl_report_json(FILE *out, const struct tl_config *cfg, const char *mode,
-		    struct tl_target *const *targets, size_t n);
-void tl_report_tap(FILE *out, const struct tl_config *cfg, const char *mode,
-		   struct tl_target *const *targets, size_t n);
-void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode,
-		    struct tl_target *const *targets, size_t n);
+/* Reporters: format and print, no logic. MODE names the command. */
+void tl_report_text(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		    size_t n);
+void tl_report_json(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		    size_t n);
+void tl_report_tap(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		   size_t n);
+void tl_report_html(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		    size_t n);
 
 /* Sandbox profiles: what a sandboxed command is, which picks its seccomp filter (a column of
  * syscalls.def): the compilers and binutils, or one tool's runs of the student's program. */
@@ -450,7 +464,37 @@ int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char 
 /* Scores one lab from its target's results and the rubric. */
 void tl_grade_score(const struct tl_rubric *r, struct tl_grade_lab *gl, int runs);
 
+/* Grade printers (report_grade.c), one per grade format of formats.def. */
+void tl_grade_text(FILE *out, const struct tl_grade *g);
+void tl_grade_json(FILE *out, const struct tl_grade *g);
+void tl_grade_tap(FILE *out, const struct tl_grade *g);
+void tl_grade_gradescope(FILE *out, const struct tl_grade *g);
+void tl_grade_junit(FILE *out, const struct tl_grade *g);
+void tl_grade_sarif(FILE *out, const struct tl_grade *g);
+void tl_grade_github(FILE *out, const struct tl_grade *g);
+/* Prints G in the grade format named FORMAT (one whose grade printer formats.def names;
+ * anything else aborts). */
 void tl_report_grade(FILE *out, const char *format, const struct tl_grade *g);
+
+/* Output formats (formats.def, report.c). */
+enum tl_format {
+#define X(e, name, report, grade) TL_FORMAT_##e,
+#include "formats.def"
+#undef X
+	TL_FORMAT_COUNT
+};
+struct tl_format_ops {
+	const char *name;
+	/* The printer of check, selftest and analyze, or NULL. */
+	void (*report)(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		       size_t n);
+	/* The printer of grade, or NULL. */
+	void (*grade)(FILE *out, const struct tl_grade *g);
+};
+/* Looks NAME up in formats.def. Returns the format, or -1 when NAME is not one. */
+int tl_format_from_name(const char *name);
+/* F's row. F must be valid; anything else aborts. */
+const struct tl_format_ops *tl_format(enum tl_format f);
 
 /* Explanations of finding kinds (threadlab explain KIND). tl_explain prints the whole text,
  * or returns -1 naming the known kinds on stderr when KIND is not one. */
