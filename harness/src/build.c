@@ -135,11 +135,10 @@ static double newest_header(const char *dir)
 	return newest;
 }
 
-/* The sources build WHICH of T compiles: *N paths. */
-static const char (*sources(const struct tl_target *t, enum tl_build_kind which, int *n))[TL_PATH]
+/* The sources build WHICH of T compiles. */
+static const struct tl_paths *sources(const struct tl_target *t, enum tl_build_kind which)
 {
-	*n = builds[which].tests ? t->ntest_src : t->nsrc;
-	return builds[which].tests ? t->test_src : t->src;
+	return builds[which].tests ? &t->test_src : &t->src;
 }
 
 /* Whether build WHICH of T, OUT, must be redone: missing, older than a source or a header of
@@ -149,10 +148,9 @@ static int stale(const struct tl_target *t, enum tl_build_kind which, const char
 	double out_m = mtime(out);
 	if (out_m < 0)
 		return 1;
-	int n;
-	const char(*src)[TL_PATH] = sources(t, which, &n);
-	for (int i = 0; i < n; i++)
-		if (mtime(src[i]) > out_m || mtime(src[i]) < 0)
+	const struct tl_paths *src = sources(t, which);
+	for (size_t i = 0; i < src->n; i++)
+		if (mtime(src->v[i]) > out_m || mtime(src->v[i]) < 0)
 			return 1;
 	for (int i = 0; i < t->ninclude; i++)
 		if (newest_header(t->include[i]) > out_m)
@@ -216,10 +214,9 @@ static void build_command(const struct tl_target *t, enum tl_build_kind which, c
 	tl_build_compile_argv(t, which, a);
 	tl_argv_push(a, "-o");
 	tl_argv_push(a, out);
-	int n;
-	const char(*src)[TL_PATH] = sources(t, which, &n);
-	for (int i = 0; i < n; i++)
-		tl_argv_push(a, src[i]);
+	const struct tl_paths *src = sources(t, which);
+	for (size_t i = 0; i < src->n; i++)
+		tl_argv_push(a, src->v[i]);
 	if (builds[which].tests)
 		tl_argv_push(a, "-lcmocka");
 	tl_argv_push(a, "-ldl");
@@ -338,7 +335,7 @@ int tl_build_target(const struct tl_config *cfg, struct tl_target *t, int tools)
 	int rc = 0;
 	for (int k = 0; k < TL_BUILD_COUNT; k++) {
 		int of = tools_of_build(cfg, (enum tl_build_kind)k, tools);
-		if (of == 0 || (builds[k].tests && t->ntest_src == 0))
+		if (of == 0 || (builds[k].tests && t->test_src.n == 0))
 			continue;
 		if (compile(cfg, t, (enum tl_build_kind)k, of) != 0)
 			rc = -1;

@@ -546,7 +546,7 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
  * tool watches. */
 static int watches_tests(const struct tl_config *cfg, const struct tl_target *t, enum tl_tool tool)
 {
-	return cfg->grading && t->ntest_src > 0 && tl_tool(tool)->tests_build != TL_BUILD_NONE;
+	return cfg->grading && t->test_src.n > 0 && tl_tool(tool)->tests_build != TL_BUILD_NONE;
 }
 
 /* Run I of TOOL on T's tests: its findings join RUN, except thread leaks (a test may abandon
@@ -598,7 +598,7 @@ static int can_run(const struct tl_config *cfg, const struct tl_target *t, enum 
 		tl_strlcpy(r->note, why, sizeof r->note);
 		return 0;
 	}
-	if (tl_build_is_tests(tl_tool(tool)->build) && t->ntest_src == 0) {
+	if (tl_build_is_tests(tl_tool(tool)->build) && t->test_src.n == 0) {
 		r->status = TL_ST_SKIPPED;
 		tl_strlcpy(r->note, "no tests", sizeof r->note);
 		return 0;

@@ -98,15 +98,24 @@ struct tl_result {
 	enum tl_verdict verdict;
 };
 
+/* A growable list of paths (each malloc'd). Zero-initialise; free with tl_paths_free. */
+struct tl_paths {
+	char **v;
+	size_t n, cap;
+};
+/* Appends the path FMT formats. Aborts when memory runs out. */
+void tl_paths_addf(struct tl_paths *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sorts P by name (strcmp). */
+void tl_paths_sort(struct tl_paths *p);
+void tl_paths_free(struct tl_paths *p);
+
 /* A program to build and run: a lab variant, or a user's file(s) for analyze. */
 struct tl_target {
 	char name[128];                /* "01-counter" or the analyzed path */
 	const struct tl_lab *lab;      /* NULL for analyze */
 	enum tl_variant variant;
-	char src[TL_MAX_FILES * 4][TL_PATH];
-	int nsrc;
-	char test_src[TL_MAX_FILES * 2][TL_PATH];
-	int ntest_src;
+	struct tl_paths src;           /* the program's sources */
+	struct tl_paths test_src;      /* the tests' sources (none: no tests) */
 	char include[4][TL_PATH];      /* extra -I directories */
 	int ninclude;
 	char outdir[TL_PATH];          /* build/<mode>/<name>/<variant> */
@@ -167,6 +176,16 @@ struct tl_config {
 	struct tl_limits tsan_limits;
 	struct tl_limits build_limits;
 };
+
+/* Targets (target.c). Each fills T (memset first) and sets where its builds and runs go. */
+/* LAB's variant V: student files from the variant's folder, everything else from the lab
+ * folder, plus the shared code of labs/common (and the canaries when CFG->canary). */
+void tl_target_lab(const struct tl_config *cfg, const struct tl_lab *lab, enum tl_variant v, struct tl_target *t);
+/* A user's file (one program) or folder (its .c files: one program, and its test_*.c files
+ * with the rest but main.c: the cmocka tests). Returns 0, or -1 with ERR filled. */
+int tl_target_analyze(const struct tl_config *cfg, const char *path, struct tl_target *t, char *err, size_t errlen);
+/* Frees a malloc'd target, its findings and its source lists. T may be NULL. */
+void tl_target_free(struct tl_target *t);
 
 /* A NULL-terminated argv of malloc'd strings. Zero-initialise; free with tl_argv_clear. */
 #define TL_ARGV_MAX 256

@@ -119,6 +119,41 @@ int tl_mkdirs(const char *path)
 	return 0;
 }
 
+void tl_paths_addf(struct tl_paths *p, const char *fmt, ...)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->v = realloc(p->v, p->cap * sizeof *p->v);
+		TL_ASSERT(p->v != NULL);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = vasprintf(&p->v[p->n], fmt, ap);
+	va_end(ap);
+	TL_ASSERT(rc >= 0);
+	p->n++;
+}
+
+static int cmp_paths(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void tl_paths_sort(struct tl_paths *p)
+{
+	if (p->n > 1)
+		qsort(p->v, p->n, sizeof *p->v, cmp_paths);
+}
+
+void tl_paths_free(struct tl_paths *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+	p->v = NULL;
+	p->n = p->cap = 0;
+}
+
 double tl_now(void)
 {
 	struct timespec ts;
