@@ -54,6 +54,23 @@ struct tl_lab {
 	int nallow;
 };
 
+/* One line of a strict "key: value" file (kv.c): KEY and VALUE without the blanks around
+ * them, VALUE NULL when the line has no ':'. A '#' starts a comment; blank lines are skipped. */
+struct tl_kv {
+	const char *path;
+	int line;
+	char *key, *value;
+};
+/* Takes one line; returns 0, or -1 with ERR filled (tl_kv_fail) to stop the reading. */
+typedef int (*tl_kv_fn)(void *ctx, const struct tl_kv *kv, char *err, size_t errlen);
+/* Reads F (named PATH) and gives each line to FN (with CTX) until FN refuses one. A line longer
+ * than 1022 bytes is refused, never split. *LINES gets the number of lines read. Returns 0, or
+ * -1 with "PATH:LINE: reason" in ERR. */
+int tl_kv_read(FILE *f, const char *path, tl_kv_fn fn, void *ctx, int *lines, char *err, size_t errlen);
+/* Writes "PATH:LINE: " and FMT's text into ERR. Returns -1. */
+int tl_kv_fail(const struct tl_kv *kv, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Parses one lab.decl strictly. Returns 0, or -1 with "file:line: reason" in ERR. */
 int tl_decl_parse(const char *path, struct tl_lab *lab, char *err, size_t errlen);
 
