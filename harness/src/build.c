@@ -308,7 +308,7 @@ static int fail_tools(struct tl_target *t, int tools, const char *before, const 
 		if (!(tools & (1 << tool)))
 			continue;
 		t->result[tool].status = TL_ST_ERROR;
-		snprintf(t->result[tool].note, sizeof t->result[tool].note, "%s%s%s: %s", before, t->outdir, after, why);
+		tl__errf(t->result[tool].note, sizeof t->result[tool].note, "%s%s%s: %s", before, t->outdir, after, why);
 	}
 	return -1;
 }

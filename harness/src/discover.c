@@ -325,8 +325,7 @@ static int list_labs(const char *labsdir, const char *filter, struct tl_paths *n
 			continue;
 		char decl[TL_PATH];
 		struct stat st;
-		snprintf(decl, sizeof decl, "%s/%s/lab.decl", labsdir, e->d_name);
-		if (stat(decl, &st) == 0)
+		if (tl_pathf(decl, sizeof decl, "%s/%s/lab.decl", labsdir, e->d_name) == 0 && stat(decl, &st) == 0)
 			tl_paths_addf(names, "%s", e->d_name);
 	}
 	closedir(d);
@@ -341,12 +340,15 @@ static int parse_labs(const char *root, const char *labsdir, const struct tl_pat
 {
 	for (size_t i = 0; i < names->n; i++) {
 		char decl[TL_PATH];
-		snprintf(decl, sizeof decl, "%s/%s/lab.decl", labsdir, names->v[i]);
+		(void)tl_pathf(decl, sizeof decl, "%s/%s/lab.decl", labsdir, names->v[i]); /* it fit in list_labs */
 		if (tl_decl_parse(decl, &v[i], err, errlen) != 0)
 			return -1;
 		tl_strlcpy(v[i].slug, names->v[i], sizeof v[i].slug);
-		snprintf(v[i].dir, sizeof v[i].dir, "%s/%s", labsdir, names->v[i]);
-		snprintf(v[i].solution_dir, sizeof v[i].solution_dir, "%s/solutions/%s", root, names->v[i]);
+		if (tl_pathf(v[i].dir, sizeof v[i].dir, "%s/%s", labsdir, names->v[i]) != 0 ||
+		    tl_pathf(v[i].solution_dir, sizeof v[i].solution_dir, "%s/solutions/%s", root, names->v[i]) != 0) {
+			snprintf(err, errlen, "%s/%s: %s", labsdir, names->v[i], strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -355,9 +357,12 @@ int tl_discover(const char *root, const char *filter, struct tl_lab **labs, size
 		size_t errlen)
 {
 	char labsdir[TL_PATH];
-	snprintf(labsdir, sizeof labsdir, "%s/labs", root);
 	*labs = NULL;
 	*n = 0;
+	if (tl_pathf(labsdir, sizeof labsdir, "%s/labs", root) != 0) {
+		snprintf(err, errlen, "%s/labs: %s", root, strerror(errno));
+		return -1;
+	}
 	struct tl_paths names = {0};
 	if (list_labs(labsdir, filter, &names, err, errlen) != 0)
 		return -1;

@@ -325,13 +325,18 @@ static int configure(struct options *o)
 		return -1;
 	}
 	const char *bdir = getenv("THREADLAB_BUILD");
+	int rc = 0;
 	if (bdir != NULL && bdir[0] != '\0')
 		tl_strlcpy(cfg->build, bdir, sizeof cfg->build);
 	else
-		snprintf(cfg->build, sizeof cfg->build, "%s/build", cfg->root);
-	snprintf(cfg->tc_lib, sizeof cfg->tc_lib, "%s/lib/libthreadcheck.so", cfg->build);
+		rc |= tl_pathf(cfg->build, sizeof cfg->build, "%s/build", cfg->root);
+	rc |= tl_pathf(cfg->tc_lib, sizeof cfg->tc_lib, "%s/lib/libthreadcheck.so", cfg->build);
 	tl_strlcpy(cfg->labs_root, cfg->root, sizeof cfg->labs_root);
-	snprintf(cfg->out_root, sizeof cfg->out_root, "%s/labs", cfg->build);
+	rc |= tl_pathf(cfg->out_root, sizeof cfg->out_root, "%s/labs", cfg->build);
+	if (rc != 0) {
+		fprintf(stderr, "threadlab: the toolkit's or the build's path is too long: %s\n", cfg->root);
+		return -1;
+	}
 	const char *nc = getenv("NO_COLOR");
 	cfg->color = isatty(1) && (nc == NULL || nc[0] == '\0') && o->format == TL_FORMAT_TEXT;
 	return 0;
@@ -393,7 +398,11 @@ static int lab_targets(const struct options *o, struct tl_lab **labs, struct tl_
 				continue;
 			struct tl_target *t = malloc(sizeof *t);
 			TL_ASSERT(t != NULL);
-			tl_target_lab(&o->cfg, &(*labs)[i], (enum tl_variant)v, t);
+			if (tl_target_lab(&o->cfg, &(*labs)[i], (enum tl_variant)v, t, err, sizeof err) != 0) {
+				fprintf(stderr, "threadlab: %s\n", err);
+				tl_target_free(t);
+				return -1;
+			}
 			(*targets)[(*nt)++] = t;
 		}
 	return 0;
@@ -584,8 +593,11 @@ static int grade_intake(struct tl_config *cfg, const char *submission, const cha
 	/* From here on, labs come from the scratch copy: the toolkit's declarations, drivers and
 	 * tests with the student's files in place. */
 	tl_strlcpy(cfg->labs_root, gr->scratch, sizeof cfg->labs_root);
-	snprintf(cfg->out_root, sizeof cfg->out_root, "%s/out", gr->scratch);
-	snprintf(cfg->run_root, sizeof cfg->run_root, "%s/runs", gr->scratch);
+	if (tl_pathf(cfg->out_root, sizeof cfg->out_root, "%s/out", gr->scratch) != 0 ||
+	    tl_pathf(cfg->run_root, sizeof cfg->run_root, "%s/runs", gr->scratch) != 0) {
+		fprintf(stderr, "threadlab: %s: %s\n", gr->scratch, strerror(errno));
+		return -1;
+	}
 	cfg->canary = 1;
 	if (tl_discover(cfg->labs_root, filter, &gr->labs, &nlabs, err, sizeof err) != 0 || nlabs != gr->n) {
 		fprintf(stderr, "threadlab: scratch copy: %s\n", err);
@@ -594,7 +606,11 @@ static int grade_intake(struct tl_config *cfg, const char *submission, const cha
 	for (size_t i = 0; i < gr->n; i++) {
 		struct tl_target *t = malloc(sizeof *t);
 		TL_ASSERT(t != NULL);
-		tl_target_lab(cfg, &gr->labs[i], TL_BUGGY, t);
+		if (tl_target_lab(cfg, &gr->labs[i], TL_BUGGY, t, err, sizeof err) != 0) {
+			fprintf(stderr, "threadlab: %s\n", err);
+			tl_target_free(t);
+			return -1;
+		}
 		t->runs = cfg->runs;
 		gr->targets[i] = t;
 		gr->g.labs[i].lab = &gr->labs[i];

@@ -59,8 +59,8 @@ static void cycle(FILE *out, const struct tl_finding *f)
 	if (f->other.file[0] == '\0')
 		return;
 	char a[300], b[300];
-	snprintf(a, sizeof a, "%s waits at %s:%d", f->thread[0] ? f->thread : "thread 1", f->site.file, f->site.line);
-	snprintf(b, sizeof b, "%s waits at %s:%d", f->other_thread[0] ? f->other_thread : "thread 2", f->other.file,
+	tl__errf(a, sizeof a, "%s waits at %s:%d", f->thread[0] ? f->thread : "thread 1", f->site.file, f->site.line);
+	tl__errf(b, sizeof b, "%s waits at %s:%d", f->other_thread[0] ? f->other_thread : "thread 2", f->other.file,
 		 f->other.line);
 	fputs("<svg width=\"640\" height=\"150\" role=\"img\" aria-label=\"deadlock cycle\">"
 	      "<defs><marker id=\"arr\" markerWidth=\"10\" markerHeight=\"10\" refX=\"9\" refY=\"3\" orient=\"auto\">"

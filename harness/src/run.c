@@ -30,7 +30,7 @@ static void remove_prefixed(const char *dir, const char *prefix)
 		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
 			continue;
 		char p[TL_PATH * 2];
-		if (tl_path_join(p, sizeof p, dir, e->d_name) == 0)
+		if (tl_pathf(p, sizeof p, "%s/%s", dir, e->d_name) == 0)
 			unlink(p);
 	}
 	closedir(d);
@@ -98,7 +98,7 @@ static void timeout_sites(struct tl_finding *f, int timeout_s)
 	if (k > 0) {
 		f->site = sites[0];
 		tl_strlcpy(f->thread, threads[0], sizeof f->thread);
-		snprintf(f->message, sizeof f->message,
+		tl__errf(f->message, sizeof f->message,
 			 "did not finish within %d s and was killed; threads were stuck at %s:%d in %s%s", timeout_s,
 			 sites[0].file, sites[0].line, sites[0].function, k > 1 ? " and more (see the stacks)" : "");
 	}
@@ -193,8 +193,8 @@ static int open_fifo(const struct tl_target *t, int i, struct run_io *io)
 {
 	const int group = io->ops->channel == TL_CH_GROUP_FILE;
 	char path[TL_PATH + 128];
-	snprintf(io->chan, sizeof io->chan, "%s/%s.%d.chan", t->rundir, io->name, i);
-	if (fresh_dir(io->chan) != 0)
+	if (tl_pathf(io->chan, sizeof io->chan, "%s/%s.%d.chan", t->rundir, io->name, i) != 0 ||
+	    fresh_dir(io->chan) != 0)
 		return -1;
 	/* cmocka names its file after the group, which the canary calls "threadlab". */
 	snprintf(io->base, sizeof io->base, "%s/%s", io->chan, group ? "cmocka.%g" : "log");
@@ -211,8 +211,8 @@ static int open_fifo(const struct tl_target *t, int i, struct run_io *io)
  * after its pid, in a folder of this run's own. Returns 0, or -1 with errno. */
 static int open_run_folder(const struct tl_config *cfg, const struct tl_target *t, int i, struct run_io *io)
 {
-	snprintf(io->chan, sizeof io->chan, "%s/%s.%d.chan", t->rundir, io->name, i);
-	if (fresh_dir(io->chan) != 0 || tl_sandbox_prepare_dir(cfg, io->chan) != 0)
+	if (tl_pathf(io->chan, sizeof io->chan, "%s/%s.%d.chan", t->rundir, io->name, i) != 0 ||
+	    fresh_dir(io->chan) != 0 || tl_sandbox_prepare_dir(cfg, io->chan) != 0)
 		return -1;
 	snprintf(io->base, sizeof io->base, "%s/log", io->chan);
 	return 0;
@@ -257,11 +257,12 @@ static int prepare_io(const struct tl_config *cfg, const struct tl_target *t, en
 	snprintf(io->name, sizeof io->name, "%s%s", io->ops->name, tests ? "-tests" : "");
 	io->tests = tests;
 	io->close_fd[0] = io->close_fd[1] = -1;
-	snprintf(io->out, sizeof io->out, "%s/%s.%d.stdout", t->rundir, io->name, i);
-	snprintf(io->err, sizeof io->err, "%s/%s.%d.stderr", t->rundir, io->name, i);
 	const enum tl_channel ch = io->ops->channel;
 	int rc;
-	if (ch == TL_CH_PIPES)
+	if (tl_pathf(io->out, sizeof io->out, "%s/%s.%d.stdout", t->rundir, io->name, i) != 0 ||
+	    tl_pathf(io->err, sizeof io->err, "%s/%s.%d.stderr", t->rundir, io->name, i) != 0)
+		rc = -1;
+	else if (ch == TL_CH_PIPES)
 		rc = open_pipes(io);
 	else if (cfg->grading && (ch == TL_CH_GROUP_FILE ? cfg->canary : cfg->sandbox))
 		rc = open_fifo(t, i, io);
@@ -271,7 +272,7 @@ static int prepare_io(const struct tl_config *cfg, const struct tl_target *t, en
 		rc = open_files(t, i, io);
 	if (rc == 0)
 		return 0;
-	snprintf(note, notelen, "cannot set up the report channel of %s in %s: %s", io->name, t->rundir,
+	tl__errf(note, notelen, "cannot set up the report channel of %s in %s: %s", io->name, t->rundir,
 		 strerror(errno));
 	close_io(io);
 	return -1;
@@ -310,7 +311,7 @@ static char *collect(struct run_io *io, size_t *len)
 		return text;
 	}
 	if (io->file[0] == '\0')
-		snprintf(io->file, sizeof io->file, "%s.%d", io->base, io->s.pid);
+		(void)tl_pathf(io->file, sizeof io->file, "%s.%d", io->base, io->s.pid);
 	int trunc = 0;
 	char *text = tl_read_file(io->file, MAX_OUTPUT, len, &trunc);
 	if (text == NULL) {
@@ -427,9 +428,10 @@ static int spawn_run(const struct tl_config *cfg, const struct tl_target *t, int
 	/* The tests do more work than the program: under TSan (5-15x) they get Helgrind's margin. */
 	s->timeout_s = t->timeout_s * (io->tests ? 3 : o->time_factor);
 	s->max_output = MAX_OUTPUT;
-	snprintf(s->stacks_path, sizeof s->stacks_path, "%s/%s.%d.stacks", t->rundir, io->name, i);
-	unlink(s->stacks_path);
-	/* In its own PID namespace the program cannot be reached by gdb from here. */
+	/* In its own PID namespace the program cannot be reached by gdb from here; and with no
+	 * room for the path there are no stacks either. */
+	if (tl_pathf(s->stacks_path, sizeof s->stacks_path, "%s/%s.%d.stacks", t->rundir, io->name, i) == 0)
+		unlink(s->stacks_path);
 	if (cfg->sandbox)
 		s->stacks_path[0] = '\0';
 	int rc = tl_spawn_jailed(cfg, cfg->grading ? &jail : NULL, cmd->argv, cmd->extra, s, err, errlen);
@@ -471,7 +473,7 @@ static int start_run(const struct tl_config *cfg, struct tl_target *t, enum tl_t
 	o->hooks->command(cfg, &run, &cmd);
 	char err[256];
 	if (spawn_run(cfg, t, i, &cmd, io, err, sizeof err) != 0) {
-		snprintf(note, notelen, "could not start %s: %s", cmd.argv[0], err);
+		tl__errf(note, notelen, "could not start %s: %s", cmd.argv[0], err);
 		io_free(io);
 		return -1;
 	}

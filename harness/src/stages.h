@@ -196,8 +196,10 @@ struct tl_config {
 
 /* Targets (target.c). Each fills T (memset first) and sets where its builds and runs go. */
 /* LAB's variant V: student files from the variant's folder, everything else from the lab
- * folder, plus the shared code of labs/common (and the canaries when CFG->canary). */
-void tl_target_lab(const struct tl_config *cfg, const struct tl_lab *lab, enum tl_variant v, struct tl_target *t);
+ * folder, plus the shared code of labs/common (and the canaries when CFG->canary). Returns 0,
+ * or -1 with ERR filled when a path of its build would not fit. */
+int tl_target_lab(const struct tl_config *cfg, const struct tl_lab *lab, enum tl_variant v, struct tl_target *t,
+		  char *err, size_t errlen);
 /* A user's file (one program) or folder (its .c files: one program, and its test_*.c files
  * with the rest but main.c: the cmocka tests). Returns 0, or -1 with ERR filled. */
 int tl_target_analyze(const struct tl_config *cfg, const char *path, struct tl_target *t, char *err, size_t errlen);
@@ -571,9 +573,10 @@ int tl_mkdirs(const char *path);
 double tl_now(void);
 /* Whether S ends with SUFFIX. */
 int tl_has_suffix(const char *s, const char *suffix);
-/* Writes DIR/NAME into BUF (LEN bytes). Returns 0, or -1 when it does not fit (BUF then holds
- * the cut text). */
-int tl_path_join(char *buf, size_t len, const char *dir, const char *name);
+/* Formats a path into BUF (LEN > 0 bytes). Returns 0, or -1 with errno ENAMETOOLONG when it
+ * does not fit (BUF is then ""): a path cut short would name another file. Messages, which may
+ * be cut, are formatted with tl__errf. */
+int tl_pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Whether PROG is an executable file in a folder of $PATH (or /usr/bin:/bin without one). */
 int tl_on_path(const char *prog);
 

@@ -375,7 +375,7 @@ static int take_file(int rootfd, const char *scratch, struct tl_grade_lab *gl, i
 		close(fd);
 		if (rc == 0)
 			return 1;
-		snprintf(why, sizeof why, "%s: %s", cand[c], e);
+		tl__errf(why, sizeof why, "%s: %s", cand[c], e);
 	}
 	size_t len = strlen(gl->note);
 	snprintf(gl->note + len, sizeof gl->note - len, "%s%s not submitted%s%s: the untouched lab file is graded",

@@ -31,13 +31,20 @@ static void add_include(struct tl_target *t, const char *dir)
 	tl_strlcpy(t->include[t->ninclude++], dir, sizeof t->include[0]);
 }
 
-/* Names T's binaries after its outdir. */
-static void name_binaries(struct tl_target *t)
+/* Names T's binaries after its outdir. Returns 0, or -1 with errno when a name does not fit. */
+static int name_binaries(struct tl_target *t)
 {
-	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
-	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
-	snprintf(t->bin_test, sizeof t->bin_test, "%s/test", t->outdir);
-	snprintf(t->bin_test_tsan, sizeof t->bin_test_tsan, "%s/test-tsan", t->outdir);
+	return tl_pathf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir) |
+	       tl_pathf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir) |
+	       tl_pathf(t->bin_test, sizeof t->bin_test, "%s/test", t->outdir) |
+	       tl_pathf(t->bin_test_tsan, sizeof t->bin_test_tsan, "%s/test-tsan", t->outdir);
+}
+
+/* Says in ERR that a path of T's does not fit. Returns -1. */
+static int too_long(const struct tl_target *t, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: a path of its build is too long: %s", t->name, strerror(ENAMETOOLONG));
+	return -1;
 }
 
 /* The shared lab code: the .c files of COMMON (labs/common) but its own tests, sorted so that
@@ -81,29 +88,28 @@ static void add_lab_sources(const struct tl_config *cfg, const struct tl_lab *la
 		tl_paths_addf(dst, "%s/harness/canary/threadlab_canary_test.c", cfg->root);
 }
 
-void tl_target_lab(const struct tl_config *cfg, const struct tl_lab *lab, enum tl_variant v, struct tl_target *t)
+int tl_target_lab(const struct tl_config *cfg, const struct tl_lab *lab, enum tl_variant v, struct tl_target *t,
+		  char *err, size_t errlen)
 {
 	memset(t, 0, sizeof *t);
 	t->lab = lab;
 	t->variant = v;
 	tl_strlcpy(t->name, lab->slug, sizeof t->name);
-	snprintf(t->outdir, sizeof t->outdir, "%s/%s/%s", cfg->out_root, lab->slug, tl_variant_name(v));
-	name_binaries(t);
+	char common[TL_PATH], tc[TL_PATH];
 	/* When grading, the runs' output goes where the program cannot write (not even during
 	 * the build, whose compiler writes the outdir as the sandbox's user). */
-	if (cfg->grading)
-		snprintf(t->rundir, sizeof t->rundir, "%s/%s", cfg->run_root, lab->slug);
-	else
-		tl_strlcpy(t->rundir, t->outdir, sizeof t->rundir);
+	if (tl_pathf(t->outdir, sizeof t->outdir, "%s/%s/%s", cfg->out_root, lab->slug, tl_variant_name(v)) != 0 ||
+	    name_binaries(t) != 0 ||
+	    (cfg->grading ? tl_pathf(t->rundir, sizeof t->rundir, "%s/%s", cfg->run_root, lab->slug)
+			  : tl_pathf(t->rundir, sizeof t->rundir, "%s", t->outdir)) != 0 ||
+	    tl_pathf(common, sizeof common, "%s/labs/common", cfg->labs_root) != 0 ||
+	    tl_pathf(tc, sizeof tc, "%s/harness/threadcheck", cfg->root) != 0)
+		return too_long(t, err, errlen);
 	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : lab->timeout_s;
 	t->runs = cfg->runs > 0 ? cfg->runs : lab->runs;
 	t->werror = cfg->werror;
-	char common[TL_PATH];
-	snprintf(common, sizeof common, "%s/labs/common", cfg->labs_root);
 	add_include(t, lab->dir);
 	add_include(t, common);
-	char tc[TL_PATH];
-	snprintf(tc, sizeof tc, "%s/harness/threadcheck", cfg->root);
 	add_include(t, tc);
 	struct tl_paths names = {0};
 	list_common(common, &names);
@@ -112,6 +118,7 @@ void tl_target_lab(const struct tl_config *cfg, const struct tl_lab *lab, enum t
 	if (lab->ntest > 0)
 		add_lab_sources(cfg, lab, v, lab->test, lab->ntest, 1, common, &names, &t->test_src);
 	tl_paths_free(&names);
+	return 0;
 }
 
 /* A folder's sources: its test_*.c files and every other .c file but main.c make the test
@@ -169,18 +176,20 @@ static int analyze_sources(const char *path, const char *real, int folder, struc
 	return 0;
 }
 
-/* Where the builds of the analyzed REAL path go: one folder per path, named after it. */
-static void analyze_outdir(const struct tl_config *cfg, const char *real, struct tl_target *t)
+/* Where the builds of the analyzed REAL path go: one folder per path, named after it. Returns
+ * 0, or -1 with errno when a path does not fit. */
+static int analyze_outdir(const struct tl_config *cfg, const char *real, struct tl_target *t)
 {
 	char slug[TL_PATH];
 	size_t k = 0;
 	for (const char *p = real + 1; *p != '\0' && k + 1 < sizeof slug; p++)
 		slug[k++] = (*p == '/' || *p == ' ') ? '_' : *p;
 	slug[k] = '\0';
-	snprintf(t->outdir, sizeof t->outdir, "%s/analyze/%.200s", cfg->build, slug);
-	name_binaries(t);
+	if (tl_pathf(t->outdir, sizeof t->outdir, "%s/analyze/%.200s", cfg->build, slug) != 0 || name_binaries(t) != 0)
+		return -1;
 	t->bin_test_tsan[0] = '\0';
 	tl_strlcpy(t->rundir, t->outdir, sizeof t->rundir);
+	return 0;
 }
 
 int tl_target_analyze(const struct tl_config *cfg, const char *path, struct tl_target *t, char *err, size_t errlen)
@@ -195,7 +204,8 @@ int tl_target_analyze(const struct tl_config *cfg, const char *path, struct tl_t
 	}
 	if (analyze_sources(path, real, S_ISDIR(st.st_mode), t, err, errlen) != 0)
 		return -1;
-	analyze_outdir(cfg, real, t);
+	if (analyze_outdir(cfg, real, t) != 0)
+		return too_long(t, err, errlen);
 	if (cfg->canary) {
 		tl_paths_addf(&t->src, "%s/harness/canary/threadlab_canary.c", cfg->root);
 		if (t->test_src.n > 0) {

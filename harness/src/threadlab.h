@@ -112,7 +112,7 @@ int tl_frame_is_runtime(const char *file, const char *fn);
 char *tl_read_file(const char *path, size_t max, size_t *len, int *truncated);
 
 /* Helpers shared by the parsers (util.c, finding.c). */
-/* Formats a message into ERR (ERRLEN may be 0, then nothing is written). */
+/* Formats a message into ERR, cut to fit (ERRLEN may be 0, then nothing is written). */
 void tl__errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Moves every finding of FROM to the end of TO (details change owner) and empties FROM. */

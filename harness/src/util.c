@@ -77,10 +77,17 @@ int tl__next_line(const char *text, size_t len, size_t *pos, struct tl__line *l)
 	return 1;
 }
 
-int tl_path_join(char *buf, size_t len, const char *dir, const char *name)
+int tl_pathf(char *buf, size_t len, const char *fmt, ...)
 {
-	int n = snprintf(buf, len, "%s/%s", dir, name);
-	return n >= 0 && (size_t)n < len ? 0 : -1;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < len)
+		return 0;
+	buf[0] = '\0';
+	errno = ENAMETOOLONG;
+	return -1;
 }
 
 int tl_on_path(const char *prog)
@@ -92,7 +99,7 @@ int tl_on_path(const char *prog)
 	for (char *save = NULL, *dir = strtok_r(dup, ":", &save); dir != NULL && !found;
 	     dir = strtok_r(NULL, ":", &save)) {
 		char p[TL_PATH * 2];
-		found = tl_path_join(p, sizeof p, dir, prog) == 0 && access(p, X_OK) == 0;
+		found = tl_pathf(p, sizeof p, "%s/%s", dir, prog) == 0 && access(p, X_OK) == 0;
 	}
 	free(dup);
 	return found;
