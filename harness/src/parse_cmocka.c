@@ -142,12 +142,10 @@ int tl_parse_cmocka(const char *xml, size_t len, struct tl_findings *out, char *
 	int truncated = 0, suites = 0;
 	size_t cut = 0;
 
-	tl__errf(err, errlen, "%s", "");
-	TL_ASSERT(out != NULL && (xml != NULL || len == 0));
-	if (tl__is_blank(xml, len))
-		return 0;
-	if (tl__xml_parse(xml, len, &doc, &truncated, err, errlen) < 0)
-		return -1;
+	TL_ASSERT(out != NULL);
+	int begun = tl__xml_begin(xml, len, &doc, &truncated, err, errlen);
+	if (begun != 0)
+		return begun > 0 ? 0 : -1;
 	for (const struct tl__xml_node *top = doc->child; top; top = top->next) {
 		if (strcmp(top->name, "testsuite") == 0) {
 			suites++;

@@ -231,12 +231,10 @@ int tl_parse_helgrind(const char *xml, size_t len, struct tl_findings *out, char
 	int truncated = 0, rc = -1;
 	char buf[64];
 
-	tl__errf(err, errlen, "%s", "");
-	TL_ASSERT(out != NULL && (xml != NULL || len == 0));
-	if (tl__is_blank(xml, len))
-		return 0;
-	if (tl__xml_parse(xml, len, &doc, &truncated, err, errlen) < 0)
-		return -1;
+	TL_ASSERT(out != NULL);
+	int begun = tl__xml_begin(xml, len, &doc, &truncated, err, errlen);
+	if (begun != 0)
+		return begun > 0 ? 0 : -1;
 	const struct tl__xml_node *root = tl__xml_child(doc, "valgrindoutput");
 	if (root == NULL) {
 		tl__errf(err, errlen, "not Valgrind XML output: no <valgrindoutput> element");

@@ -331,28 +331,102 @@ static void block_finding(const struct block *b, const char *end, struct tl_find
 	f->detail[len] = '\0';
 }
 
+/* A frame line "#N ..." in section SEC: the section's first frame in the user's code becomes
+ * its site. */
+static void frame_line(struct block *b, const struct tl__line *l, enum section sec)
+{
+	char func[128], file[256];
+	int line;
+	struct slot *s = &b->slot[sec];
+	if (sec == SEC_STACK)
+		s->seen = 1; /* why here: only a stack right after the header makes the slot */
+	if (sec == SEC_NONE || s->have_site || parse_frame(l, func, sizeof(func), file, sizeof(file), &line) < 0)
+		return;
+	if (tl_frame_is_runtime(file, func))
+		return;
+	tl_strlcpy(s->site.file, file, sizeof(s->site.file));
+	tl_strlcpy(s->site.function, func, sizeof(s->site.function));
+	s->site.line = line;
+	s->have_site = 1;
+}
+
+/* "Thread T1 (tid=..., running) created by main thread at:": the first one opens SEC_THREAD. */
+static void thread_header(struct block *b, const struct tl__line *h, enum section *sec)
+{
+	struct slot *s = &b->slot[SEC_THREAD];
+	*sec = s->seen ? SEC_NONE : SEC_THREAD;
+	if (s->seen)
+		return;
+	const char *q = h->b + 7, *t = q + 1;
+	while (t < h->e && *t >= '0' && *t <= '9')
+		t++;
+	copy_span(s->thread, sizeof(s->thread), q, t);
+	thread_after(h, " created by ", s->creator, sizeof(s->creator));
+	s->seen = 1;
+}
+
+/* Opens section S at a header line H if it is not taken yet (else SEC_NONE), with the thread
+ * named after MARK in H (MARK NULL: none). */
+static void open_section(struct block *b, const struct tl__line *h, enum section s, const char *mark,
+			 enum section *sec)
+{
+	*sec = b->slot[s].seen ? SEC_NONE : s;
+	if (*sec == SEC_NONE)
+		return;
+	b->slot[s].seen = 1;
+	if (mark != NULL)
+		thread_after(h, mark, b->slot[s].thread, sizeof(b->slot[s].thread));
+}
+
+/* Whether H (a line of a block, blanks trimmed) heads a section, which then opens in *SEC. */
+static int section_header(struct block *b, const struct tl__line *h, enum section *sec)
+{
+	int previous;
+	if (mop_header(h, &previous)) {
+		/* TSan prints the current access, then the "Previous" one it conflicts with; a
+		 * report with more accesses (external races) keeps the first of each. */
+		open_section(b, h, previous ? SEC_MOP1 : SEC_MOP0, " by ", sec);
+		return 1;
+	}
+	if (starts_with(h, "Mutex ") && find_first(h->b, h->e, " acquired here while holding ") != NULL) {
+		int k = b->nacqs++;
+		*sec = k == 0 ? SEC_ACQ0 : k == 1 ? SEC_ACQ1 : SEC_NONE;
+		if (*sec != SEC_NONE) {
+			b->slot[*sec].seen = 1;
+			thread_after(h, " in ", b->slot[*sec].thread, sizeof(b->slot[*sec].thread));
+		}
+		return 1;
+	}
+	if (starts_with(h, "Mutex ") && ends_with(h->b, h->e, " created at:")) {
+		open_section(b, h, SEC_MUTEX, NULL, sec);
+		return 1;
+	}
+	if (starts_with(h, "Thread T") && find_first(h->b, h->e, " created by ") != NULL) {
+		thread_header(b, h, sec);
+		return 1;
+	}
+	if (starts_with(h, "Location is ")) {
+		if (b->location[0] == '\0')
+			clean_location(h, b->location, sizeof(b->location));
+		*sec = SEC_NONE; /* a heap block's allocation stack is not a site */
+		return 1;
+	}
+	if (starts_with(h, "Signal ") && ends_with(h->b, h->e, " handler invoked at:")) {
+		open_section(b, h, SEC_STACK, NULL, sec);
+		return 1;
+	}
+	return 0;
+}
+
 /* Reads one line of a report block. */
 static void block_line(struct block *b, const struct tl__line *l, enum section *sec)
 {
 	struct tl__line h = trimmed(l);
-	int previous;
 
 	if (h.b == h.e)
 		return;
 	if (*h.b == '#') {
-		char func[128], file[256];
-		int line;
-		struct slot *s = &b->slot[*sec];
-		if (*sec == SEC_STACK)
-			s->seen = 1; /* why here: only a stack right after the header makes the slot */
-		if (*sec == SEC_NONE || s->have_site || parse_frame(l, func, sizeof(func), file, sizeof(file), &line) < 0)
-			return;
-		if (tl_frame_is_runtime(file, func))
-			return;
-		tl_strlcpy(s->site.file, file, sizeof(s->site.file));
-		tl_strlcpy(s->site.function, func, sizeof(s->site.function));
-		s->site.line = line;
-		s->have_site = 1;
+		frame_line(b, l, *sec);
 		return;
 	}
 	if (starts_with(&h, SUMMARY_PREFIX)) {
@@ -360,56 +434,8 @@ static void block_line(struct block *b, const struct tl__line *l, enum section *
 		*sec = SEC_NONE;
 		return;
 	}
-	if (mop_header(&h, &previous)) {
-		/* TSan prints the current access, then the "Previous" one it conflicts with; a
-		 * report with more accesses (external races) keeps the first of each. */
-		*sec = previous ? SEC_MOP1 : SEC_MOP0;
-		if (b->slot[*sec].seen)
-			*sec = SEC_NONE;
-		if (*sec != SEC_NONE) {
-			b->slot[*sec].seen = 1;
-			thread_after(&h, " by ", b->slot[*sec].thread, sizeof(b->slot[*sec].thread));
-		}
+	if (section_header(b, &h, sec))
 		return;
-	}
-	if (starts_with(&h, "Mutex ") && find_first(h.b, h.e, " acquired here while holding ") != NULL) {
-		int k = b->nacqs++;
-		*sec = k == 0 ? SEC_ACQ0 : k == 1 ? SEC_ACQ1 : SEC_NONE;
-		if (*sec != SEC_NONE) {
-			b->slot[*sec].seen = 1;
-			thread_after(&h, " in ", b->slot[*sec].thread, sizeof(b->slot[*sec].thread));
-		}
-		return;
-	}
-	if (starts_with(&h, "Mutex ") && ends_with(h.b, h.e, " created at:")) {
-		*sec = b->slot[SEC_MUTEX].seen ? SEC_NONE : SEC_MUTEX;
-		b->slot[SEC_MUTEX].seen = 1;
-		return;
-	}
-	if (starts_with(&h, "Thread T") && find_first(h.b, h.e, " created by ") != NULL) {
-		struct slot *s = &b->slot[SEC_THREAD];
-		*sec = s->seen ? SEC_NONE : SEC_THREAD;
-		if (!s->seen) {
-			const char *q = h.b + 7, *t = q + 1;
-			while (t < h.e && *t >= '0' && *t <= '9')
-				t++;
-			copy_span(s->thread, sizeof(s->thread), q, t);
-			thread_after(&h, " created by ", s->creator, sizeof(s->creator));
-			s->seen = 1;
-		}
-		return;
-	}
-	if (starts_with(&h, "Location is ")) {
-		if (b->location[0] == '\0')
-			clean_location(&h, b->location, sizeof(b->location));
-		*sec = SEC_NONE; /* a heap block's allocation stack is not a site */
-		return;
-	}
-	if (starts_with(&h, "Signal ") && ends_with(h.b, h.e, " handler invoked at:")) {
-		*sec = b->slot[SEC_STACK].seen ? SEC_NONE : SEC_STACK;
-		b->slot[SEC_STACK].seen = 1;
-		return;
-	}
 	if (starts_with(&h, "and:") || starts_with(&h, "Hint:") || starts_with(&h, "[failed to restore"))
 		return;
 	/* Any other line ("As if synchronized via sleep:", "Mutex M0 previously acquired by the
@@ -512,6 +538,96 @@ static int tool_failure(const struct tl__line *l)
 	       find_first(l->b, l->e, "ThreadSanitizer: failed to") != NULL;
 }
 
+/* The reading of a ThreadSanitizer log: the report block being read, and what was found. */
+struct tsan_parse {
+	struct tl_findings local;
+	struct block b;
+	int in_block, saw_tsan, saw_text;
+	unsigned long_cycles;
+	const char *banner; /* the banner line just before a WARNING line, if any */
+	enum section sec;
+	unsigned cut_line;  /* where a block was cut short, or 0 */
+};
+
+/* A line inside a block: the closing banner (the block gives its finding) or a line of the
+ * block. Returns 1 when the line was taken so, 0 when it is a new WARNING (the block was cut:
+ * the line starts the next one). */
+static int block_continues(struct tsan_parse *ps, const struct tl__line *l)
+{
+	if (starts_with(l, BANNER)) {
+		struct tl_finding f;
+		block_finding(&ps->b, l->e, &f);
+		tl_findings_add(&ps->local, &f);
+		ps->in_block = 0;
+		ps->banner = NULL;
+		return 1;
+	}
+	if (!starts_with(l, WARNING_PREFIX)) {
+		block_line(&ps->b, l, &ps->sec);
+		return 1;
+	}
+	ps->cut_line = l->no;
+	ps->in_block = 0;
+	return 0;
+}
+
+/* A "WARNING: ThreadSanitizer: <raw> (pid=N)" line L: a block begins. Returns 0, or -1 with
+ * ERR when the line is malformed. */
+static int block_begins(struct tsan_parse *ps, const struct tl__line *l, char *err, size_t errlen)
+{
+	const char *p = l->b + strlen(WARNING_PREFIX);
+	const char *pid = find_last(p, l->e, " (pid=");
+	if (pid == NULL || pid == p || !ends_with(pid, l->e, ")")) {
+		tl__errf(err, errlen, "line %u: malformed ThreadSanitizer WARNING line", l->no);
+		return -1;
+	}
+	memset(&ps->b, 0, sizeof(ps->b));
+	copy_span(ps->b.raw, sizeof(ps->b.raw), p, pid);
+	ps->b.begin = ps->banner ? ps->banner : l->b;
+	ps->sec = SEC_STACK; /* frames right after the header are the report's own stack */
+	ps->in_block = 1;
+	ps->banner = NULL;
+	return 0;
+}
+
+/* Reads line L of TEXT (LEN bytes; a crash report reads on from *POS). Returns 0, or -1 with
+ * ERR when the text cannot be read. */
+static int tsan_line(struct tsan_parse *ps, const char *text, size_t len, size_t *pos, struct tl__line *l,
+		     char *err, size_t errlen)
+{
+	struct tl__line h = trimmed(l);
+	if (h.b != h.e)
+		ps->saw_text = 1;
+	if (find_first(l->b, l->e, "ThreadSanitizer") != NULL)
+		ps->saw_tsan = 1;
+	if (tool_failure(l)) {
+		tl__errf(err, errlen, "line %u: ThreadSanitizer failed: %.*s", l->no, (int)(l->e - l->b), l->b);
+		return -1;
+	}
+	if (long_cycle_line(l)) {
+		/* Why before the block: another thread's report may be printing meanwhile, and this
+		 * line is no part of it. */
+		ps->saw_tsan = 1;
+		ps->long_cycles++;
+		return 0;
+	}
+	if (ps->in_block && block_continues(ps, l))
+		return 0;
+	if (starts_with(l, BANNER)) {
+		ps->banner = l->b;
+		return 0;
+	}
+	if (starts_with(l, WARNING_PREFIX))
+		return block_begins(ps, l, err, errlen);
+	ps->banner = NULL;
+	if (find_first(l->b, l->e, ERROR_PREFIX) != NULL) {
+		struct tl_finding f;
+		crash_finding(text, len, pos, l, &f);
+		tl_findings_add(&ps->local, &f);
+	}
+	return 0;
+}
+
 /* Parses ThreadSanitizer's log text. Each "WARNING: ThreadSanitizer: <raw> (pid=N)" block,
  * from its banner line to the closing one, gives one finding; each deadly-signal report
  * ("ERROR: ThreadSanitizer: SEGV on unknown address ...") gives a crash; the lines
@@ -522,97 +638,34 @@ static int tool_failure(const struct tl__line *l)
  * or when non-blank text holds no ThreadSanitizer output at all. Blank text is a clean run. */
 int tl_parse_tsan(const char *text, size_t len, struct tl_findings *out, char *err, size_t errlen)
 {
-	struct tl_findings local = {0};
-	struct block b;
+	static struct tsan_parse zero;
+	struct tsan_parse ps = zero;
 	struct tl__line l = {0};
 	size_t pos = 0;
-	int in_block = 0, saw_tsan = 0, saw_text = 0;
-	unsigned long_cycles = 0;
-	const char *banner = NULL; /* the banner line just before a WARNING line, if any */
-	enum section sec = SEC_NONE;
-	unsigned cut_line = 0;
 
 	tl__errf(err, errlen, "%s", "");
 	TL_ASSERT(out != NULL && (text != NULL || len == 0));
-	while (tl__next_line(text, len, &pos, &l)) {
-		struct tl__line h = trimmed(&l);
-		if (h.b != h.e)
-			saw_text = 1;
-		if (find_first(l.b, l.e, "ThreadSanitizer") != NULL)
-			saw_tsan = 1;
-		if (tool_failure(&l)) {
-			tl__errf(err, errlen, "line %u: ThreadSanitizer failed: %.*s", l.no,
-				 (int)(l.e - l.b), l.b);
+	while (tl__next_line(text, len, &pos, &l))
+		if (tsan_line(&ps, text, len, &pos, &l, err, errlen) != 0)
 			goto fail;
-		}
-		if (long_cycle_line(&l)) {
-			/* Why before the block: another thread's report may be printing meanwhile, and
-			 * this line is no part of it. */
-			saw_tsan = 1;
-			long_cycles++;
-			continue;
-		}
-		if (in_block) {
-			if (starts_with(&l, BANNER)) {
-				struct tl_finding f;
-				block_finding(&b, l.e, &f);
-				tl_findings_add(&local, &f);
-				in_block = 0;
-				banner = NULL;
-				continue;
-			}
-			if (!starts_with(&l, WARNING_PREFIX)) {
-				block_line(&b, &l, &sec);
-				continue;
-			}
-			/* A new WARNING inside a block: the old one was cut; fall through. */
-			cut_line = l.no;
-			in_block = 0;
-		}
-		if (starts_with(&l, BANNER)) {
-			banner = l.b;
-			continue;
-		}
-		if (starts_with(&l, WARNING_PREFIX)) {
-			const char *p = l.b + strlen(WARNING_PREFIX);
-			const char *pid = find_last(p, l.e, " (pid=");
-			if (pid == NULL || pid == p || !ends_with(pid, l.e, ")")) {
-				tl__errf(err, errlen, "line %u: malformed ThreadSanitizer WARNING line", l.no);
-				goto fail;
-			}
-			memset(&b, 0, sizeof(b));
-			copy_span(b.raw, sizeof(b.raw), p, pid);
-			b.begin = banner ? banner : l.b;
-			sec = SEC_STACK; /* frames right after the header are the report's own stack */
-			in_block = 1;
-			banner = NULL;
-			continue;
-		}
-		banner = NULL;
-		if (find_first(l.b, l.e, ERROR_PREFIX) != NULL) {
-			struct tl_finding f;
-			crash_finding(text, len, &pos, &l, &f);
-			tl_findings_add(&local, &f);
-		}
-	}
-	if (in_block)
-		cut_line = l.no;
-	if (saw_text && !saw_tsan) {
+	if (ps.in_block)
+		ps.cut_line = l.no;
+	if (ps.saw_text && !ps.saw_tsan) {
 		tl__errf(err, errlen, "no ThreadSanitizer output in the text");
 		goto fail;
 	}
-	if (long_cycles > 0) {
+	if (ps.long_cycles > 0) {
 		struct tl_finding f;
-		long_cycle_finding(long_cycles, &f);
-		tl_findings_add(&local, &f);
+		long_cycle_finding(ps.long_cycles, &f);
+		tl_findings_add(&ps.local, &f);
 	}
-	size_t kept = local.n;
-	tl__findings_move(out, &local);
-	if (cut_line != 0)
+	size_t kept = ps.local.n;
+	tl__findings_move(out, &ps.local);
+	if (ps.cut_line != 0)
 		tl__errf(err, errlen, "ThreadSanitizer report cut short at line %u (was the run killed?); "
-			 "kept %zu complete reports", cut_line, kept);
+			 "kept %zu complete reports", ps.cut_line, kept);
 	return 0;
 fail:
-	tl_findings_free(&local);
+	tl_findings_free(&ps.local);
 	return -1;
 }
