@@ -126,6 +126,75 @@ static int all_digits(const char *b, const char *e)
 	return 1;
 }
 
+/* The end of a frame's text [P, E): without the trailing "(BuildId: ...)" and "(module+0xoff)". */
+static const char *frame_end(const char *p, const char *e)
+{
+	if (ends_with(p, e, ")")) {
+		const char *bid = find_last(p, e, " (BuildId: ");
+		if (bid != NULL)
+			e = bid;
+	}
+	if (ends_with(p, e, ")")) {
+		const char *mod = find_last(p, e, " (");
+		if (mod != NULL && (find_first(mod, e, "+0x") != NULL || (e - mod > 4 && mod[2] == '0' && mod[3] == 'x')))
+			e = mod;
+	}
+	return e;
+}
+
+/* The end of the function name that starts a frame's text [P, E): the first space outside ()
+ * and <>, with a C++ method's qualifiers, which belong to the function, not to the file. */
+static const char *function_end(const char *p, const char *e)
+{
+	const char *q = p;
+	int depth = 0;
+	for (; q < e; q++) {
+		if (*q == '(' || *q == '<')
+			depth++;
+		else if ((*q == ')' || *q == '>') && depth > 0)
+			depth--;
+		else if (*q == ' ' && depth == 0)
+			break;
+	}
+	if (q == e && depth != 0) {
+		/* Unbalanced (say, "operator<"): fall back to the first space. */
+		q = memchr(p, ' ', (size_t)(e - p));
+		if (q == NULL)
+			q = e;
+	}
+	for (;;) {
+		static const char *const quals[] = {" const", " volatile", " &&", " &"};
+		size_t k, n = 0;
+		for (k = 0; k < sizeof(quals) / sizeof(quals[0]); k++) {
+			n = strlen(quals[k]);
+			if ((size_t)(e - q) > n && memcmp(q, quals[k], n) == 0 && q[n] == ' ')
+				break;
+		}
+		if (k == sizeof(quals) / sizeof(quals[0]))
+			return q;
+		q += n;
+	}
+}
+
+/* Reads a frame's location [FB, FE): "file:line:col", "file:line" or "file". */
+static void frame_location(const char *fb, const char *fe, char *file, size_t filelen, int *line)
+{
+	for (int k = 0; k < 2; k++) {
+		const char *colon = find_last(fb, fe, ":");
+		if (colon == NULL || !all_digits(colon + 1, fe))
+			break;
+		const char *prev = find_last(fb, colon, ":");
+		if (k == 0 && prev != NULL && all_digits(prev + 1, colon)) {
+			fe = colon; /* drop the column, then read the line */
+			continue;
+		}
+		*line = span_int(colon + 1, fe);
+		fe = colon;
+		break;
+	}
+	copy_span(file, filelen, fb, fe);
+}
+
 /* Splits a frame line "#N func file:line:col (module+0xoff) (BuildId: ...)" into function,
  * file and line. FUNC and FILE are "" for "<null>"; LINE is 0 when absent. Returns 0, or -1
  * when the line is not a frame. Why the care: paths may hold spaces and C++ names hold spaces
@@ -148,68 +217,16 @@ static int parse_frame(const struct tl__line *l, char *func, size_t funclen, cha
 	p = skip_spaces(p, e);
 	while (e > p && e[-1] == ' ')
 		e--;
-	if (ends_with(p, e, ")")) {
-		const char *bid = find_last(p, e, " (BuildId: ");
-		if (bid != NULL)
-			e = bid;
-	}
-	if (ends_with(p, e, ")")) {
-		const char *mod = find_last(p, e, " (");
-		if (mod != NULL && (find_first(mod, e, "+0x") != NULL || (e - mod > 4 && mod[2] == '0' && mod[3] == 'x')))
-			e = mod;
-	}
+	e = frame_end(p, e);
 	if (p == e)
 		return -1;
-	/* The function: up to the first space outside () and <>. */
-	const char *q = p;
-	int depth = 0;
-	for (; q < e; q++) {
-		if (*q == '(' || *q == '<')
-			depth++;
-		else if ((*q == ')' || *q == '>') && depth > 0)
-			depth--;
-		else if (*q == ' ' && depth == 0)
-			break;
-	}
-	if (q == e && depth != 0) {
-		/* Unbalanced (say, "operator<"): fall back to the first space. */
-		q = memchr(p, ' ', (size_t)(e - p));
-		if (q == NULL)
-			q = e;
-	}
-	/* A C++ method's qualifiers belong to the function, not to the file. */
-	for (;;) {
-		static const char *const quals[] = {" const", " volatile", " &&", " &"};
-		size_t k, n = 0;
-		for (k = 0; k < sizeof(quals) / sizeof(quals[0]); k++) {
-			n = strlen(quals[k]);
-			if ((size_t)(e - q) > n && memcmp(q, quals[k], n) == 0 && q[n] == ' ')
-				break;
-		}
-		if (k == sizeof(quals) / sizeof(quals[0]))
-			break;
-		q += n;
-	}
+	const char *q = function_end(p, e);
 	if (!(q - p == 6 && memcmp(p, "<null>", 6) == 0))
 		copy_span(func, funclen, p, q);
-	const char *fb = skip_spaces(q, e), *fe = e;
-	if (fb == fe || (fe - fb == 6 && memcmp(fb, "<null>", 6) == 0))
+	const char *fb = skip_spaces(q, e);
+	if (fb == e || (e - fb == 6 && memcmp(fb, "<null>", 6) == 0))
 		return 0;
-	/* file:line:col, file:line or file. */
-	for (int k = 0; k < 2; k++) {
-		const char *colon = find_last(fb, fe, ":");
-		if (colon == NULL || !all_digits(colon + 1, fe))
-			break;
-		const char *prev = find_last(fb, colon, ":");
-		if (k == 0 && prev != NULL && all_digits(prev + 1, colon)) {
-			fe = colon; /* drop the column, then read the line */
-			continue;
-		}
-		*line = span_int(colon + 1, fe);
-		fe = colon;
-		break;
-	}
-	copy_span(file, filelen, fb, fe);
+	frame_location(fb, e, file, filelen, line);
 	return 0;
 }
 
