@@ -14,11 +14,23 @@ FORMAT ?= text
 
 CC_HARNESS ?= gcc
 TSAN_CC ?= clang
-# Findings and paths live in fixed-size fields that truncate by design (see tl_strlcpy), so
-# gcc's guesses about snprintf truncation are noise here; every other warning is an error.
+# The flags every C file of the project is built with, then each kind's own.
+CSTD := -std=c11 -D_GNU_SOURCE
 WARN := -Wall -Wextra -Werror
-HCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Wno-format-truncation -g -O2 -pthread -Iharness/src -Iharness/threadcheck
-TSANFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -pthread -fsanitize=thread -Iharness/src -Iharness/threadcheck
+TSAN := -fsanitize=thread
+HARNESS_INC := -Iharness/src -Iharness/threadcheck
+# The runner. A path cut short names another file, so harness/src formats paths with
+# tl_pathf (checked) and messages, which may be cut, with tl__errf: gcc's format-truncation
+# warning stays on.
+HCFLAGS := $(CSTD) $(WARN) -g -O2 -pthread $(HARNESS_INC)
+TSANFLAGS := $(CSTD) $(WARN) -g -O1 -pthread $(TSAN) $(HARNESS_INC)
+# The harness's tests format paths of their own scratch folders into fixed buffers, where a
+# cut path fails the test rather than misleads it.
+TEST_CFLAGS := $(HCFLAGS) -Wno-format-truncation
+TC_CFLAGS := $(CSTD) $(WARN) -O2 -g -fPIC -shared -pthread
+CHILD_CFLAGS := $(CSTD) -Wall -Wextra -g -O1 -pthread
+LAB_CFLAGS := $(CSTD) $(WARN) -g -O1 -pthread -Ilabs/common
+BENCH_CFLAGS := $(CSTD) $(WARN) -g -O2 -pthread
 DEPFLAGS = -MMD -MP
 # The sandbox's seccomp filters are compiled with libseccomp (libseccomp-dev), tool XML is read
 # with expat (libexpat1-dev).
@@ -59,36 +71,29 @@ all: $(THREADLAB) $(TC_LIB)
 deps:
 	@scripts/install-deps
 
-# deps first, then the real work, so `make -j` never compiles before the compilers exist.
-check:
-	@scripts/install-deps
-	@$(MAKE) --no-print-directory _check
+# The entry points install what they need first (scripts/install-deps, with the options
+# DEPS_OPTS_<entry> gives), then make _<entry>, so that `make -j` never compiles before the
+# compilers exist.
+ENTRY_POINTS := check test analyze report bench bench-smoke
+$(ENTRY_POINTS):
+	@scripts/install-deps $(DEPS_OPTS_$@)
+	@$(MAKE) --no-print-directory _$@
 
 _check: all
 	$(THREADLAB) check -j $(J) --format $(FORMAT) $(if $(LAB),--lab $(LAB)) $(if $(SOLUTIONS),--solutions) $(if $(VERBOSE),--verbose)
 
 # --validators: the report and CI-template checks of `make test` need their npm packages.
-test:
-	@scripts/install-deps --validators
-	@$(MAKE) --no-print-directory _test
+DEPS_OPTS_test := --validators
 
 _test: all $(THREADLAB_TSAN) $(UNIT_BIN) $(UNIT_TSAN_BIN) $(BUILD)/tests/test_threadcheck $(CHILD_BIN) \
        $(BUILD)/tests/test_chan $(BUILD)/tests-tsan/test_chan $(BENCH_BIN) $(BENCH_TSAN_BIN)
 	@scripts/run-tests $(BUILD)
-
-analyze:
-	@scripts/install-deps
-	@$(MAKE) --no-print-directory _analyze
 
 _analyze: all
 	@test -n "$(FILE)" || { echo "usage: make analyze FILE=path/to/file.c" >&2; exit 2; }
 	$(THREADLAB) analyze -j $(J) --format $(FORMAT) $(FILE)
 
 # The same run as `make check`, as one self-contained page: build/report/index.html.
-report:
-	@scripts/install-deps
-	@$(MAKE) --no-print-directory _report
-
 _report: all
 	@mkdir -p $(BUILD)/report
 	@# Exit status 1 only means the labs still have their bugs: that is what the page shows.
@@ -96,18 +101,10 @@ _report: all
 	@echo "report: $(BUILD)/report/index.html"
 
 # Benchmarks (not part of `make check`/`make test`): build/bench/results.json and a Markdown table.
-bench:
-	@scripts/install-deps
-	@$(MAKE) --no-print-directory _bench
-
 _bench: all $(BENCH_BIN) $(BENCH_TSAN_BIN)
 	scripts/bench --build $(BUILD)
 
 # The seconds-long version that `make test` runs: the machinery works, the JSON is well-formed.
-bench-smoke:
-	@scripts/install-deps
-	@$(MAKE) --no-print-directory _bench-smoke
-
 _bench-smoke: all $(BENCH_BIN) $(BENCH_TSAN_BIN)
 	scripts/bench --build $(BUILD) --smoke
 
@@ -134,12 +131,12 @@ $(BUILD)/obj-tsan/%.o: harness/src/%.c
 # threadcheck: the LD_PRELOAD library.
 $(TC_LIB): $(TC_SRC) $(wildcard harness/threadcheck/*.h)
 	@mkdir -p $(@D)
-	$(CC_HARNESS) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -pthread -o $@ $(TC_SRC) -ldl
+	$(CC_HARNESS) $(TC_CFLAGS) -o $@ $(TC_SRC) -ldl
 
 # Tests.
 $(BUILD)/tests/test_%: harness/tests/test_%.c $(HARNESS_LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC_HARNESS) $(HCFLAGS) $(DEPFLAGS) -o $@ $< $(HARNESS_LIB_OBJ) -lcmocka $(HARNESS_LIBS)
+	$(CC_HARNESS) $(TEST_CFLAGS) $(DEPFLAGS) -o $@ $< $(HARNESS_LIB_OBJ) -lcmocka $(HARNESS_LIBS)
 
 $(BUILD)/tests-tsan/test_%: harness/tests/test_%.c $(HARNESS_TSAN_LIB_OBJ)
 	@mkdir -p $(@D)
@@ -147,26 +144,26 @@ $(BUILD)/tests-tsan/test_%: harness/tests/test_%.c $(HARNESS_TSAN_LIB_OBJ)
 
 $(BUILD)/tests/test_threadcheck: harness/tests/test_threadcheck.c harness/threadcheck/tc_api.c harness/threadcheck/threadcheck.h harness/threadcheck/tc_proc.h
 	@mkdir -p $(@D)
-	$(CC_HARNESS) $(HCFLAGS) -o $@ harness/tests/test_threadcheck.c harness/threadcheck/tc_api.c -lcmocka -ldl
+	$(CC_HARNESS) $(TEST_CFLAGS) -o $@ harness/tests/test_threadcheck.c harness/threadcheck/tc_api.c -lcmocka -ldl
 
 $(BUILD)/tests/children/%: harness/tests/children/%.c
 	@mkdir -p $(@D)
-	$(CC_HARNESS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -g -O1 -pthread -o $@ $<
+	$(CC_HARNESS) $(CHILD_CFLAGS) -o $@ $<
 
 $(BUILD)/tests/test_chan: labs/common/test_chan.c $(LAB_COMMON_SRC) $(wildcard labs/common/*.h)
 	@mkdir -p $(@D)
-	$(CC_HARNESS) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -pthread -Ilabs/common -o $@ labs/common/test_chan.c $(LAB_COMMON_SRC) -lcmocka
+	$(CC_HARNESS) $(LAB_CFLAGS) -o $@ labs/common/test_chan.c $(LAB_COMMON_SRC) -lcmocka
 
 $(BUILD)/tests-tsan/test_chan: labs/common/test_chan.c $(LAB_COMMON_SRC) $(wildcard labs/common/*.h)
 	@mkdir -p $(@D)
-	$(TSAN_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -pthread -fsanitize=thread -Ilabs/common -o $@ labs/common/test_chan.c $(LAB_COMMON_SRC) -lcmocka
+	$(TSAN_CC) $(LAB_CFLAGS) $(TSAN) -o $@ labs/common/test_chan.c $(LAB_COMMON_SRC) -lcmocka
 
 $(BUILD)/bench/bin/%: harness/bench/%.c
 	@mkdir -p $(@D)
-	$(TSAN_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O2 -pthread -o $@ $<
+	$(TSAN_CC) $(BENCH_CFLAGS) -o $@ $<
 
 $(BUILD)/bench/bin/%-tsan: harness/bench/%.c
 	@mkdir -p $(@D)
-	$(TSAN_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O2 -pthread -fsanitize=thread -o $@ $<
+	$(TSAN_CC) $(BENCH_CFLAGS) $(TSAN) -o $@ $<
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj-tsan/*.d $(BUILD)/tests/*.d $(BUILD)/tests-tsan/*.d)

@@ -8,7 +8,7 @@
 
 #include "stages.h"
 
-static const char *tsan_cc(void)
+const char *tl_tsan_cc(void)
 {
 	const char *cc = getenv("TL_TSAN_CC");
 	return cc != NULL && cc[0] != '\0' ? cc : "clang";
@@ -37,28 +37,54 @@ void tl_argv_clear(struct tl_argv *a)
 	a->v[0] = NULL;
 }
 
+/* The builds, by enum tl_build_kind. */
+static const struct {
+	const char *name;
+	const char *what; /* in a build error's message */
+	int tsan;         /* instrumented for ThreadSanitizer */
+	int tests;        /* of the lab's tests (cmocka) */
+} builds[TL_BUILD_COUNT] = {
+	[TL_BUILD_TSAN] = {"tsan", "the TSan build", 1, 0},
+	[TL_BUILD_PLAIN] = {"plain", "the program", 0, 0},
+	[TL_BUILD_TEST] = {"test", "the tests", 0, 1},
+	[TL_BUILD_TEST_TSAN] = {"test-tsan", "the tests' TSan build", 1, 1},
+};
+
 const char *tl_build_kind_name(enum tl_build_kind k)
+{
+	TL_ASSERT((unsigned)k < TL_BUILD_COUNT);
+	return builds[k].name;
+}
+
+int tl_build_is_tests(enum tl_build_kind k)
+{
+	TL_ASSERT((unsigned)k < TL_BUILD_COUNT);
+	return builds[k].tests;
+}
+
+const char *tl_build_output(const struct tl_target *t, enum tl_build_kind k)
 {
 	switch (k) {
 	case TL_BUILD_TSAN:
-		return "tsan";
+		return t->bin_tsan;
 	case TL_BUILD_PLAIN:
-		return "plain";
+		return t->bin_plain;
 	case TL_BUILD_TEST:
-		return "test";
+		return t->bin_test;
 	case TL_BUILD_TEST_TSAN:
-		return "test-tsan";
+		return t->bin_test_tsan;
 	case TL_BUILD_COUNT:
 		break;
 	}
-	return "?";
+	tl_assert_fail(__FILE__, __LINE__, "tl_build_output: no such build");
 }
 
 void tl_build_compile_argv(const struct tl_target *t, enum tl_build_kind which, struct tl_argv *a)
 {
 	const int lab = t->lab != NULL;
-	const int tsan = which == TL_BUILD_TSAN || which == TL_BUILD_TEST_TSAN;
-	tl_argv_push(a, tsan ? tsan_cc() : plain_cc());
+	TL_ASSERT((unsigned)which < TL_BUILD_COUNT);
+	const int tsan = builds[which].tsan;
+	tl_argv_push(a, tsan ? tl_tsan_cc() : plain_cc());
 	if (tsan)
 		tl_argv_push(a, "-fsanitize=thread");
 	tl_argv_push(a, "-g");
@@ -109,18 +135,25 @@ static double newest_header(const char *dir)
 	return newest;
 }
 
-/* Whether OUT must be rebuilt: missing, older than an input, or built by another command. */
-static int stale(const char *out, const char *const *inputs, int ninputs, const char *const *incdirs,
-		 int nincdirs, const char *cmdline)
+/* The sources build WHICH of T compiles. */
+static const struct tl_paths *sources(const struct tl_target *t, enum tl_build_kind which)
+{
+	return builds[which].tests ? &t->test_src : &t->src;
+}
+
+/* Whether build WHICH of T, OUT, must be redone: missing, older than a source or a header of
+ * an include folder, or made by another command than CMDLINE. */
+static int stale(const struct tl_target *t, enum tl_build_kind which, const char *out, const char *cmdline)
 {
 	double out_m = mtime(out);
 	if (out_m < 0)
 		return 1;
-	for (int i = 0; i < ninputs; i++)
-		if (mtime(inputs[i]) > out_m || mtime(inputs[i]) < 0)
+	const struct tl_paths *src = sources(t, which);
+	for (size_t i = 0; i < src->n; i++)
+		if (mtime(src->v[i]) > out_m || mtime(src->v[i]) < 0)
 			return 1;
-	for (int i = 0; i < nincdirs; i++)
-		if (newest_header(incdirs[i]) > out_m)
+	for (int i = 0; i < t->ninclude; i++)
+		if (newest_header(t->include[i]) > out_m)
 			return 1;
 	char cmdpath[TL_PATH + 8];
 	snprintf(cmdpath, sizeof cmdpath, "%s.cmd", out);
@@ -173,55 +206,59 @@ static void build_error_finding(const char *log, struct tl_finding *f, const cha
 	f->detail = text;
 }
 
-/* Compiles one binary. Returns 0 when OUT is up to date, -1 with a build-error finding added
- * to each tool in TOOLS otherwise. */
-static int compile(const struct tl_config *cfg, struct tl_target *t, enum tl_build_kind which, int tools)
+/* The whole command of build WHICH of T, output OUT, into A and, as one line, into CMDLINE
+ * (LEN bytes; what the .cmd file beside OUT records). */
+static void build_command(const struct tl_target *t, enum tl_build_kind which, const char *out, struct tl_argv *a,
+			  char *cmdline, size_t len)
 {
-	const char *out = which == TL_BUILD_TSAN    ? t->bin_tsan
-			: which == TL_BUILD_PLAIN ? t->bin_plain
-			: which == TL_BUILD_TEST  ? t->bin_test
-						  : t->bin_test_tsan;
-	struct tl_argv a = {0};
-	const char *inputs[TL_MAX_FILES * 8];
-	int ninputs = 0;
-	tl_build_compile_argv(t, which, &a);
-	const char *incdirs[8];
-	int nincdirs = 0;
-	for (int i = 0; i < t->ninclude; i++)
-		incdirs[nincdirs++] = t->include[i];
-	tl_argv_push(&a, "-o");
-	tl_argv_push(&a, out);
-	if (which == TL_BUILD_TEST || which == TL_BUILD_TEST_TSAN) {
-		for (int i = 0; i < t->ntest_src; i++) {
-			tl_argv_push(&a, t->test_src[i]);
-			inputs[ninputs++] = t->test_src[i];
-		}
-		tl_argv_push(&a, "-lcmocka");
-	} else {
-		for (int i = 0; i < t->nsrc; i++) {
-			tl_argv_push(&a, t->src[i]);
-			inputs[ninputs++] = t->src[i];
-		}
-	}
-	tl_argv_push(&a, "-ldl");
-
-	char cmdline[16384];
+	tl_build_compile_argv(t, which, a);
+	tl_argv_push(a, "-o");
+	tl_argv_push(a, out);
+	const struct tl_paths *src = sources(t, which);
+	for (size_t i = 0; i < src->n; i++)
+		tl_argv_push(a, src->v[i]);
+	if (builds[which].tests)
+		tl_argv_push(a, "-lcmocka");
+	tl_argv_push(a, "-ldl");
 	size_t off = 0;
-	for (int i = 0; i < a.n && off < sizeof cmdline; i++)
-		off += (size_t)snprintf(cmdline + off, sizeof cmdline - off, "%s%s", i ? " " : "", a.v[i]);
-	int rc = 0;
-	if (!stale(out, inputs, ninputs, incdirs, nincdirs, cmdline))
-		goto out;
+	cmdline[0] = '\0';
+	for (int i = 0; i < a->n && off < len; i++)
+		off += (size_t)snprintf(cmdline + off, len - off, "%s%s", i ? " " : "", a->v[i]);
+}
 
+/* Gives each tool of TOOLS a build-error finding for build WHICH, from the compiler's LOG
+ * (or, when it TIMED_OUT after TIMEOUT_S, saying so). */
+static void record_build_error(struct tl_target *t, enum tl_build_kind which, int tools, const char *log,
+			       int timed_out, double timeout_s)
+{
+	const char *what = builds[which].what;
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+		if (!(tools & (1 << tool)))
+			continue;
+		struct tl_finding f;
+		build_error_finding(log, &f, what);
+		if (timed_out)
+			snprintf(f.message, sizeof f.message, "%s: the compiler did not finish in %.0f s", what, timeout_s);
+		f.tool = (enum tl_tool)tool;
+		struct tl_result *r = &t->result[tool];
+		tl_findings_add(&r->findings, &f);
+		r->kinds |= TL_KINDSET(TL_KIND_BUILD_ERROR);
+		r->status = TL_ST_RAN;
+	}
+}
+
+/* Runs the compiler (argv A) for OUT, in the sandbox when grading, its output in OUT.log.
+ * Returns 0 when it succeeded (then OUT.cmd records CMDLINE), or -1 with a build-error finding
+ * for build WHICH added to each tool of TOOLS. */
+static int run_compiler(const struct tl_config *cfg, struct tl_target *t, enum tl_build_kind which, int tools,
+			const char *out, const struct tl_argv *a, const char *cmdline)
+{
 	char log[TL_PATH + 8];
 	snprintf(log, sizeof log, "%s.log", out);
 	unlink(out);
 	static const char *const no_extra[] = {NULL};
-	char **env = tl_env_make(no_extra);
-	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, TL_SB_BUILD, t->outdir, a.v) : NULL;
+	const struct tl_jail jail = {TL_SB_BUILD, t->outdir, NULL};
 	struct tl_spawn s = {0};
-	s.argv = confined != NULL ? confined : a.v;
-	s.envp = env;
 	if (cfg->grading)
 		s.limits = &cfg->build_limits;
 	s.stdout_path = log;
@@ -230,78 +267,78 @@ static int compile(const struct tl_config *cfg, struct tl_target *t, enum tl_bui
 	s.max_output = 16 << 20;
 	char err[256];
 	double t0 = tl_now();
-	int ok = tl_spawn_run(&s, err, sizeof err) == 0 && s.exited && s.exit_code == 0;
+	int ok = tl_spawn_jailed(cfg, cfg->grading ? &jail : NULL, a->v, no_extra, &s, err, sizeof err) == 0 &&
+		 s.exited && s.exit_code == 0;
 	t->build_seconds += tl_now() - t0;
-	tl_env_free(env);
-	tl_argv_free(confined);
-	if (ok) {
-		char cmdpath[TL_PATH + 8];
-		snprintf(cmdpath, sizeof cmdpath, "%s.cmd", out);
-		FILE *f = fopen(cmdpath, "we");
-		if (f != NULL) {
-			fputs(cmdline, f);
-			fclose(f);
-		}
-		goto out;
+	if (!ok) {
+		record_build_error(t, which, tools, log, s.timed_out, s.timeout_s);
+		return -1;
 	}
-	rc = -1;
-	const char *what = which == TL_BUILD_TSAN    ? "the TSan build"
-			 : which == TL_BUILD_PLAIN ? "the program"
-			 : which == TL_BUILD_TEST  ? "the tests"
-						   : "the tests' TSan build";
-	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
-		if (!(tools & (1 << tool)))
-			continue;
-		struct tl_finding f;
-		build_error_finding(log, &f, what);
-		if (s.timed_out)
-			snprintf(f.message, sizeof f.message, "%s: the compiler did not finish in %.0f s", what, s.timeout_s);
-		f.tool = (enum tl_tool)tool;
-		struct tl_result *r = &t->result[tool];
-		tl_findings_add(&r->findings, &f);
-		r->kinds |= TL_KINDSET(TL_KIND_BUILD_ERROR);
-		r->status = TL_ST_RAN;
+	char cmdpath[TL_PATH + 8];
+	snprintf(cmdpath, sizeof cmdpath, "%s.cmd", out);
+	FILE *f = fopen(cmdpath, "we");
+	if (f != NULL) {
+		fputs(cmdline, f);
+		fclose(f);
 	}
-out:
+	return 0;
+}
+
+/* Compiles build WHICH of T unless it is up to date. Returns 0 when its output is, -1 with a
+ * build-error finding added to each tool in TOOLS otherwise. */
+static int compile(const struct tl_config *cfg, struct tl_target *t, enum tl_build_kind which, int tools)
+{
+	const char *out = tl_build_output(t, which);
+	struct tl_argv a = {0};
+	char cmdline[16384];
+	build_command(t, which, out, &a, cmdline, sizeof cmdline);
+	int rc = 0;
+	if (stale(t, which, out, cmdline))
+		rc = run_compiler(cfg, t, which, tools, out, &a, cmdline);
 	tl_argv_clear(&a);
 	return rc;
 }
 
+/* Marks each tool of TOOLS failed on T: "BEFORE<outdir>AFTER: <the last call's error>".
+ * Returns -1. */
+static int fail_tools(struct tl_target *t, int tools, const char *before, const char *after)
+{
+	const char *why = strerror(errno);
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+		if (!(tools & (1 << tool)))
+			continue;
+		t->result[tool].status = TL_ST_ERROR;
+		tl__errf(t->result[tool].note, sizeof t->result[tool].note, "%s%s%s: %s", before, t->outdir, after, why);
+	}
+	return -1;
+}
+
+/* The tools of TOOLS whose runs use build K: as their program, or when grading as the build of
+ * the lab's tests they watch (tools.def). */
+static int tools_of_build(const struct tl_config *cfg, enum tl_build_kind k, int tools)
+{
+	int of = 0;
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+		const struct tl_tool_ops *o = tl_tool((enum tl_tool)tool);
+		if ((tools & (1 << tool)) && (o->build == k || (cfg->grading && o->tests_build == k)))
+			of |= 1 << tool;
+	}
+	return of;
+}
+
 int tl_build_target(const struct tl_config *cfg, struct tl_target *t, int tools)
 {
-	if (tl_mkdirs(t->outdir) != 0) {
-		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
-			if (!(tools & (1 << tool)))
-				continue;
-			t->result[tool].status = TL_ST_ERROR;
-			snprintf(t->result[tool].note, sizeof t->result[tool].note, "cannot create %s: %s",
-				 t->outdir, strerror(errno));
-		}
-		return -1;
-	}
-	if (cfg->grading && tl_sandbox_prepare_dir(cfg, t->outdir) != 0) {
-		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
-			if (!(tools & (1 << tool)))
-				continue;
-			t->result[tool].status = TL_ST_ERROR;
-			snprintf(t->result[tool].note, sizeof t->result[tool].note,
-				 "cannot hand %s to the sandbox user: %s", t->outdir, strerror(errno));
-		}
-		return -1;
-	}
+	if (tl_mkdirs(t->outdir) != 0)
+		return fail_tools(t, tools, "cannot create ", "");
+	if (cfg->grading && tl_sandbox_prepare_dir(cfg, t->outdir) != 0)
+		return fail_tools(t, tools, "cannot hand ", " to the sandbox user");
 	int rc = 0;
-	int want_tsan = tools & (1 << TL_TOOL_TSAN);
-	int want_plain = tools & ((1 << TL_TOOL_HELGRIND) | (1 << TL_TOOL_THREADCHECK));
-	int want_test = (tools & (1 << TL_TOOL_TEST)) && t->ntest_src > 0;
-	if (want_tsan && compile(cfg, t, TL_BUILD_TSAN, 1 << TL_TOOL_TSAN) != 0)
-		rc = -1;
-	if (want_plain &&
-	    compile(cfg, t, TL_BUILD_PLAIN, tools & ((1 << TL_TOOL_HELGRIND) | (1 << TL_TOOL_THREADCHECK))) != 0)
-		rc = -1;
-	if (want_test && compile(cfg, t, TL_BUILD_TEST, 1 << TL_TOOL_TEST) != 0)
-		rc = -1;
-	/* When grading, TSan also runs the tests (see tl_run_tool). */
-	if (cfg->grading && want_tsan && t->ntest_src > 0 && compile(cfg, t, TL_BUILD_TEST_TSAN, 1 << TL_TOOL_TSAN) != 0)
-		rc = -1;
+	for (int k = 0; k < TL_BUILD_COUNT; k++) {
+		int of = tools_of_build(cfg, (enum tl_build_kind)k, tools);
+		if (of == 0 || (builds[k].tests && t->test_src.n == 0))
+			continue;
+		if (compile(cfg, t, (enum tl_build_kind)k, of) != 0)
+			rc = -1;
+	}
 	return rc;
 }

@@ -16,18 +16,10 @@ static int in_canary(const struct tl_site *site)
  * finding of the canary's kind located in the canary's code for the detectors. */
 static int is_canary(enum tl_tool tool, const struct tl_finding *f)
 {
-	switch (tool) {
-	case TL_TOOL_TEST:
+	enum tl_kind kind = tl_tool(tool)->hooks->canary_kind;
+	if (kind == TL_KIND_TEST_FAIL)
 		return strcmp(f->site.function, "threadlab_canary") == 0;
-	case TL_TOOL_TSAN:
-	case TL_TOOL_HELGRIND:
-		return f->kind == TL_KIND_RACE && (in_canary(&f->site) || in_canary(&f->other));
-	case TL_TOOL_THREADCHECK:
-		return f->kind == TL_KIND_THREAD_LEAK && (in_canary(&f->site) || in_canary(&f->other));
-	case TL_TOOL_COUNT:
-		break;
-	}
-	return 0;
+	return f->kind == kind && (in_canary(&f->site) || in_canary(&f->other));
 }
 
 int tl_canary_take(enum tl_tool tool, struct tl_findings *run)
@@ -44,37 +36,4 @@ int tl_canary_take(enum tl_tool tool, struct tl_findings *run)
 	}
 	run->n = kept;
 	return taken;
-}
-
-const char *tl_canary_what(enum tl_tool tool)
-{
-	switch (tool) {
-	case TL_TOOL_TSAN:
-	case TL_TOOL_HELGRIND:
-		return "data race";
-	case TL_TOOL_THREADCHECK:
-		return "leaked thread";
-	case TL_TOOL_TEST:
-		return "failing test";
-	case TL_TOOL_COUNT:
-		break;
-	}
-	return "report";
-}
-
-const char *tl_canary_reporter(enum tl_tool tool)
-{
-	switch (tool) {
-	case TL_TOOL_TSAN:
-		return "ThreadSanitizer";
-	case TL_TOOL_HELGRIND:
-		return "Helgrind";
-	case TL_TOOL_THREADCHECK:
-		return "threadcheck";
-	case TL_TOOL_TEST:
-		return "cmocka";
-	case TL_TOOL_COUNT:
-		break;
-	}
-	return "the tool";
 }

@@ -107,11 +107,6 @@ int tl_classify(enum tl_tool tool, const char *raw)
 	tl_assert_fail(__FILE__, __LINE__, "tl_classify: invalid tool");
 }
 
-static int has_prefix(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -151,16 +146,16 @@ int tl_frame_is_runtime(const char *file, const char *fn)
 		if (strstr(file, runtime_path_parts[i]) != NULL)
 			return 1;
 	for (size_t i = 0; i < sizeof(runtime_path_prefixes) / sizeof(runtime_path_prefixes[0]); i++)
-		if (has_prefix(file, runtime_path_prefixes[i]))
+		if (tl__has_prefix(file, runtime_path_prefixes[i]))
 			return 1;
 	const char *base = base_name(file);
 	for (size_t i = 0; i < sizeof(runtime_file_prefixes) / sizeof(runtime_file_prefixes[0]); i++)
-		if (has_prefix(base, runtime_file_prefixes[i]))
+		if (tl__has_prefix(base, runtime_file_prefixes[i]))
 			return 1;
 	if (fn == NULL)
 		return 0;
 	for (size_t i = 0; i < sizeof(runtime_fn_prefixes) / sizeof(runtime_fn_prefixes[0]); i++)
-		if (has_prefix(fn, runtime_fn_prefixes[i]))
+		if (tl__has_prefix(fn, runtime_fn_prefixes[i]))
 			return 1;
 	for (size_t i = 0; i < sizeof(runtime_fns) / sizeof(runtime_fns[0]); i++)
 		if (strcmp(fn, runtime_fns[i]) == 0)

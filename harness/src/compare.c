@@ -1,21 +1,43 @@
 /* compare.c: sets each lab verdict against what the lab declares for that variant and tool. */
 #include "stages.h"
 
-int tl_compare_target(struct tl_target *t)
+/* Holds R against what E declares, when E declares something and the tool was run. Returns 1
+ * when they differ, else 0. */
+static int compare(struct tl_result *r, const struct tl_expect *e)
 {
-	if (t->lab == NULL)
+	if (!e->declared || r->status == TL_ST_NOT_RUN)
 		return 0;
+	r->compared = 1;
+	r->expected = e->kinds;
+	/* A skipped or failed tool is never "as declared": the self-test must see every tool. */
+	r->match = r->status == TL_ST_RAN && r->kinds == e->kinds;
+	return !r->match;
+}
+
+/* The verdict on R under MODE. */
+static enum tl_verdict verdict(const struct tl_result *r, enum tl_mode mode)
+{
+	switch (r->status) {
+	case TL_ST_NOT_RUN:
+	case TL_ST_SKIPPED:
+		return TL_VERDICT_SKIP;
+	case TL_ST_ERROR:
+		return TL_VERDICT_ERROR;
+	case TL_ST_RAN:
+		break;
+	}
+	int pass = mode == TL_MODE_SELFTEST ? r->match : r->kinds == 0;
+	return pass ? TL_VERDICT_PASS : TL_VERDICT_FAIL;
+}
+
+int tl_compare_target(struct tl_target *t, enum tl_mode mode)
+{
 	int mismatches = 0;
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 		struct tl_result *r = &t->result[tool];
-		const struct tl_expect *e = &t->lab->expect[t->variant][tool];
-		if (!e->declared || r->status == TL_ST_NOT_RUN)
-			continue;
-		r->compared = 1;
-		r->expected = e->kinds;
-		/* A skipped or failed tool is never "as declared": the self-test must see every tool. */
-		r->match = r->status == TL_ST_RAN && r->kinds == e->kinds;
-		mismatches += !r->match;
+		if (mode == TL_MODE_SELFTEST && t->lab != NULL)
+			mismatches += compare(r, &t->lab->expect[t->variant][tool]);
+		r->verdict = verdict(r, mode);
 	}
 	return mismatches;
 }

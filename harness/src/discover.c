@@ -2,7 +2,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,27 +19,6 @@ const char *tl_variant_name(enum tl_variant v)
 		break;
 	}
 	return "?";
-}
-
-static int fail(char *err, size_t errlen, const char *path, int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	snprintf(err, errlen, "%s:%d: %s", path, line, msg);
-	return -1;
-}
-
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
 }
 
 /* Splits VALUE on blanks into at most MAX names of at most 63 bytes. Returns the count or -1. */
@@ -103,179 +81,218 @@ static int parse_kinds(char *value, tl_kindset *set, char *bad, size_t badlen)
 	return 0;
 }
 
-int tl_decl_parse(const char *path, struct tl_lab *lab, char *err, size_t errlen)
+/* A file list (student, program, test) into DST and *COUNT. */
+static int set_files(const struct tl_kv *kv, char (*dst)[64], int *count, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return fail(err, errlen, path, 0, "cannot open: %s", strerror(errno));
-	memset(lab, 0, sizeof *lab);
-	lab->timeout_s = 10;
-	lab->runs = 1;
-	int seen_title = 0, seen_student = 0, seen_program = 0, seen_test = 0, seen_timeout = 0,
-	    seen_runs = 0, seen_lesson = 0, seen_allow = 0;
-	char buf[1024];
-	int lineno = 0, rc = 0;
-	while (fgets(buf, sizeof buf, f) != NULL) {
-		lineno++;
-		if (strchr(buf, '\n') == NULL && !feof(f)) {
-			rc = fail(err, errlen, path, lineno, "line longer than %zu bytes", sizeof buf - 2);
-			goto out;
-		}
-		char *hash = strchr(buf, '#');
-		if (hash != NULL)
-			*hash = '\0';
-		char *line = trim(buf);
-		if (*line == '\0')
+	*count = split_files(kv->value, dst, TL_MAX_FILES);
+	if (*count < 0)
+		return tl_kv_fail(kv, err, errlen, "bad file list for '%s' (plain names inside the lab folder, at most %d)",
+				  kv->key, TL_MAX_FILES);
+	return 0;
+}
+
+/* A whole number of 1..600 (timeout, runs) into *V. */
+static int set_number(const struct tl_kv *kv, int *v, char *err, size_t errlen)
+{
+	char *end;
+	long n = strtol(kv->value, &end, 10);
+	if (*end != '\0' || n < 1 || n > 600)
+		return tl_kv_fail(kv, err, errlen, "'%s' must be a whole number 1..600", kv->key);
+	*v = (int)n;
+	return 0;
+}
+
+static int set_title(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	tl_strlcpy(lab->title, kv->value, sizeof lab->title);
+	return 0;
+}
+
+static int set_lesson(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	tl_strlcpy(lab->lesson, kv->value, sizeof lab->lesson);
+	return 0;
+}
+
+static int add_hint(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	if (lab->nhint == TL_MAX_HINTS)
+		return tl_kv_fail(kv, err, errlen, "more than %d hints", TL_MAX_HINTS);
+	tl_strlcpy(lab->hint[lab->nhint++], kv->value, sizeof lab->hint[0]);
+	return 0;
+}
+
+static int set_student(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	return set_files(kv, lab->student, &lab->nstudent, err, errlen);
+}
+
+static int set_program(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	return set_files(kv, lab->program, &lab->nprogram, err, errlen);
+}
+
+static int set_test(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	return set_files(kv, lab->test, &lab->ntest, err, errlen);
+}
+
+static int set_allow(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	char bad[64];
+	lab->nallow = split_allow(kv->value, lab->allow, TL_MAX_ALLOW, bad, sizeof bad);
+	if (lab->nallow < 0)
+		return tl_kv_fail(kv, err, errlen, "'allow': '%s' is not a symbol name (exact C identifiers, at most %d)",
+				  bad, TL_MAX_ALLOW);
+	return 0;
+}
+
+static int set_timeout(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	return set_number(kv, &lab->timeout_s, err, errlen);
+}
+
+static int set_runs(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	return set_number(kv, &lab->runs, err, errlen);
+}
+
+/* lab.decl's keys that name no tool: what each sets, and whether it may be given again. */
+static const struct decl_key {
+	const char *name;
+	int (*set)(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen);
+	int repeats;
+} decl_keys[] = {
+	{"title", set_title, 0},     {"lesson", set_lesson, 0},   {"hint", add_hint, 1},
+	{"student", set_student, 0}, {"program", set_program, 0}, {"test", set_test, 0},
+	{"allow", set_allow, 0},     {"timeout", set_timeout, 0}, {"runs", set_runs, 0},
+};
+#define NDECL_KEYS (sizeof decl_keys / sizeof decl_keys[0])
+
+/* The keys that name a tool: "buggy.TOOL" and "fixed.TOOL" (what TOOL must report for the
+ * variant) and "blind.TOOL" (why TOOL is blind to the lab's bug). */
+static int set_tool_key(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	const char *dot = strchr(kv->key, '.');
+	int tool = dot != NULL ? tl_tool_from_name(dot + 1) : -1;
+	size_t n = dot != NULL ? (size_t)(dot - kv->key) : 0;
+	int blind = n == 5 && strncmp(kv->key, "blind", 5) == 0;
+	int buggy = n == 5 && strncmp(kv->key, "buggy", 5) == 0;
+	int fixed = n == 5 && strncmp(kv->key, "fixed", 5) == 0;
+	if (tool < 0 || !(blind || buggy || fixed))
+		return tl_kv_fail(kv, err, errlen, "Bad line: unknown key '%s'", kv->key);
+	if (blind) {
+		if (lab->blind[tool][0] != '\0')
+			return tl_kv_fail(kv, err, errlen, "%s given twice", kv->key);
+		tl_strlcpy(lab->blind[tool], kv->value, sizeof lab->blind[tool]);
+		return 0;
+	}
+	struct tl_expect *e = &lab->expect[buggy ? TL_BUGGY : TL_FIXED][tool];
+	if (e->declared)
+		return tl_kv_fail(kv, err, errlen, "%s given twice", kv->key);
+	char bad[64];
+	if (parse_kinds(kv->value, &e->kinds, bad, sizeof bad) != 0)
+		return tl_kv_fail(kv, err, errlen, "'%s' is not a finding kind (or 'clean')", bad);
+	e->declared = 1;
+	return 0;
+}
+
+/* A lab.decl being read: the lab, and which keys of decl_keys were given (a bit each). */
+struct decl {
+	struct tl_lab *lab;
+	unsigned seen;
+};
+
+static int was_seen(const struct decl *d, const char *name)
+{
+	for (size_t i = 0; i < NDECL_KEYS; i++)
+		if (strcmp(decl_keys[i].name, name) == 0)
+			return (d->seen >> i) & 1;
+	return 0;
+}
+
+static int decl_line(void *ctx, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	struct decl *d = ctx;
+	if (kv->value == NULL)
+		return tl_kv_fail(kv, err, errlen, "Bad line (expected 'key: value'): %s", kv->key);
+	if (*kv->value == '\0')
+		return tl_kv_fail(kv, err, errlen, "key '%s' has no value", kv->key);
+	for (size_t i = 0; i < NDECL_KEYS; i++) {
+		if (strcmp(kv->key, decl_keys[i].name) != 0)
 			continue;
-		char *colon = strchr(line, ':');
-		if (colon == NULL) {
-			rc = fail(err, errlen, path, lineno, "Bad line (expected 'key: value'): %s", line);
-			goto out;
-		}
-		*colon = '\0';
-		char *key = trim(line), *value = trim(colon + 1);
-		if (*value == '\0') {
-			rc = fail(err, errlen, path, lineno, "key '%s' has no value", key);
-			goto out;
-		}
-		int *seen = NULL;
-		if (strcmp(key, "title") == 0) {
-			seen = &seen_title;
-			tl_strlcpy(lab->title, value, sizeof lab->title);
-		} else if (strcmp(key, "lesson") == 0) {
-			seen = &seen_lesson;
-			tl_strlcpy(lab->lesson, value, sizeof lab->lesson);
-		} else if (strcmp(key, "hint") == 0) {
-			if (lab->nhint == TL_MAX_HINTS) {
-				rc = fail(err, errlen, path, lineno, "more than %d hints", TL_MAX_HINTS);
-				goto out;
-			}
-			tl_strlcpy(lab->hint[lab->nhint++], value, sizeof lab->hint[0]);
-		} else if (strcmp(key, "student") == 0 || strcmp(key, "program") == 0 ||
-			   strcmp(key, "test") == 0) {
-			char(*dst)[64] = key[0] == 's' ? lab->student : key[0] == 'p' ? lab->program : lab->test;
-			int *count = key[0] == 's' ? &lab->nstudent : key[0] == 'p' ? &lab->nprogram : &lab->ntest;
-			seen = key[0] == 's' ? &seen_student : key[0] == 'p' ? &seen_program : &seen_test;
-			*count = split_files(value, dst, TL_MAX_FILES);
-			if (*count < 0) {
-				rc = fail(err, errlen, path, lineno,
-					  "bad file list for '%s' (plain names inside the lab folder, at most %d)",
-					  key, TL_MAX_FILES);
-				goto out;
-			}
-		} else if (strcmp(key, "allow") == 0) {
-			char bad[64];
-			seen = &seen_allow;
-			lab->nallow = split_allow(value, lab->allow, TL_MAX_ALLOW, bad, sizeof bad);
-			if (lab->nallow < 0) {
-				rc = fail(err, errlen, path, lineno,
-					  "'allow': '%s' is not a symbol name (exact C identifiers, at most %d)", bad,
-					  TL_MAX_ALLOW);
-				goto out;
-			}
-		} else if (strcmp(key, "timeout") == 0 || strcmp(key, "runs") == 0) {
-			char *end;
-			long v = strtol(value, &end, 10);
-			if (*end != '\0' || v < 1 || v > 600) {
-				rc = fail(err, errlen, path, lineno, "'%s' must be a whole number 1..600", key);
-				goto out;
-			}
-			if (key[0] == 't') {
-				seen = &seen_timeout;
-				lab->timeout_s = (int)v;
-			} else {
-				seen = &seen_runs;
-				lab->runs = (int)v;
-			}
-		} else {
-			/* buggy.<tool>, fixed.<tool>, blind.<tool> */
-			char *dot = strchr(key, '.');
-			int tool = dot != NULL ? tl_tool_from_name(dot + 1) : -1;
-			if (dot == NULL || tool < 0) {
-				rc = fail(err, errlen, path, lineno, "Bad line: unknown key '%s'", key);
-				goto out;
-			}
-			*dot = '\0';
-			if (strcmp(key, "blind") == 0) {
-				if (lab->blind[tool][0] != '\0') {
-					rc = fail(err, errlen, path, lineno, "blind.%s given twice", dot + 1);
-					goto out;
-				}
-				tl_strlcpy(lab->blind[tool], value, sizeof lab->blind[tool]);
-				continue;
-			}
-			enum tl_variant v;
-			if (strcmp(key, "buggy") == 0)
-				v = TL_BUGGY;
-			else if (strcmp(key, "fixed") == 0)
-				v = TL_FIXED;
-			else {
-				rc = fail(err, errlen, path, lineno, "Bad line: unknown key '%s.%s'", key, dot + 1);
-				goto out;
-			}
-			struct tl_expect *e = &lab->expect[v][tool];
-			if (e->declared) {
-				rc = fail(err, errlen, path, lineno, "%s.%s given twice", key, dot + 1);
-				goto out;
-			}
-			char bad[64];
-			if (parse_kinds(value, &e->kinds, bad, sizeof bad) != 0) {
-				rc = fail(err, errlen, path, lineno, "'%s' is not a finding kind (or 'clean')", bad);
-				goto out;
-			}
-			e->declared = 1;
-		}
-		if (seen != NULL) {
-			if (*seen) {
-				rc = fail(err, errlen, path, lineno, "'%s' given twice", key);
-				goto out;
-			}
-			*seen = 1;
-		}
+		if (decl_keys[i].set(d->lab, kv, err, errlen) != 0)
+			return -1;
+		if (decl_keys[i].repeats)
+			return 0;
+		if (d->seen & (1u << i))
+			return tl_kv_fail(kv, err, errlen, "'%s' given twice", kv->key);
+		d->seen |= 1u << i;
+		return 0;
 	}
-	if (!seen_title || !seen_student || !seen_program || !seen_lesson) {
-		rc = fail(err, errlen, path, lineno, "missing one of: title, lesson, student, program");
-		goto out;
-	}
+	return set_tool_key(d->lab, kv, err, errlen);
+}
+
+/* Whether each tool's expectations are complete, and a clean buggy verdict has its reason
+ * (a blind spot is declared, never silently tolerated). AT is where the file ended. */
+static int check_expectations(const struct decl *d, const struct tl_kv *at, char *err, size_t errlen)
+{
+	const struct tl_lab *lab = d->lab;
 	for (int t = 0; t < TL_TOOL_COUNT; t++) {
-		if (t == TL_TOOL_TEST && !seen_test) {
-			if (lab->expect[TL_BUGGY][t].declared || lab->expect[TL_FIXED][t].declared) {
-				rc = fail(err, errlen, path, lineno, "expectations for 'test' but no 'test:' sources");
-				goto out;
-			}
+		const char *name = tl_tool_name((enum tl_tool)t);
+		if (t == TL_TOOL_TEST && !was_seen(d, "test")) {
+			if (lab->expect[TL_BUGGY][t].declared || lab->expect[TL_FIXED][t].declared)
+				return tl_kv_fail(at, err, errlen, "expectations for 'test' but no 'test:' sources");
 			continue;
 		}
-		for (int v = 0; v < TL_VARIANT_COUNT; v++) {
-			if (!lab->expect[v][t].declared) {
-				rc = fail(err, errlen, path, lineno, "no expectation '%s.%s'",
-					  tl_variant_name((enum tl_variant)v), tl_tool_name((enum tl_tool)t));
-				goto out;
-			}
-		}
-		/* A blind spot is declared with its reason, never silently tolerated. */
-		if (lab->expect[TL_BUGGY][t].kinds == 0 && lab->blind[t][0] == '\0') {
-			rc = fail(err, errlen, path, lineno,
-				  "buggy.%s is clean: say why with 'blind.%s: <reason>'",
-				  tl_tool_name((enum tl_tool)t), tl_tool_name((enum tl_tool)t));
-			goto out;
-		}
+		for (int v = 0; v < TL_VARIANT_COUNT; v++)
+			if (!lab->expect[v][t].declared)
+				return tl_kv_fail(at, err, errlen, "no expectation '%s.%s'",
+						  tl_variant_name((enum tl_variant)v), name);
+		if (lab->expect[TL_BUGGY][t].kinds == 0 && lab->blind[t][0] == '\0')
+			return tl_kv_fail(at, err, errlen, "buggy.%s is clean: say why with 'blind.%s: <reason>'", name,
+					  name);
 	}
-	/* Each student file must be one the program or the test is built from. */
+	return 0;
+}
+
+/* The checks of a whole lab.decl (AT: where it ended): the keys it must have, its tools'
+ * expectations, and each student file being one the program or the test is built from. */
+static int check_decl(const struct decl *d, const struct tl_kv *at, char *err, size_t errlen)
+{
+	const struct tl_lab *lab = d->lab;
+	if (!was_seen(d, "title") || !was_seen(d, "student") || !was_seen(d, "program") || !was_seen(d, "lesson"))
+		return tl_kv_fail(at, err, errlen, "missing one of: title, lesson, student, program");
+	if (check_expectations(d, at, err, errlen) != 0)
+		return -1;
 	for (int i = 0; i < lab->nstudent; i++) {
 		int used = 0;
 		for (int j = 0; j < lab->nprogram; j++)
 			used |= strcmp(lab->student[i], lab->program[j]) == 0;
 		for (int j = 0; j < lab->ntest; j++)
 			used |= strcmp(lab->student[i], lab->test[j]) == 0;
-		if (!used) {
-			rc = fail(err, errlen, path, lineno, "student file '%s' is in neither program nor test",
-				  lab->student[i]);
-			goto out;
-		}
+		if (!used)
+			return tl_kv_fail(at, err, errlen, "student file '%s' is in neither program nor test",
+					  lab->student[i]);
 	}
-out:
+	return 0;
+}
+
+int tl_decl_parse(const char *path, struct tl_lab *lab, char *err, size_t errlen)
+{
+	struct tl_kv at = {path, 0, NULL, NULL};
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return tl_kv_fail(&at, err, errlen, "cannot open: %s", strerror(errno));
+	memset(lab, 0, sizeof *lab);
+	lab->timeout_s = 10;
+	lab->runs = 1;
+	struct decl d = {lab, 0};
+	int rc = tl_kv_read(f, path, decl_line, &d, &at.line, err, errlen);
 	fclose(f);
-	return rc;
+	return rc != 0 ? -1 : check_decl(&d, &at, err, errlen);
 }
 
 /* Whether lab NAME is selected by FILTER: empty, or a comma-separated list of prefixes
@@ -293,59 +310,67 @@ static int selected(const char *name, const char *filter)
 	return 0;
 }
 
-static int cmp_names(const void *a, const void *b)
+/* The names of LABSDIR's labs (NN-slug folders holding a lab.decl) that FILTER selects, sorted.
+ * Returns 0, or -1 with ERR filled. */
+static int list_labs(const char *labsdir, const char *filter, struct tl_paths *names, char *err, size_t errlen)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	DIR *d = opendir(labsdir);
+	if (d == NULL) {
+		snprintf(err, errlen, "%s: %s", labsdir, strerror(errno));
+		return -1;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || !selected(e->d_name, filter))
+			continue;
+		char decl[TL_PATH];
+		struct stat st;
+		if (tl_pathf(decl, sizeof decl, "%s/%s/lab.decl", labsdir, e->d_name) == 0 && stat(decl, &st) == 0)
+			tl_paths_addf(names, "%s", e->d_name);
+	}
+	closedir(d);
+	tl_paths_sort(names);
+	return 0;
+}
+
+/* Parses the lab.decl of each of NAMES, labs of LABSDIR under ROOT, into V. Returns 0, or -1
+ * with ERR filled. */
+static int parse_labs(const char *root, const char *labsdir, const struct tl_paths *names, struct tl_lab *v,
+		      char *err, size_t errlen)
+{
+	for (size_t i = 0; i < names->n; i++) {
+		char decl[TL_PATH];
+		(void)tl_pathf(decl, sizeof decl, "%s/%s/lab.decl", labsdir, names->v[i]); /* it fit in list_labs */
+		if (tl_decl_parse(decl, &v[i], err, errlen) != 0)
+			return -1;
+		tl_strlcpy(v[i].slug, names->v[i], sizeof v[i].slug);
+		if (tl_pathf(v[i].dir, sizeof v[i].dir, "%s/%s", labsdir, names->v[i]) != 0 ||
+		    tl_pathf(v[i].solution_dir, sizeof v[i].solution_dir, "%s/solutions/%s", root, names->v[i]) != 0) {
+			snprintf(err, errlen, "%s/%s: %s", labsdir, names->v[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int tl_discover(const char *root, const char *filter, struct tl_lab **labs, size_t *n, char *err,
 		size_t errlen)
 {
 	char labsdir[TL_PATH];
-	snprintf(labsdir, sizeof labsdir, "%s/labs", root);
 	*labs = NULL;
 	*n = 0;
-	DIR *d = opendir(labsdir);
-	if (d == NULL) {
-		snprintf(err, errlen, "%s: %s", labsdir, strerror(errno));
+	if (tl_pathf(labsdir, sizeof labsdir, "%s/labs", root) != 0) {
+		snprintf(err, errlen, "%s/labs: %s", root, strerror(errno));
 		return -1;
 	}
-	char *names[256];
-	size_t count = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		if (!selected(e->d_name, filter))
-			continue;
-		char decl[TL_PATH];
-		struct stat st;
-		snprintf(decl, sizeof decl, "%s/%s/lab.decl", labsdir, e->d_name);
-		if (stat(decl, &st) != 0)
-			continue;
-		if (count == sizeof names / sizeof names[0])
-			break;
-		names[count++] = strdup(e->d_name);
-		TL_ASSERT(names[count - 1] != NULL);
-	}
-	closedir(d);
-	qsort(names, count, sizeof names[0], cmp_names);
-	int rc = 0;
+	struct tl_paths names = {0};
+	if (list_labs(labsdir, filter, &names, err, errlen) != 0)
+		return -1;
+	size_t count = names.n;
 	struct tl_lab *v = count ? calloc(count, sizeof *v) : NULL;
 	TL_ASSERT(count == 0 || v != NULL);
-	for (size_t i = 0; i < count && rc == 0; i++) {
-		char decl[TL_PATH];
-		snprintf(decl, sizeof decl, "%s/%s/lab.decl", labsdir, names[i]);
-		if (tl_decl_parse(decl, &v[i], err, errlen) != 0) {
-			rc = -1;
-			break;
-		}
-		tl_strlcpy(v[i].slug, names[i], sizeof v[i].slug);
-		snprintf(v[i].dir, sizeof v[i].dir, "%s/%s", labsdir, names[i]);
-		snprintf(v[i].solution_dir, sizeof v[i].solution_dir, "%s/solutions/%s", root, names[i]);
-	}
-	for (size_t i = 0; i < count; i++)
-		free(names[i]);
+	int rc = parse_labs(root, labsdir, &names, v, err, errlen);
+	tl_paths_free(&names);
 	if (rc != 0) {
 		free(v);
 		return -1;

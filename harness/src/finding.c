@@ -1,8 +1,6 @@
-/* finding.c: the finding list, the name tables generated from kinds.def and tools.def, and small helpers every stage uses. */
+/* finding.c: the finding list and the name tables generated from kinds.def and tools.def. */
 #include "threadlab.h"
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +18,7 @@ static const char *const kind_meanings[TL_KIND_COUNT] = {
 };
 
 static const char *const tool_names[TL_TOOL_COUNT] = {
-#define X(e, name, tsan_build) [TL_TOOL_##e] = name,
-#include "tools.def"
-#undef X
-};
-
-static const int tool_tsan_build[TL_TOOL_COUNT] = {
-#define X(e, name, tsan_build) [TL_TOOL_##e] = tsan_build,
+#define X(e, name, build, tests_build, time_factor, channel, hooks) [TL_TOOL_##e] = name,
 #include "tools.def"
 #undef X
 };
@@ -61,13 +53,6 @@ const char *tl_tool_name(enum tl_tool t)
 {
 	TL_ASSERT((unsigned)t < TL_TOOL_COUNT);
 	return tool_names[t];
-}
-
-/* Returns 1 when T's program must be built with -fsanitize=thread, else 0. Aborts on an invalid T. */
-int tl_tool_needs_tsan_build(enum tl_tool t)
-{
-	TL_ASSERT((unsigned)t < TL_TOOL_COUNT);
-	return tool_tsan_build[t];
 }
 
 /* Looks NAME up in kinds.def (exact, case-sensitive). Returns the kind, or -1 for an unknown
@@ -128,22 +113,6 @@ char *tl_kindset_str(tl_kindset set, char *buf, size_t len)
 	return buf;
 }
 
-/* Copies SRC into DST, at most DSTLEN-1 bytes, always terminating. A NULL SRC gives "".
- * DSTLEN must be > 0. */
-void tl_strlcpy(char *dst, const char *src, size_t dstlen)
-{
-	TL_ASSERT(dst != NULL && dstlen > 0);
-	if (src == NULL) {
-		dst[0] = '\0';
-		return;
-	}
-	size_t n = strlen(src);
-	if (n >= dstlen)
-		n = dstlen - 1;
-	memmove(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* Appends a copy of F to LIST; the list takes over F->detail (the caller must not free it).
  * Returns the stored element, valid until the next add or free. Aborts when memory runs out. */
 struct tl_finding *tl_findings_add(struct tl_findings *list, const struct tl_finding *f)
@@ -185,92 +154,6 @@ tl_kindset tl_findings_kinds(const struct tl_findings *list)
 		set |= TL_KINDSET(list->v[i].kind);
 	}
 	return set;
-}
-
-/* Reads PATH whole, or its first MAX bytes (then *TRUNCATED is 1), into a malloc'd buffer with a
- * NUL after the data; *LEN gets the data length. LEN and TRUNCATED may be NULL. Returns NULL with
- * errno set when the file cannot be opened or read, or memory runs out; nothing leaks then. */
-char *tl_read_file(const char *path, size_t max, size_t *len, int *truncated)
-{
-	FILE *fp = NULL;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	int cut = 0, saved;
-
-	if (len)
-		*len = 0;
-	if (truncated)
-		*truncated = 0;
-	if (path == NULL || max == SIZE_MAX) {
-		errno = EINVAL;
-		return NULL;
-	}
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		return NULL;
-	for (;;) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			if (ncap > max + 1)
-				ncap = max + 1;
-			/* Why the extra byte: one byte beyond MAX tells a file of exactly MAX bytes
-			 * from a longer one, and the same byte later holds the NUL. */
-			if (ncap <= cap)
-				break;
-			char *nb = realloc(buf, ncap);
-			if (nb == NULL) {
-				errno = ENOMEM;
-				goto fail;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		size_t got = fread(buf + n, 1, cap - n, fp);
-		n += got;
-		if (got == 0) {
-			if (ferror(fp)) {
-				errno = EIO;
-				goto fail;
-			}
-			break;
-		}
-	}
-	if (n > max) {
-		n = max;
-		cut = 1;
-	}
-	if (buf == NULL) {
-		buf = malloc(1);
-		if (buf == NULL) {
-			errno = ENOMEM;
-			goto fail;
-		}
-	}
-	buf[n] = '\0';
-	fclose(fp);
-	if (len)
-		*len = n;
-	if (truncated)
-		*truncated = cut;
-	return buf;
-fail:
-	saved = errno;
-	free(buf);
-	fclose(fp);
-	errno = saved;
-	return NULL;
-}
-
-/* Formats FMT into ERR when ERRLEN > 0; the text is cut to fit and always terminated. */
-void tl__errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* Appends FROM's findings to TO in order, handing their details over, and leaves FROM empty.

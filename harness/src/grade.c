@@ -76,6 +76,58 @@ static int ended_early(const struct tl_target *t)
 	return r->status == TL_ST_RAN && r->tests_total == 0 && !(r->kinds & stops);
 }
 
+/* The "finishes" item: lost to any deadlock, hang, crash or build error under any tool. */
+static void score_finishes(struct tl_grade_item *it, const struct tl_lab *lab, const struct tl_target *t)
+{
+	int ok = 1;
+	tl_kindset found = 0;
+	for (int k = 0; k < TL_TOOL_COUNT; k++) {
+		const struct tl_result *r = &t->result[k];
+		for (size_t f = 0; f < r->findings.n; f++) {
+			if (!(TL_KINDSET(r->findings.v[f].kind) & stops))
+				continue;
+			if (ok)
+				append(it->feedback, sizeof it->feedback, "Lost %g: ", it->max);
+			ok = 0;
+			found |= TL_KINDSET(r->findings.v[f].kind);
+			describe(it->feedback, sizeof it->feedback, lab, &r->findings.v[f]);
+		}
+	}
+	if (ok)
+		it->points = it->max;
+	else
+		lesson(it->feedback, sizeof it->feedback, lab, found);
+}
+
+/* An item earned from one tool's runs R (ITEM: which): clean on every run, or for the tests
+ * the share of test cases that passed on the worst of the RUNS runs. */
+static void score_tool_item(struct tl_grade_item *it, enum tl_item item, const struct tl_lab *lab,
+			    const struct tl_result *r, enum tl_tool tool, int runs)
+{
+	if (r->status != TL_ST_RAN) {
+		append(it->feedback, sizeof it->feedback, "Lost %g: %s could not check this lab (%s): %s", it->max,
+		       tl_tool_name(tool), tl_status_name(r->status), r->note);
+		return;
+	}
+	if (item == TL_ITEM_TESTS && r->tests_total > 0 && !(r->kinds & stops)) {
+		/* Partial credit: the share of test cases that passed on the worst of the runs. */
+		int passed = r->tests_passed_min < 0 ? 0 : r->tests_passed_min;
+		it->points = it->max * passed / r->tests_total;
+		if (passed < r->tests_total)
+			append(it->feedback, sizeof it->feedback, "Lost %g: %d of %d tests failed (worst of %d runs). ",
+			       it->max - it->points, r->tests_total - passed, r->tests_total, runs);
+	} else if (r->kinds == 0) {
+		it->points = it->max;
+	} else {
+		append(it->feedback, sizeof it->feedback, "Lost %g: ", it->max);
+	}
+	if (it->points < it->max) {
+		for (size_t f = 0; f < r->findings.n; f++)
+			describe(it->feedback, sizeof it->feedback, lab, &r->findings.v[f]);
+		lesson(it->feedback, sizeof it->feedback, lab, r->kinds);
+	}
+}
+
 void tl_grade_score(const struct tl_rubric *rub, struct tl_grade_lab *gl, int runs)
 {
 	const struct tl_lab *lab = gl->lab;
@@ -99,51 +151,10 @@ void tl_grade_score(const struct tl_rubric *rub, struct tl_grade_lab *gl, int ru
 			continue;
 		}
 		int tool = item_tool((enum tl_item)i);
-		if (i == TL_ITEM_FINISHES) {
-			int ok = 1;
-			tl_kindset found = 0;
-			for (int k = 0; k < TL_TOOL_COUNT; k++) {
-				const struct tl_result *r = &t->result[k];
-				for (size_t f = 0; f < r->findings.n; f++) {
-					if (!(TL_KINDSET(r->findings.v[f].kind) & stops))
-						continue;
-					if (ok)
-						append(it->feedback, sizeof it->feedback, "Lost %g: ", it->max);
-					ok = 0;
-					found |= TL_KINDSET(r->findings.v[f].kind);
-					describe(it->feedback, sizeof it->feedback, lab, &r->findings.v[f]);
-				}
-			}
-			if (ok)
-				it->points = it->max;
-			else
-				lesson(it->feedback, sizeof it->feedback, lab, found);
-			gl->points += it->points;
-			continue;
-		}
-		const struct tl_result *r = &t->result[tool];
-		if (r->status != TL_ST_RAN) {
-			append(it->feedback, sizeof it->feedback, "Lost %g: %s could not check this lab (%s): %s", it->max,
-			       tl_tool_name((enum tl_tool)tool), tl_status_name(r->status), r->note);
-			continue;
-		}
-		if (i == TL_ITEM_TESTS && r->tests_total > 0 && !(r->kinds & stops)) {
-			/* Partial credit: the share of test cases that passed on the worst of the runs. */
-			int passed = r->tests_passed_min < 0 ? 0 : r->tests_passed_min;
-			it->points = it->max * passed / r->tests_total;
-			if (passed < r->tests_total)
-				append(it->feedback, sizeof it->feedback, "Lost %g: %d of %d tests failed (worst of %d runs). ",
-				       it->max - it->points, r->tests_total - passed, r->tests_total, runs);
-		} else if (r->kinds == 0) {
-			it->points = it->max;
-		} else {
-			append(it->feedback, sizeof it->feedback, "Lost %g: ", it->max);
-		}
-		if (it->points < it->max) {
-			for (size_t f = 0; f < r->findings.n; f++)
-				describe(it->feedback, sizeof it->feedback, lab, &r->findings.v[f]);
-			lesson(it->feedback, sizeof it->feedback, lab, r->kinds);
-		}
+		if (i == TL_ITEM_FINISHES)
+			score_finishes(it, lab, t);
+		else
+			score_tool_item(it, (enum tl_item)i, lab, &t->result[tool], (enum tl_tool)tool, runs);
 		gl->points += it->points;
 	}
 }

@@ -1,9 +1,9 @@
 /* main.c: the threadlab command line (check, selftest, analyze, grade, explain, labs), wired through the stages. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -136,189 +136,157 @@ static void execute(const struct tl_config *cfg, struct tl_target **targets, siz
 	free(runs);
 }
 
-static void target_free(struct tl_target *t)
-{
-	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
-		tl_findings_free(&t->result[tool].findings);
-	free(t);
-}
+/* ---- the command line ----------------------------------------------------------------------- */
 
-/* Resolves the sources of LAB's VARIANT into T: student files from the variant's folder,
- * everything else from the lab folder, plus the shared code of labs/common. */
-static void lab_target(const struct tl_config *cfg, const struct tl_lab *lab, enum tl_variant v,
-		       struct tl_target *t)
-{
-	memset(t, 0, sizeof *t);
-	t->lab = lab;
-	t->variant = v;
-	tl_strlcpy(t->name, lab->slug, sizeof t->name);
-	snprintf(t->outdir, sizeof t->outdir, "%s/%s/%s", cfg->out_root, lab->slug, tl_variant_name(v));
-	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
-	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
-	snprintf(t->bin_test, sizeof t->bin_test, "%s/test", t->outdir);
-	snprintf(t->bin_test_tsan, sizeof t->bin_test_tsan, "%s/test-tsan", t->outdir);
-	/* When grading, the runs' output goes where the program cannot write (not even during
-	 * the build, whose compiler writes the outdir as the sandbox's user). */
-	if (cfg->grading)
-		snprintf(t->rundir, sizeof t->rundir, "%s/%s", cfg->run_root, lab->slug);
-	else
-		tl_strlcpy(t->rundir, t->outdir, sizeof t->rundir);
-	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : lab->timeout_s;
-	t->runs = cfg->runs > 0 ? cfg->runs : lab->runs;
-	t->werror = cfg->werror;
-	tl_strlcpy(t->include[t->ninclude++], lab->dir, TL_PATH);
-	snprintf(t->include[t->ninclude++], TL_PATH, "%s/labs/common", cfg->labs_root);
-	snprintf(t->include[t->ninclude++], TL_PATH, "%s/harness/threadcheck", cfg->root);
+/* The commands that build and run code. */
+enum command { CMD_CHECK, CMD_SELFTEST, CMD_ANALYZE, CMD_GRADE };
+#define ALL_COMMANDS 0xfu
+#define ONLY(c) (1u << (c))
 
-	const char(*lists[2])[64] = {lab->program, lab->test};
-	const int counts[2] = {lab->nprogram, lab->ntest};
-	for (int which = 0; which < 2; which++) {
-		char(*dst)[TL_PATH] = which == 0 ? t->src : t->test_src;
-		int *nd = which == 0 ? &t->nsrc : &t->ntest_src;
-		if (counts[which] == 0)
-			continue;
-		for (int i = 0; i < counts[which]; i++) {
-			int student = 0;
-			for (int s = 0; s < lab->nstudent; s++)
-				student |= strcmp(lab->student[s], lists[which][i]) == 0;
-			const char *dir = student && v == TL_FIXED ? lab->solution_dir : lab->dir;
-			snprintf(dst[(*nd)++], TL_PATH, "%s/%s", dir, lists[which][i]);
-		}
-		/* Shared lab code: the .c files of labs/common except its own tests. */
-		char common[TL_PATH];
-		snprintf(common, sizeof common, "%s/labs/common", cfg->labs_root);
-		DIR *d = opendir(common);
-		struct dirent *e;
-		char *names[32];
-		int nn = 0;
-		while (d != NULL && (e = readdir(d)) != NULL && nn < 32) {
-			size_t l = strlen(e->d_name);
-			if (l > 2 && strcmp(e->d_name + l - 2, ".c") == 0 && strncmp(e->d_name, "test_", 5) != 0)
-				names[nn++] = strdup(e->d_name);
-		}
-		if (d != NULL)
-			closedir(d);
-		for (int a = 0; a < nn; a++) /* sorted, so the command line is stable */
-			for (int b = a + 1; b < nn; b++)
-				if (strcmp(names[a], names[b]) > 0) {
-					char *x = names[a];
-					names[a] = names[b];
-					names[b] = x;
-				}
-		for (int a = 0; a < nn; a++) {
-			snprintf(dst[(*nd)++], TL_PATH, "%s/%s", common, names[a]);
-			free(names[a]);
-		}
-		if (which == 1)
-			snprintf(dst[(*nd)++], TL_PATH, "%s/harness/threadcheck/tc_api.c", cfg->root);
-		/* The liveness canaries: every tool must report them (see harness/canary). */
-		if (cfg->canary)
-			snprintf(dst[(*nd)++], TL_PATH, "%s/harness/canary/threadlab_canary.c", cfg->root);
-		if (cfg->canary && which == 1)
-			snprintf(dst[(*nd)++], TL_PATH, "%s/harness/canary/threadlab_canary_test.c", cfg->root);
-	}
-}
+/* What the options of a command line set. */
+struct options {
+	enum command cmd;
+	struct tl_config cfg;
+	enum tl_format format;
+	const char *lab, *root, *out_path, *rubric;
+	int solutions, keep, tools_given;
+	int first_arg; /* argv index of the first argument that is not an option */
+};
 
-/* Sorts the first N paths of V by name, so that command lines are stable. */
-static void sort_paths(char (*v)[TL_PATH], int n)
-{
-	for (int a = 0; a < n; a++)
-		for (int b = a + 1; b < n; b++)
-			if (strcmp(v[a], v[b]) > 0) {
-				char x[TL_PATH];
-				memcpy(x, v[a], TL_PATH);
-				memcpy(v[a], v[b], TL_PATH);
-				memcpy(v[b], x, TL_PATH);
-			}
-}
+/* How an option's argument is read. */
+enum opt_kind {
+	OPT_FLAG,   /* no argument: the int field becomes 1 */
+	OPT_TEXT,   /* the argument is kept (a const char * field) */
+	OPT_NUMBER, /* a whole number in [min, max] (an int field) */
+	OPT_FORMAT, /* a format of the command's (formats.def) */
+	OPT_TOOLS,  /* a comma-separated list of tools */
+};
 
-/* A folder's sources: its test_*.c files and every other .c file but main.c make the test
- * program (cmocka), the other .c files the program. Returns 0, or -1 with ERR filled. */
-static int folder_sources(const char *real, const char *path, struct tl_target *t, char *err, size_t errlen)
-{
-	DIR *d = opendir(real);
-	struct dirent *e;
-	int tests = 0;
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		size_t l = strlen(e->d_name);
-		if (l < 3 || strcmp(e->d_name + l - 2, ".c") != 0)
-			continue;
-		int test = strncmp(e->d_name, "test_", 5) == 0;
-		if (test && t->ntest_src < TL_MAX_FILES * 2 - 2) {
-			snprintf(t->test_src[t->ntest_src++], TL_PATH, "%s/%s", real, e->d_name);
-			tests++;
-		} else if (!test && t->nsrc < TL_MAX_FILES * 4 - 1) {
-			snprintf(t->src[t->nsrc++], TL_PATH, "%s/%s", real, e->d_name);
-		}
-	}
-	if (d != NULL)
-		closedir(d);
-	sort_paths(t->src, t->nsrc);
-	for (int i = 0; i < t->nsrc && tests > 0; i++) {
-		const char *base = strrchr(t->src[i], '/') + 1;
-		if (strcmp(base, "main.c") != 0 && t->ntest_src < TL_MAX_FILES * 2 - 2)
-			tl_strlcpy(t->test_src[t->ntest_src++], t->src[i], TL_PATH);
-	}
-	sort_paths(t->test_src, t->ntest_src);
-	tl_strlcpy(t->include[t->ninclude++], real, TL_PATH);
-	if (t->nsrc == 0) {
-		snprintf(err, errlen, "%s: no .c files in this folder%s", path, tests ? " but tests" : "");
-		return -1;
-	}
-	return 0;
-}
+/* The options: a long one by its NAME, a short one by its LETTER. */
+static const struct opt {
+	const char *name; /* --NAME, or NULL */
+	char letter;      /* -LETTER, or 0 */
+	enum opt_kind kind;
+	size_t field; /* where in struct options the value goes */
+	int min, max; /* OPT_NUMBER's range */
+	unsigned cmds; /* the commands that take it */
+} opts[] = {
+	{"format", 0, OPT_FORMAT, offsetof(struct options, format), 0, 0, ALL_COMMANDS},
+	{"tools", 0, OPT_TOOLS, offsetof(struct options, cfg.tools), 0, 0, ALL_COMMANDS},
+	{"timeout", 0, OPT_NUMBER, offsetof(struct options, cfg.timeout_s), 1, 3600, ALL_COMMANDS},
+	{"runs", 0, OPT_NUMBER, offsetof(struct options, cfg.runs), 1, 1000, ALL_COMMANDS},
+	{"verbose", 0, OPT_FLAG, offsetof(struct options, cfg.verbose), 0, 0, ALL_COMMANDS},
+	{"werror", 0, OPT_FLAG, offsetof(struct options, cfg.werror), 0, 0, ALL_COMMANDS},
+	{"root", 0, OPT_TEXT, offsetof(struct options, root), 0, 0, ALL_COMMANDS},
+	{"lab", 0, OPT_TEXT, offsetof(struct options, lab), 0, 0, ALL_COMMANDS},
+	{"solutions", 0, OPT_FLAG, offsetof(struct options, solutions), 0, 0, ALL_COMMANDS},
+	{"out", 0, OPT_TEXT, offsetof(struct options, out_path), 0, 0, ALL_COMMANDS},
+	{"rubric", 0, OPT_TEXT, offsetof(struct options, rubric), 0, 0, ALL_COMMANDS},
+	{"keep", 0, OPT_FLAG, offsetof(struct options, keep), 0, 0, ALL_COMMANDS},
+	{"canary", 0, OPT_FLAG, offsetof(struct options, cfg.canary), 0, 0, ONLY(CMD_ANALYZE)},
+	{"unsafe-no-sandbox", 0, OPT_FLAG, offsetof(struct options, cfg.unsafe_no_sandbox), 0, 0, ONLY(CMD_GRADE)},
+	{NULL, 'j', OPT_NUMBER, offsetof(struct options, cfg.jobs), 1, 256, ALL_COMMANDS},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
 
-/* A user's file (one program) or folder (its .c files: one program, and its test_*.c files
- * with the rest but main.c: the cmocka tests). Returns 0 or -1. */
-static int analyze_target(const struct tl_config *cfg, const char *path, struct tl_target *t, char *err,
-			  size_t errlen)
+static int parse_tools(const char *list, int *tools)
 {
-	memset(t, 0, sizeof *t);
-	tl_strlcpy(t->name, path, sizeof t->name);
-	struct stat st;
-	if (stat(path, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	char real[TL_PATH];
-	if (realpath(path, real) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		if (folder_sources(real, path, t, err, errlen) != 0)
+	char buf[256];
+	tl_strlcpy(buf, list, sizeof buf);
+	*tools = 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		int t = tl_tool_from_name(tok);
+		if (t < 0)
 			return -1;
-	} else {
-		size_t l = strlen(real);
-		if (l < 3 || strcmp(real + l - 2, ".c") != 0) {
-			snprintf(err, errlen, "%s: not a .c file or a folder", path);
+		*tools |= 1 << t;
+	}
+	return *tools ? 0 : -1;
+}
+
+/* Reads option D's argument ARG (NULL for a flag) into O. Returns 0, or -1 when the command
+ * does not take the option or ARG is not what it needs. */
+static int set_option(struct options *o, const struct opt *d, const char *arg)
+{
+	if (!(d->cmds & ONLY(o->cmd)))
+		return -1;
+	void *field = (char *)o + d->field;
+	char *end = NULL;
+	int f;
+	switch (d->kind) {
+	case OPT_FLAG:
+		*(int *)field = 1;
+		return 0;
+	case OPT_TEXT:
+		*(const char **)field = arg;
+		return 0;
+	case OPT_NUMBER:
+		*(int *)field = (int)strtol(arg, &end, 10);
+		return *end != '\0' || *(int *)field < d->min || *(int *)field > d->max ? -1 : 0;
+	case OPT_FORMAT:
+		f = tl_format_from_name(arg);
+		if (f < 0 || (o->cmd == CMD_GRADE ? tl_format((enum tl_format)f)->grade == NULL
+						   : tl_format((enum tl_format)f)->report == NULL))
 			return -1;
-		}
-		tl_strlcpy(t->src[t->nsrc++], real, TL_PATH);
-		char dir[TL_PATH];
-		tl_strlcpy(dir, real, sizeof dir);
-		tl_strlcpy(t->include[t->ninclude++], dirname(dir), TL_PATH);
+		o->format = (enum tl_format)f;
+		return 0;
+	case OPT_TOOLS:
+		o->tools_given = 1;
+		return parse_tools(arg, (int *)field);
 	}
-	/* One build folder per analyzed path, named after it. */
-	char slug[TL_PATH];
-	size_t k = 0;
-	for (const char *p = real + 1; *p != '\0' && k + 1 < sizeof slug; p++)
-		slug[k++] = (*p == '/' || *p == ' ') ? '_' : *p;
-	slug[k] = '\0';
-	snprintf(t->outdir, sizeof t->outdir, "%s/analyze/%.200s", cfg->build, slug);
-	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
-	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);
-	snprintf(t->bin_test, sizeof t->bin_test, "%s/test", t->outdir);
-	tl_strlcpy(t->rundir, t->outdir, sizeof t->rundir);
-	if (cfg->canary) {
-		snprintf(t->src[t->nsrc++], TL_PATH, "%s/harness/canary/threadlab_canary.c", cfg->root);
-		if (t->ntest_src > 0) {
-			snprintf(t->test_src[t->ntest_src++], TL_PATH, "%s/harness/canary/threadlab_canary.c", cfg->root);
-			snprintf(t->test_src[t->ntest_src++], TL_PATH, "%s/harness/canary/threadlab_canary_test.c", cfg->root);
+	return -1;
+}
+
+/* The defaults of command CMD. */
+static void default_options(enum command cmd, struct options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->cmd = cmd;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	o->cfg.jobs = ncpu > 0 ? (int)ncpu : 2;
+	o->cfg.tools = (1 << TL_TOOL_COUNT) - 1;
+	if (cmd == CMD_ANALYZE)
+		o->cfg.tools &= ~(1 << TL_TOOL_TEST);
+	o->format = TL_FORMAT_TEXT;
+}
+
+/* Reads the options of command CMD (ARGV[1]) and checks the number of arguments that follow.
+ * Returns 0, or -1 when the command line is wrong (a reason may have been printed). */
+static int parse_options(enum command cmd, int argc, char **argv, struct options *o)
+{
+	default_options(cmd, o);
+	struct option longopts[NOPTS + 1];
+	char shortopts[2 * NOPTS + 1];
+	size_t nl = 0, ns = 0;
+	for (size_t i = 0; i < NOPTS; i++) {
+		int arg = opts[i].kind == OPT_FLAG ? no_argument : required_argument;
+		if (opts[i].name != NULL)
+			longopts[nl++] = (struct option){opts[i].name, arg, NULL, 256 + (int)i};
+		if (opts[i].letter != 0) {
+			shortopts[ns++] = opts[i].letter;
+			if (arg == required_argument)
+				shortopts[ns++] = ':';
 		}
 	}
-	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 10;
-	t->runs = cfg->runs > 0 ? cfg->runs : 1;
+	longopts[nl] = (struct option){NULL, 0, NULL, 0};
+	shortopts[ns] = '\0';
+	optind = 2;
+	int c;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct opt *d = NULL;
+		for (size_t i = 0; i < NOPTS && d == NULL; i++)
+			if (c == 256 + (int)i || (opts[i].letter != 0 && c == opts[i].letter))
+				d = &opts[i];
+		if (d == NULL || set_option(o, d, optarg) != 0)
+			return -1;
+	}
+	const int paths = cmd == CMD_ANALYZE || cmd == CMD_GRADE;
+	if (paths != (optind < argc) || (cmd == CMD_GRADE && optind + 1 != argc)) {
+		fprintf(stderr, "threadlab: %s\n", cmd == CMD_ANALYZE ? "analyze needs at least one PATH"
+						   : cmd == CMD_GRADE  ? "grade needs exactly one SUBMISSION"
+								       : "unexpected argument");
+		return -1;
+	}
+	o->first_arg = optind;
 	return 0;
 }
 
@@ -345,18 +313,432 @@ static int find_root(char *root, size_t len)
 	return 0;
 }
 
-static int parse_tools(const char *list, int *tools)
+/* The paths and settings that follow from the options: the toolkit, the build folder, the
+ * threadcheck library, colour. Returns 0, or -1 after saying why. */
+static int configure(struct options *o)
 {
-	char buf[256];
-	tl_strlcpy(buf, list, sizeof buf);
-	*tools = 0;
-	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		int t = tl_tool_from_name(tok);
-		if (t < 0)
-			return -1;
-		*tools |= 1 << t;
+	struct tl_config *cfg = &o->cfg;
+	if (o->root != NULL)
+		tl_strlcpy(cfg->root, o->root, sizeof cfg->root);
+	else if (find_root(cfg->root, sizeof cfg->root) != 0) {
+		fprintf(stderr, "threadlab: cannot find the toolkit (use --root)\n");
+		return -1;
 	}
-	return *tools ? 0 : -1;
+	const char *bdir = getenv("THREADLAB_BUILD");
+	int rc = 0;
+	if (bdir != NULL && bdir[0] != '\0')
+		tl_strlcpy(cfg->build, bdir, sizeof cfg->build);
+	else
+		rc |= tl_pathf(cfg->build, sizeof cfg->build, "%s/build", cfg->root);
+	rc |= tl_pathf(cfg->tc_lib, sizeof cfg->tc_lib, "%s/lib/libthreadcheck.so", cfg->build);
+	tl_strlcpy(cfg->labs_root, cfg->root, sizeof cfg->labs_root);
+	rc |= tl_pathf(cfg->out_root, sizeof cfg->out_root, "%s/labs", cfg->build);
+	if (rc != 0) {
+		fprintf(stderr, "threadlab: the toolkit's or the build's path is too long: %s\n", cfg->root);
+		return -1;
+	}
+	const char *nc = getenv("NO_COLOR");
+	cfg->color = isatty(1) && (nc == NULL || nc[0] == '\0') && o->format == TL_FORMAT_TEXT;
+	return 0;
+}
+
+/* Opens PATH for a report, or stdout when PATH is NULL. Returns NULL after saying why. */
+static FILE *open_report(const char *path)
+{
+	FILE *out = stdout;
+	if (path != NULL && (out = fopen(path, "we")) == NULL)
+		fprintf(stderr, "threadlab: %s: %s\n", path, strerror(errno));
+	return out;
+}
+
+/* ---- check, selftest, analyze --------------------------------------------------------------- */
+
+/* The targets of analyze: one per path of PATHS (N). Returns 0 with *TARGETS (*NT filled), or
+ * -1 after saying why (the targets made so far are in *TARGETS). */
+static int analyze_targets(struct options *o, char **paths, int n, struct tl_target ***targets, size_t *nt)
+{
+	char err[1024];
+	*targets = calloc((size_t)n, sizeof **targets);
+	TL_ASSERT(*targets != NULL);
+	for (int i = 0; i < n; i++) {
+		struct tl_target *t = malloc(sizeof *t);
+		TL_ASSERT(t != NULL);
+		if (tl_target_analyze(&o->cfg, paths[i], t, err, sizeof err) != 0) {
+			fprintf(stderr, "threadlab: %s\n", err);
+			tl_target_free(t);
+			return -1;
+		}
+		(*targets)[(*nt)++] = t;
+		/* A folder with tests has them run too, unless --tools says otherwise. */
+		if (t->test_src.n > 0 && !o->tools_given)
+			o->cfg.tools |= 1 << TL_TOOL_TEST;
+	}
+	return 0;
+}
+
+/* The targets of check (each lab's buggy version, or with --solutions its fixed one) and of
+ * selftest (both). Returns 0 with *LABS and *TARGETS (*NT filled), or -1 after saying why. */
+static int lab_targets(const struct options *o, struct tl_lab **labs, struct tl_target ***targets, size_t *nt)
+{
+	char err[1024];
+	size_t nlabs = 0;
+	if (tl_discover(o->cfg.labs_root, o->lab, labs, &nlabs, err, sizeof err) != 0) {
+		fprintf(stderr, "threadlab: %s\n", err);
+		return -1;
+	}
+	if (nlabs == 0) {
+		fprintf(stderr, "threadlab: no labs found under %s/labs\n", o->cfg.root);
+		return -1;
+	}
+	*targets = calloc(nlabs * 2, sizeof **targets);
+	TL_ASSERT(*targets != NULL);
+	for (size_t i = 0; i < nlabs; i++)
+		for (int v = 0; v < TL_VARIANT_COUNT; v++) {
+			if (o->cmd == CMD_CHECK && v != (o->solutions ? TL_FIXED : TL_BUGGY))
+				continue;
+			struct tl_target *t = malloc(sizeof *t);
+			TL_ASSERT(t != NULL);
+			if (tl_target_lab(&o->cfg, &(*labs)[i], (enum tl_variant)v, t, err, sizeof err) != 0) {
+				fprintf(stderr, "threadlab: %s\n", err);
+				tl_target_free(t);
+				return -1;
+			}
+			(*targets)[(*nt)++] = t;
+		}
+	return 0;
+}
+
+/* What the runs of the tools the command line chose came to. */
+struct tally {
+	int found, errors, ran, mismatches;
+};
+
+static struct tally judge(const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets, size_t n)
+{
+	struct tally y = {0, 0, 0, 0};
+	for (size_t i = 0; i < n; i++) {
+		y.mismatches += tl_compare_target(targets[i], mode);
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			const struct tl_result *r = &targets[i]->result[tool];
+			if (!(cfg->tools & (1 << tool)))
+				continue;
+			y.errors += r->status == TL_ST_ERROR;
+			y.ran += r->status == TL_ST_RAN;
+			y.found += r->status == TL_ST_RAN && r->kinds != 0;
+		}
+	}
+	return y;
+}
+
+/* The exit status of a check (selftest: any mismatch fails; else any finding fails). */
+static int exit_status(enum tl_mode mode, const struct tally *y)
+{
+	if (y->errors > 0)
+		return TL_EXIT_ERROR;
+	if (y->ran == 0)
+		return TL_EXIT_SKIP;
+	if (mode == TL_MODE_SELFTEST)
+		return y->mismatches > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
+	return y->found > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
+}
+
+/* Judges and reports TARGETS (N). Returns the command's exit status. */
+static int report(struct options *o, enum tl_mode mode, struct tl_target *const *targets, size_t n)
+{
+	struct tally y = judge(&o->cfg, mode, targets, n);
+	FILE *out = open_report(o->out_path);
+	if (out == NULL)
+		return TL_EXIT_ERROR;
+	tl_format(o->format)->report(out, &o->cfg, mode, targets, n);
+	if (out != stdout)
+		fclose(out);
+	if (o->format == TL_FORMAT_TEXT && o->out_path == NULL) {
+		if (mode == TL_MODE_SELFTEST)
+			printf("\nselftest: %d of %d verdicts differ from their declarations\n", y.mismatches,
+			       y.ran + y.errors);
+		else
+			printf("\n%s: %d of %d tool runs reported something\n", tl_mode_name(mode), y.found, y.ran);
+	}
+	return exit_status(mode, &y);
+}
+
+/* threadlab check, selftest, analyze: the targets, built and run under every tool, reported. */
+static int check_main(struct options *o, int argc, char **argv)
+{
+	const enum tl_mode mode = o->cmd == CMD_CHECK ? TL_MODE_CHECK
+				  : o->cmd == CMD_SELFTEST ? TL_MODE_SELFTEST
+							   : TL_MODE_ANALYZE;
+	struct tl_lab *labs = NULL;
+	struct tl_target **targets = NULL;
+	size_t n = 0;
+	int rc = mode == TL_MODE_ANALYZE
+			 ? analyze_targets(o, argv + o->first_arg, argc - o->first_arg, &targets, &n)
+			 : lab_targets(o, &labs, &targets, &n);
+	if (rc == 0) {
+		execute(&o->cfg, targets, n, mode == TL_MODE_SELFTEST);
+		rc = report(o, mode, targets, n);
+	} else {
+		rc = TL_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < n; i++)
+		tl_target_free(targets[i]);
+	free(targets);
+	free(labs);
+	return rc;
+}
+
+/* ---- grade ---------------------------------------------------------------------------------- */
+
+/* Strips PREFIX + '/' from the file names of every finding of T (grading scratch paths become
+ * the paths the student knows, labs/NN-slug/file.c). */
+static void strip_prefix(struct tl_target *t, const char *prefix)
+{
+	/* The run stage has already made names under the current directory relative, so the
+	 * scratch folder may appear either way. */
+	char cwd[TL_PATH], rel[TL_PATH];
+	tl_strlcpy(rel, prefix, sizeof rel);
+	if (getcwd(cwd, sizeof cwd) != NULL)
+		tl_strip_dir(rel, cwd);
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+		for (size_t i = 0; i < t->result[tool].findings.n; i++) {
+			tl_finding_strip_dir(&t->result[tool].findings.v[i], prefix);
+			tl_finding_strip_dir(&t->result[tool].findings.v[i], rel);
+		}
+}
+
+/* One grading: what grade_main's steps share. */
+struct grading {
+	struct tl_rubric rubric;
+	struct tl_lab *tk_labs;     /* the toolkit's labs */
+	struct tl_lab *labs;        /* the same labs in the scratch copy */
+	size_t n;
+	struct tl_grade g;
+	struct tl_target **targets;
+	char scratch[TL_PATH + 32];
+};
+
+/* What grade needs before it starts: the rubric, the toolkit's labs, every tool, the canaries.
+ * Returns 0, or -1 after saying why. */
+static int grade_preflight(const struct options *o, struct grading *gr)
+{
+	const struct tl_config *cfg = &o->cfg;
+	char err[1024];
+	if (tl_rubric_load(o->rubric, &gr->rubric, err, sizeof err) != 0) {
+		fprintf(stderr, "threadlab: %s\n", err);
+		return -1;
+	}
+	if (tl_discover(cfg->root, o->lab, &gr->tk_labs, &gr->n, err, sizeof err) != 0 || gr->n == 0) {
+		fprintf(stderr, "threadlab: %s\n", gr->n == 0 ? "no labs to grade" : err);
+		return -1;
+	}
+	/* Every rubric item is earned from its tool's runs: a grade without one of them would be
+	 * a wrong grade, not a lower one, so a missing tool stops the grading (exit 2). */
+	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+		char why[256];
+		if ((cfg->tools & (1 << tool)) && !tl_tool_available(cfg, (enum tl_tool)tool, why, sizeof why)) {
+			fprintf(stderr, "threadlab: cannot grade without %s: %s\n", tl_tool_name((enum tl_tool)tool), why);
+			return -1;
+		}
+	}
+	/* Nor without the canaries that prove each tool was alive in each run. */
+	static const char *const canaries[] = {"threadlab_canary.c", "threadlab_canary_test.c"};
+	for (size_t i = 0; i < sizeof canaries / sizeof canaries[0]; i++) {
+		char path[TL_PATH + 64];
+		snprintf(path, sizeof path, "%s/harness/canary/%s", cfg->root, canaries[i]);
+		if (access(path, R_OK) != 0) {
+			fprintf(stderr, "threadlab: cannot grade without the liveness canaries: %s: %s\n", path,
+				strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Puts CFG in grading mode, behind the sandbox, and makes the scratch folder. Returns 0, or -1
+ * after saying why (the scratch folder exists only on success). */
+static int grade_setup(struct tl_config *cfg, struct grading *gr)
+{
+	char err[1024];
+	cfg->grading = 1;
+	if (cfg->runs == 0)
+		cfg->runs = 3;
+	if (tl_sandbox_init(cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "threadlab: refusing to grade without the sandbox: %s\n", err);
+		return -1;
+	}
+	if (cfg->unsafe_no_sandbox)
+		fprintf(stderr, "threadlab: WARNING: --unsafe-no-sandbox: student code runs unconfined\n");
+	char gradedir[TL_PATH + 16];
+	snprintf(gradedir, sizeof gradedir, "%s/grade", cfg->build);
+	snprintf(gr->scratch, sizeof gr->scratch, "%s/g-XXXXXX", gradedir);
+	/* The sandbox user must be able to read the scratch copy (mkdtemp makes it 0700). */
+	if (tl_mkdirs(gradedir) != 0 || mkdtemp(gr->scratch) == NULL || chmod(gr->scratch, 0755) != 0) {
+		fprintf(stderr, "threadlab: cannot make a scratch folder under %s: %s\n", gradedir, strerror(errno));
+		gr->scratch[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* The submission taken into the scratch copy, whose labs are then the ones built and run: one
+ * target per lab, its folders made. Returns 0, or -1 after saying why. */
+static int grade_intake(struct tl_config *cfg, const char *submission, const char *filter, struct grading *gr)
+{
+	char err[1024];
+	size_t nlabs = 0;
+	if (tl_submission_intake(cfg, submission, gr->scratch, &gr->g, err, sizeof err) != 0) {
+		fprintf(stderr, "threadlab: cannot take the submission: %s\n", err);
+		return -1;
+	}
+	/* From here on, labs come from the scratch copy: the toolkit's declarations, drivers and
+	 * tests with the student's files in place. */
+	tl_strlcpy(cfg->labs_root, gr->scratch, sizeof cfg->labs_root);
+	if (tl_pathf(cfg->out_root, sizeof cfg->out_root, "%s/out", gr->scratch) != 0 ||
+	    tl_pathf(cfg->run_root, sizeof cfg->run_root, "%s/runs", gr->scratch) != 0) {
+		fprintf(stderr, "threadlab: %s: %s\n", gr->scratch, strerror(errno));
+		return -1;
+	}
+	cfg->canary = 1;
+	if (tl_discover(cfg->labs_root, filter, &gr->labs, &nlabs, err, sizeof err) != 0 || nlabs != gr->n) {
+		fprintf(stderr, "threadlab: scratch copy: %s\n", err);
+		return -1;
+	}
+	for (size_t i = 0; i < gr->n; i++) {
+		struct tl_target *t = malloc(sizeof *t);
+		TL_ASSERT(t != NULL);
+		if (tl_target_lab(cfg, &gr->labs[i], TL_BUGGY, t, err, sizeof err) != 0) {
+			fprintf(stderr, "threadlab: %s\n", err);
+			tl_target_free(t);
+			return -1;
+		}
+		t->runs = cfg->runs;
+		gr->targets[i] = t;
+		gr->g.labs[i].lab = &gr->labs[i];
+		gr->g.labs[i].target = t;
+		if (tl_mkdirs(t->outdir) != 0 || tl_sandbox_prepare_dir(cfg, t->outdir) != 0 || tl_mkdirs(t->rundir) != 0) {
+			fprintf(stderr, "threadlab: %s: %s\n", t->outdir, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Takes each lab's anti-tamper verdict into its grade. Returns 0, or -1 after saying why when a
+ * scan could not run. */
+static int grade_scans(struct grading *gr)
+{
+	for (size_t i = 0; i < gr->n; i++) {
+		struct tl_target *t = gr->targets[i];
+		struct tl_grade_lab *gl = &gr->g.labs[i];
+		if (t->scan < 0) {
+			fprintf(stderr, "threadlab: the anti-tamper check of %s could not run: %s\n", gr->labs[i].slug,
+				t->scan_why);
+			return -1;
+		}
+		if (t->scan > 0) {
+			gl->tampered = 1;
+			size_t len = strlen(gl->note);
+			snprintf(gl->note + len, sizeof gl->note - len, "%s%s", len ? "; " : "", t->scan_why);
+		}
+	}
+	return 0;
+}
+
+/* Scores every lab. Returns the number of tool runs that failed on the harness's side. */
+static int grade_score(const struct tl_config *cfg, struct grading *gr)
+{
+	int tool_errors = 0;
+	for (size_t i = 0; i < gr->n; i++) {
+		strip_prefix(gr->targets[i], gr->scratch);
+		tl_grade_score(&gr->rubric, &gr->g.labs[i], cfg->runs);
+		gr->g.points += gr->g.labs[i].points;
+		gr->g.max += gr->g.labs[i].max;
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			const struct tl_result *r = &gr->targets[i]->result[tool];
+			tool_errors += r->status == TL_ST_ERROR;
+			/* The instructor hears of it, not only the student's report. */
+			if (r->kinds & TL_KINDSET(TL_KIND_INTERFERENCE))
+				fprintf(stderr, "threadlab: %s: the submission interfered with %s (its report or its canary was missing or overridden); the item is lost\n",
+					gr->labs[i].slug, tl_tool_name((enum tl_tool)tool));
+		}
+	}
+	return tool_errors;
+}
+
+/* Frees what GR holds and, unless KEEP, removes the scratch folder. */
+static void grade_cleanup(struct grading *gr, int keep)
+{
+	for (size_t i = 0; gr->targets != NULL && i < gr->n; i++)
+		tl_target_free(gr->targets[i]);
+	free(gr->targets);
+	free(gr->g.labs);
+	free(gr->labs);
+	free(gr->tk_labs);
+	if (!keep && gr->scratch[0] != '\0') {
+		char *rm[] = {"rm", "-rf", gr->scratch, NULL};
+		struct tl_spawn s = {0};
+		s.argv = rm;
+		s.timeout_s = 120;
+		char e[256];
+		(void)tl_spawn_run(&s, e, sizeof e);
+	}
+}
+
+/* Builds, runs and scores the graded labs and prints the grade. Returns the exit status. */
+static int grade_run(struct options *o, struct grading *gr, double t0)
+{
+	/* Each lab's scan runs in its build job (see build_job), beside other labs' runs. */
+	execute(&o->cfg, gr->targets, gr->n, 0);
+	if (grade_scans(gr) != 0)
+		return TL_EXIT_ERROR;
+	int tool_errors = grade_score(&o->cfg, gr);
+	gr->g.seconds = tl_now() - t0;
+	FILE *out = open_report(o->out_path);
+	if (out == NULL)
+		return TL_EXIT_ERROR;
+	tl_format(o->format)->grade(out, &gr->g);
+	if (out != stdout)
+		fclose(out);
+	if (tool_errors > 0)
+		fprintf(stderr, "threadlab: %d tool run(s) failed on the harness side; their points were not given (see the feedback)\n",
+			tool_errors);
+	return gr->g.points + 1e-9 >= gr->g.max ? TL_EXIT_PASS : TL_EXIT_FAIL;
+}
+
+/* threadlab grade: intake into a pristine scratch copy, anti-tamper scan, K runs of every tool
+ * in the sandbox, scoring, report. Exit 0 full marks, 1 points lost, 2 harness error. */
+static int grade_main(struct options *o, int argc, char **argv)
+{
+	(void)argc;
+	const char *submission = argv[o->first_arg];
+	struct tl_config *cfg = &o->cfg;
+	struct grading gr;
+	memset(&gr, 0, sizeof gr);
+	if (grade_preflight(o, &gr) != 0) {
+		free(gr.tk_labs);
+		return TL_EXIT_ERROR;
+	}
+	double t0 = tl_now();
+	if (grade_setup(cfg, &gr) != 0) {
+		free(gr.tk_labs);
+		return TL_EXIT_ERROR;
+	}
+	struct tl_grade *g = &gr.g;
+	tl_strlcpy(g->submission, submission, sizeof g->submission);
+	tl_strlcpy(g->sandbox, cfg->sandbox_note, sizeof g->sandbox);
+	g->unsafe = cfg->unsafe_no_sandbox;
+	g->runs = cfg->runs;
+	g->n = gr.n;
+	g->labs = calloc(gr.n, sizeof *g->labs);
+	gr.targets = calloc(gr.n, sizeof *gr.targets);
+	TL_ASSERT(g->labs != NULL && gr.targets != NULL);
+	for (size_t i = 0; i < gr.n; i++)
+		g->labs[i].lab = &gr.tk_labs[i];
+	int rc = TL_EXIT_ERROR;
+	if (grade_intake(cfg, submission, o->lab, &gr) == 0)
+		rc = grade_run(o, &gr, t0);
+	grade_cleanup(&gr, o->keep);
+	return rc;
 }
 
 /* Prints the lab x tool table of what each buggy lab is declared to report (the README's
@@ -396,188 +778,43 @@ static int labs_table(int argc, char **argv)
 	return TL_EXIT_PASS;
 }
 
-/* Strips PREFIX + '/' from the file names of every finding of T (grading scratch paths become
- * the paths the student knows, labs/NN-slug/file.c). */
-static void strip_prefix(struct tl_target *t, const char *prefix)
+/* ---- the commands --------------------------------------------------------------------------- */
+
+/* threadlab check, selftest, analyze, grade: options, settings, then the command. */
+static int run_command(enum command cmd, int argc, char **argv)
 {
-	/* The run stage has already made names under the current directory relative, so the
-	 * scratch folder may appear either way. */
-	char cwd[TL_PATH], rel[TL_PATH];
-	tl_strlcpy(rel, prefix, sizeof rel);
-	if (getcwd(cwd, sizeof cwd) != NULL)
-		tl_strip_dir(rel, cwd);
-	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
-		for (size_t i = 0; i < t->result[tool].findings.n; i++) {
-			tl_finding_strip_dir(&t->result[tool].findings.v[i], prefix);
-			tl_finding_strip_dir(&t->result[tool].findings.v[i], rel);
-		}
+	struct options o;
+	if (parse_options(cmd, argc, argv, &o) != 0) {
+		fprintf(stderr, "%s", usage);
+		return TL_EXIT_ERROR;
+	}
+	if (configure(&o) != 0)
+		return TL_EXIT_ERROR;
+	return cmd == CMD_GRADE ? grade_main(&o, argc, argv) : check_main(&o, argc, argv);
 }
 
-/* threadlab grade: intake into a pristine scratch copy, anti-tamper scan, K runs of every tool
- * in the sandbox, scoring, report. Exit 0 full marks, 1 points lost, 2 harness error. */
-static int grade_main(struct tl_config *cfg, const char *submission, const char *filter, const char *format,
-		      const char *out_path, const char *rubric_path, int keep)
+static int explain_main(int argc, char **argv)
 {
-	char err[1024];
-	struct tl_rubric rubric;
-	if (tl_rubric_load(rubric_path, &rubric, err, sizeof err) != 0) {
-		fprintf(stderr, "threadlab: %s\n", err);
+	if (argc != 3) {
+		fprintf(stderr, "usage: threadlab explain KIND\n");
 		return TL_EXIT_ERROR;
 	}
-	struct tl_lab *tk_labs = NULL, *labs = NULL;
-	size_t ntk = 0, nlabs = 0;
-	if (tl_discover(cfg->root, filter, &tk_labs, &ntk, err, sizeof err) != 0 || ntk == 0) {
-		fprintf(stderr, "threadlab: %s\n", ntk == 0 ? "no labs to grade" : err);
-		free(tk_labs);
-		return TL_EXIT_ERROR;
-	}
-	/* Every rubric item is earned from its tool's runs: a grade without one of them would be
-	 * a wrong grade, not a lower one, so a missing tool stops the grading (exit 2). */
-	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
-		char why[256];
-		if ((cfg->tools & (1 << tool)) && !tl_tool_available(cfg, (enum tl_tool)tool, why, sizeof why)) {
-			fprintf(stderr, "threadlab: cannot grade without %s: %s\n", tl_tool_name((enum tl_tool)tool), why);
-			free(tk_labs);
-			return TL_EXIT_ERROR;
-		}
-	}
-	/* Nor without the canaries that prove each tool was alive in each run. */
-	static const char *const canaries[] = {"threadlab_canary.c", "threadlab_canary_test.c"};
-	for (size_t i = 0; i < sizeof canaries / sizeof canaries[0]; i++) {
-		char path[TL_PATH + 64];
-		snprintf(path, sizeof path, "%s/harness/canary/%s", cfg->root, canaries[i]);
-		if (access(path, R_OK) != 0) {
-			fprintf(stderr, "threadlab: cannot grade without the liveness canaries: %s: %s\n", path, strerror(errno));
-			free(tk_labs);
-			return TL_EXIT_ERROR;
-		}
-	}
-	double t0 = tl_now();
-	cfg->grading = 1;
-	if (cfg->runs == 0)
-		cfg->runs = 3;
-	if (tl_sandbox_init(cfg, err, sizeof err) != 0) {
-		fprintf(stderr, "threadlab: refusing to grade without the sandbox: %s\n", err);
-		free(tk_labs);
-		return TL_EXIT_ERROR;
-	}
-	if (cfg->unsafe_no_sandbox)
-		fprintf(stderr, "threadlab: WARNING: --unsafe-no-sandbox: student code runs unconfined\n");
-	char gradedir[TL_PATH + 16], scratch[TL_PATH + 32];
-	snprintf(gradedir, sizeof gradedir, "%s/grade", cfg->build);
-	snprintf(scratch, sizeof scratch, "%s/g-XXXXXX", gradedir);
-	/* The sandbox user must be able to read the scratch copy (mkdtemp makes it 0700). */
-	if (tl_mkdirs(gradedir) != 0 || mkdtemp(scratch) == NULL || chmod(scratch, 0755) != 0) {
-		fprintf(stderr, "threadlab: cannot make a scratch folder under %s: %s\n", gradedir, strerror(errno));
-		free(tk_labs);
-		return TL_EXIT_ERROR;
-	}
-	int rc = TL_EXIT_ERROR;
-	struct tl_grade g;
-	memset(&g, 0, sizeof g);
-	tl_strlcpy(g.submission, submission, sizeof g.submission);
-	tl_strlcpy(g.sandbox, cfg->sandbox_note, sizeof g.sandbox);
-	g.unsafe = cfg->unsafe_no_sandbox;
-	g.runs = cfg->runs;
-	g.n = ntk;
-	g.labs = calloc(ntk, sizeof *g.labs);
-	struct tl_target **targets = calloc(ntk, sizeof *targets);
-	TL_ASSERT(g.labs != NULL && targets != NULL);
-	for (size_t i = 0; i < ntk; i++)
-		g.labs[i].lab = &tk_labs[i];
-	if (tl_submission_intake(cfg, submission, scratch, &g, err, sizeof err) != 0) {
-		fprintf(stderr, "threadlab: cannot take the submission: %s\n", err);
-		goto out;
-	}
-	/* From here on, labs come from the scratch copy: the toolkit's declarations, drivers and
-	 * tests with the student's files in place. */
-	tl_strlcpy(cfg->labs_root, scratch, sizeof cfg->labs_root);
-	snprintf(cfg->out_root, sizeof cfg->out_root, "%s/out", scratch);
-	snprintf(cfg->run_root, sizeof cfg->run_root, "%s/runs", scratch);
-	cfg->canary = 1;
-	if (tl_discover(cfg->labs_root, filter, &labs, &nlabs, err, sizeof err) != 0 || nlabs != ntk) {
-		fprintf(stderr, "threadlab: scratch copy: %s\n", err);
-		goto out;
-	}
-	size_t nrun = 0;
-	struct tl_target **to_run = calloc(ntk, sizeof *to_run);
-	TL_ASSERT(to_run != NULL);
-	for (size_t i = 0; i < ntk; i++) {
-		struct tl_target *t = malloc(sizeof *t);
-		TL_ASSERT(t != NULL);
-		lab_target(cfg, &labs[i], TL_BUGGY, t);
-		t->runs = cfg->runs;
-		targets[i] = t;
-		g.labs[i].lab = &labs[i];
-		g.labs[i].target = t;
-		if (tl_mkdirs(t->outdir) != 0 || tl_sandbox_prepare_dir(cfg, t->outdir) != 0 || tl_mkdirs(t->rundir) != 0) {
-			fprintf(stderr, "threadlab: %s: %s\n", t->outdir, strerror(errno));
-			free(to_run);
-			goto out;
-		}
-		to_run[nrun++] = t;
-	}
-	/* Each lab's scan runs in its build job (see build_job), beside other labs' runs. */
-	execute(cfg, to_run, nrun, 0);
-	free(to_run);
-	for (size_t i = 0; i < ntk; i++) {
-		struct tl_target *t = targets[i];
-		if (t->scan < 0) {
-			fprintf(stderr, "threadlab: the anti-tamper check of %s could not run: %s\n", labs[i].slug, t->scan_why);
-			goto out;
-		}
-		if (t->scan > 0) {
-			g.labs[i].tampered = 1;
-			size_t len = strlen(g.labs[i].note);
-			snprintf(g.labs[i].note + len, sizeof g.labs[i].note - len, "%s%s", len ? "; " : "", t->scan_why);
-		}
-	}
-	int tool_errors = 0;
-	for (size_t i = 0; i < ntk; i++) {
-		strip_prefix(targets[i], scratch);
-		tl_grade_score(&rubric, &g.labs[i], cfg->runs);
-		g.points += g.labs[i].points;
-		g.max += g.labs[i].max;
-		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
-			const struct tl_result *r = &targets[i]->result[tool];
-			tool_errors += r->status == TL_ST_ERROR;
-			/* The instructor hears of it, not only the student's report. */
-			if (r->kinds & TL_KINDSET(TL_KIND_INTERFERENCE))
-				fprintf(stderr, "threadlab: %s: the submission interfered with %s (its report or its canary was missing or overridden); the item is lost\n",
-					labs[i].slug, tl_tool_name((enum tl_tool)tool));
-		}
-	}
-	g.seconds = tl_now() - t0;
-	FILE *out = stdout;
-	if (out_path != NULL && (out = fopen(out_path, "we")) == NULL) {
-		fprintf(stderr, "threadlab: %s: %s\n", out_path, strerror(errno));
-		goto out;
-	}
-	tl_report_grade(out, format, &g);
-	if (out != stdout)
-		fclose(out);
-	if (tool_errors > 0)
-		fprintf(stderr, "threadlab: %d tool run(s) failed on the harness side; their points were not given (see the feedback)\n",
-			tool_errors);
-	rc = g.points + 1e-9 >= g.max ? TL_EXIT_PASS : TL_EXIT_FAIL;
-out:
-	for (size_t i = 0; i < ntk; i++)
-		if (targets[i] != NULL)
-			target_free(targets[i]);
-	free(targets);
-	free(g.labs);
-	free(labs);
-	free(tk_labs);
-	if (!keep) {
-		char *rm[] = {"rm", "-rf", scratch, NULL};
-		struct tl_spawn s = {0};
-		s.argv = rm;
-		s.timeout_s = 120;
-		char e[256];
-		(void)tl_spawn_run(&s, e, sizeof e);
-	}
-	return rc;
+	return tl_explain(stdout, argv[2]) == 0 ? TL_EXIT_PASS : TL_EXIT_ERROR;
 }
+
+/* The commands, by name. */
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv); /* labs, explain */
+	enum command cmd;                  /* the others, through run_command */
+} commands[] = {
+	{"labs", labs_table, 0},
+	{"explain", explain_main, 0},
+	{"check", NULL, CMD_CHECK},
+	{"selftest", NULL, CMD_SELFTEST},
+	{"analyze", NULL, CMD_ANALYZE},
+	{"grade", NULL, CMD_GRADE},
+};
 
 int main(int argc, char **argv)
 {
@@ -585,240 +822,10 @@ int main(int argc, char **argv)
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? TL_EXIT_ERROR : TL_EXIT_PASS;
 	}
-	const char *cmd = argv[1];
-	if (strcmp(cmd, "labs") == 0)
-		return labs_table(argc, argv);
-	if (strcmp(cmd, "explain") == 0) {
-		if (argc != 3) {
-			fprintf(stderr, "usage: threadlab explain KIND\n");
-			return TL_EXIT_ERROR;
-		}
-		return tl_explain(stdout, argv[2]) == 0 ? TL_EXIT_PASS : TL_EXIT_ERROR;
-	}
-	const int check = strcmp(cmd, "check") == 0, selftest = strcmp(cmd, "selftest") == 0,
-		  analyze = strcmp(cmd, "analyze") == 0, grade = strcmp(cmd, "grade") == 0;
-	if (!check && !selftest && !analyze && !grade) {
-		fprintf(stderr, "threadlab: unknown command '%s'\n%s", cmd, usage);
-		return TL_EXIT_ERROR;
-	}
-	struct tl_config cfg;
-	memset(&cfg, 0, sizeof cfg);
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	cfg.jobs = ncpu > 0 ? (int)ncpu : 2;
-	cfg.tools = (1 << TL_TOOL_COUNT) - 1;
-	if (analyze)
-		cfg.tools &= ~(1 << TL_TOOL_TEST);
-	const char *format = "text", *lab = NULL, *root = NULL;
-	int solutions = 0;
-	const char *out_path = NULL, *rubric = NULL;
-	int keep = 0, tools_given = 0;
-	enum { O_FORMAT = 256, O_TOOLS, O_TIMEOUT, O_RUNS, O_VERBOSE, O_WERROR, O_ROOT, O_LAB, O_SOLUTIONS,
-	       O_OUT, O_RUBRIC, O_KEEP, O_CANARY, O_UNSAFE };
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, O_FORMAT}, {"tools", required_argument, NULL, O_TOOLS},
-		{"timeout", required_argument, NULL, O_TIMEOUT}, {"runs", required_argument, NULL, O_RUNS},
-		{"verbose", no_argument, NULL, O_VERBOSE}, {"werror", no_argument, NULL, O_WERROR},
-		{"root", required_argument, NULL, O_ROOT}, {"lab", required_argument, NULL, O_LAB},
-		{"solutions", no_argument, NULL, O_SOLUTIONS}, {"out", required_argument, NULL, O_OUT},
-		{"rubric", required_argument, NULL, O_RUBRIC}, {"keep", no_argument, NULL, O_KEEP},
-		{"canary", no_argument, NULL, O_CANARY}, {"unsafe-no-sandbox", no_argument, NULL, O_UNSAFE},
-		{NULL, 0, NULL, 0},
-	};
-	optind = 2;
-	int c;
-	while ((c = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
-		char *end = NULL;
-		switch (c) {
-		case 'j':
-			cfg.jobs = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || cfg.jobs < 1 || cfg.jobs > 256)
-				goto bad;
-			break;
-		case O_FORMAT:
-			format = optarg;
-			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "tap") &&
-			    !(!grade && !strcmp(format, "html")) &&
-			    !(grade && (!strcmp(format, "gradescope") || !strcmp(format, "junit") ||
-					!strcmp(format, "sarif") || !strcmp(format, "github"))))
-				goto bad;
-			break;
-		case O_TOOLS:
-			if (parse_tools(optarg, &cfg.tools) != 0)
-				goto bad;
-			tools_given = 1;
-			break;
-		case O_TIMEOUT:
-			cfg.timeout_s = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || cfg.timeout_s < 1 || cfg.timeout_s > 3600)
-				goto bad;
-			break;
-		case O_RUNS:
-			cfg.runs = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || cfg.runs < 1 || cfg.runs > 1000)
-				goto bad;
-			break;
-		case O_VERBOSE:
-			cfg.verbose = 1;
-			break;
-		case O_WERROR:
-			cfg.werror = 1;
-			break;
-		case O_ROOT:
-			root = optarg;
-			break;
-		case O_LAB:
-			lab = optarg;
-			break;
-		case O_SOLUTIONS:
-			solutions = 1;
-			break;
-		case O_OUT:
-			out_path = optarg;
-			break;
-		case O_RUBRIC:
-			rubric = optarg;
-			break;
-		case O_KEEP:
-			keep = 1;
-			break;
-		case O_CANARY:
-			if (!analyze)
-				goto bad;
-			cfg.canary = 1;
-			break;
-		case O_UNSAFE:
-			if (!grade)
-				goto bad;
-			cfg.unsafe_no_sandbox = 1;
-			break;
-		default:
-			goto bad;
-		}
-	}
-	if ((analyze || grade) != (optind < argc) || (grade && optind + 1 != argc)) {
-		fprintf(stderr, "threadlab: %s\n", analyze ? "analyze needs at least one PATH" :
-						  grade ? "grade needs exactly one SUBMISSION" : "unexpected argument");
-		goto bad;
-	}
-	if (root != NULL)
-		tl_strlcpy(cfg.root, root, sizeof cfg.root);
-	else if (find_root(cfg.root, sizeof cfg.root) != 0) {
-		fprintf(stderr, "threadlab: cannot find the toolkit (use --root)\n");
-		return TL_EXIT_ERROR;
-	}
-	const char *bdir = getenv("THREADLAB_BUILD");
-	if (bdir != NULL && bdir[0] != '\0')
-		tl_strlcpy(cfg.build, bdir, sizeof cfg.build);
-	else
-		snprintf(cfg.build, sizeof cfg.build, "%s/build", cfg.root);
-	snprintf(cfg.tc_lib, sizeof cfg.tc_lib, "%s/lib/libthreadcheck.so", cfg.build);
-	tl_strlcpy(cfg.labs_root, cfg.root, sizeof cfg.labs_root);
-	snprintf(cfg.out_root, sizeof cfg.out_root, "%s/labs", cfg.build);
-	const char *nc = getenv("NO_COLOR");
-	cfg.color = isatty(1) && (nc == NULL || nc[0] == '\0') && strcmp(format, "text") == 0;
-
-	if (grade)
-		return grade_main(&cfg, argv[optind], lab, format, out_path, rubric, keep);
-
-	char err[1024];
-	struct tl_lab *labs = NULL;
-	size_t nlabs = 0, n = 0;
-	struct tl_target **targets = NULL;
-	int rc = TL_EXIT_PASS;
-	if (analyze) {
-		targets = calloc((size_t)(argc - optind), sizeof *targets);
-		TL_ASSERT(targets != NULL);
-		for (int i = optind; i < argc; i++) {
-			struct tl_target *t = malloc(sizeof *t);
-			TL_ASSERT(t != NULL);
-			if (analyze_target(&cfg, argv[i], t, err, sizeof err) != 0) {
-				fprintf(stderr, "threadlab: %s\n", err);
-				free(t);
-				rc = TL_EXIT_ERROR;
-				goto out;
-			}
-			targets[n++] = t;
-			/* A folder with tests has them run too, unless --tools says otherwise. */
-			if (t->ntest_src > 0 && !tools_given)
-				cfg.tools |= 1 << TL_TOOL_TEST;
-		}
-	} else {
-		if (tl_discover(cfg.labs_root, lab, &labs, &nlabs, err, sizeof err) != 0) {
-			fprintf(stderr, "threadlab: %s\n", err);
-			rc = TL_EXIT_ERROR;
-			goto out;
-		}
-		if (nlabs == 0) {
-			fprintf(stderr, "threadlab: no labs found under %s/labs\n", cfg.root);
-			rc = TL_EXIT_ERROR;
-			goto out;
-		}
-		targets = calloc(nlabs * 2, sizeof *targets);
-		TL_ASSERT(targets != NULL);
-		for (size_t i = 0; i < nlabs; i++) {
-			for (int v = 0; v < TL_VARIANT_COUNT; v++) {
-				if (check && v != (solutions ? TL_FIXED : TL_BUGGY))
-					continue;
-				struct tl_target *t = malloc(sizeof *t);
-				TL_ASSERT(t != NULL);
-				lab_target(&cfg, &labs[i], (enum tl_variant)v, t);
-				targets[n++] = t;
-			}
-		}
-	}
-
-	execute(&cfg, targets, n, selftest);
-
-	int found = 0, errors = 0, ran = 0, mismatches = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (selftest)
-			mismatches += tl_compare_target(targets[i]);
-		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
-			const struct tl_result *r = &targets[i]->result[tool];
-			if (!(cfg.tools & (1 << tool)))
-				continue;
-			errors += r->status == TL_ST_ERROR;
-			ran += r->status == TL_ST_RAN;
-			found += r->status == TL_ST_RAN && r->kinds != 0;
-		}
-	}
-	FILE *out = stdout;
-	if (out_path != NULL && (out = fopen(out_path, "we")) == NULL) {
-		fprintf(stderr, "threadlab: %s: %s\n", out_path, strerror(errno));
-		rc = TL_EXIT_ERROR;
-		goto out;
-	}
-	if (strcmp(format, "json") == 0)
-		tl_report_json(out, &cfg, cmd, targets, n);
-	else if (strcmp(format, "tap") == 0)
-		tl_report_tap(out, &cfg, cmd, targets, n);
-	else if (strcmp(format, "html") == 0)
-		tl_report_html(out, &cfg, cmd, targets, n);
-	else
-		tl_report_text(out, &cfg, cmd, targets, n);
-	if (out != stdout)
-		fclose(out);
-	if (errors > 0)
-		rc = TL_EXIT_ERROR;
-	else if (ran == 0)
-		rc = TL_EXIT_SKIP;
-	else if (selftest)
-		rc = mismatches > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
-	else
-		rc = found > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
-	if (strcmp(format, "text") == 0 && out_path == NULL) {
-		if (selftest)
-			printf("\nselftest: %d of %d verdicts differ from their declarations\n", mismatches, ran + errors);
-		else
-			printf("\n%s: %d of %d tool runs reported something\n", cmd, found, ran);
-	}
-out:
-	for (size_t i = 0; i < n; i++)
-		target_free(targets[i]);
-	free(targets);
-	free(labs);
-	return rc;
-bad:
-	fprintf(stderr, "%s", usage);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run != NULL ? commands[i].run(argc, argv)
+						       : run_command(commands[i].cmd, argc, argv);
+	fprintf(stderr, "threadlab: unknown command '%s'\n%s", argv[1], usage);
 	return TL_EXIT_ERROR;
 }

@@ -5,11 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* Finds "<file>:<line>: error: " at the start of a line of TEXT (cmocka's _fail() writes it);
  * fills SITE's file and line and sets *LOC_B and *LOC_E to that line. Returns 1 when found. */
 static int failure_location(const char *text, struct tl_site *site, const char **loc_b, const char **loc_e)
@@ -69,7 +64,7 @@ static void failure_summary(const char *text, const char *skip_b, const char *sk
 				break;
 			continue;
 		}
-		if (is_space(*p)) {
+		if (tl__is_space(*p)) {
 			space = 1;
 			continue;
 		}
@@ -145,16 +140,12 @@ int tl_parse_cmocka(const char *xml, size_t len, struct tl_findings *out, char *
 	struct tl__xml_node *doc = NULL;
 	struct tl_findings local = {0};
 	int truncated = 0, suites = 0;
-	size_t k = 0, cut = 0;
+	size_t cut = 0;
 
-	tl__errf(err, errlen, "%s", "");
-	TL_ASSERT(out != NULL && (xml != NULL || len == 0));
-	while (k < len && is_space(xml[k]))
-		k++;
-	if (k == len)
-		return 0;
-	if (tl__xml_parse(xml, len, &doc, &truncated, err, errlen) < 0)
-		return -1;
+	TL_ASSERT(out != NULL);
+	int begun = tl__xml_begin(xml, len, &doc, &truncated, err, errlen);
+	if (begun != 0)
+		return begun > 0 ? 0 : -1;
 	for (const struct tl__xml_node *top = doc->child; top; top = top->next) {
 		if (strcmp(top->name, "testsuite") == 0) {
 			suites++;

@@ -5,11 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* ---- Helgrind ------------------------------------------------------------------------------ */
 
 /* Copies S without leading and trailing white space, and with each run of white space inside
@@ -22,10 +17,10 @@ static void copy_line(char *dst, size_t dstlen, const char *s)
 	dst[0] = '\0';
 	if (s == NULL)
 		return;
-	while (is_space(*s))
+	while (tl__is_space(*s))
 		s++;
 	for (; *s && o + 1 < dstlen; s++) {
-		if (is_space(*s)) {
+		if (tl__is_space(*s)) {
 			space = 1;
 			continue;
 		}
@@ -110,11 +105,6 @@ static const char *label_text(const struct tl__xml_node *label)
 	return label->text;
 }
 
-static int has_prefix(const char *s, const char *prefix)
-{
-	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 /* The <stack> that follows the first child of ERROR named LABEL_NAME whose text starts with
  * PREFIX (any text when PREFIX is NULL), or NULL. */
 static const struct tl__xml_node *stack_after(const struct tl__xml_node *error, const char *label_name,
@@ -123,7 +113,7 @@ static const struct tl__xml_node *stack_after(const struct tl__xml_node *error, 
 	for (const struct tl__xml_node *c = error->child; c; c = c->next) {
 		if (strcmp(c->name, label_name) != 0)
 			continue;
-		if (prefix != NULL && !has_prefix(label_text(c), prefix))
+		if (prefix != NULL && !tl__has_prefix(label_text(c), prefix))
 			continue;
 		for (const struct tl__xml_node *s = c->next; s; s = s->next) {
 			if (strcmp(s->name, "stack") == 0) {
@@ -228,6 +218,47 @@ static void fatal_finding(const char *xml, const struct tl__xml_node *e, struct 
 	f->detail = source_of(xml, e);
 }
 
+/* Whether ROOT, a <valgrindoutput> (or NULL), is Helgrind's output of protocol 4. Returns 0,
+ * or -1 with ERR. */
+static int check_root(const struct tl__xml_node *root, char *err, size_t errlen)
+{
+	char buf[64];
+	if (root == NULL) {
+		tl__errf(err, errlen, "not Valgrind XML output: no <valgrindoutput> element");
+		return -1;
+	}
+	const char *version = tl__xml_child_text(root, "protocolversion");
+	if (version == NULL && root->complete) {
+		tl__errf(err, errlen, "Valgrind XML without <protocolversion>");
+		return -1;
+	}
+	copy_line(buf, sizeof(buf), version);
+	if (version != NULL && strcmp(buf, "4") != 0) {
+		tl__errf(err, errlen, "Valgrind XML protocol version %s, expected 4", buf);
+		return -1;
+	}
+	copy_line(buf, sizeof(buf), tl__xml_child_text(root, "protocoltool"));
+	if (buf[0] != '\0' && strcmp(buf, "helgrind") != 0) {
+		tl__errf(err, errlen, "Valgrind XML from the %s tool, not helgrind", buf);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether Valgrind closed ROOT's run as seen to the end: <status><state>FINISHED. When it gives
+ * up (an internal limit, a panic) it may still close the document, without that status. */
+static int finished(const struct tl__xml_node *root)
+{
+	char buf[64];
+	int done = 0;
+	for (const struct tl__xml_node *c = root->child; c; c = c->next)
+		if (c->complete && strcmp(c->name, "status") == 0) {
+			copy_line(buf, sizeof(buf), tl__xml_child_text(c, "state"));
+			done |= strcmp(buf, "FINISHED") == 0;
+		}
+	return done;
+}
+
 /* Parses Valgrind's XML output of a Helgrind run. Findings: one per complete <error>
  * (raw = its <kind>) and one crash per complete <fatal_signal>. A file cut short, as when the
  * run was killed, or one without the final <status> FINISHED, as when Valgrind gave up, keeps
@@ -239,37 +270,14 @@ int tl_parse_helgrind(const char *xml, size_t len, struct tl_findings *out, char
 	struct tl__xml_node *doc = NULL;
 	struct tl_findings local = {0};
 	int truncated = 0, rc = -1;
-	char buf[64];
 
-	tl__errf(err, errlen, "%s", "");
-	TL_ASSERT(out != NULL && (xml != NULL || len == 0));
-	size_t k = 0;
-	while (k < len && is_space(xml[k]))
-		k++;
-	if (k == len)
-		return 0;
-	if (tl__xml_parse(xml, len, &doc, &truncated, err, errlen) < 0)
-		return -1;
+	TL_ASSERT(out != NULL);
+	int begun = tl__xml_begin(xml, len, &doc, &truncated, err, errlen);
+	if (begun != 0)
+		return begun > 0 ? 0 : -1;
 	const struct tl__xml_node *root = tl__xml_child(doc, "valgrindoutput");
-	if (root == NULL) {
-		tl__errf(err, errlen, "not Valgrind XML output: no <valgrindoutput> element");
+	if (check_root(root, err, errlen) != 0)
 		goto out;
-	}
-	const char *version = tl__xml_child_text(root, "protocolversion");
-	if (version == NULL && root->complete) {
-		tl__errf(err, errlen, "Valgrind XML without <protocolversion>");
-		goto out;
-	}
-	copy_line(buf, sizeof(buf), version);
-	if (version != NULL && strcmp(buf, "4") != 0) {
-		tl__errf(err, errlen, "Valgrind XML protocol version %s, expected 4", buf);
-		goto out;
-	}
-	copy_line(buf, sizeof(buf), tl__xml_child_text(root, "protocoltool"));
-	if (buf[0] != '\0' && strcmp(buf, "helgrind") != 0) {
-		tl__errf(err, errlen, "Valgrind XML from the %s tool, not helgrind", buf);
-		goto out;
-	}
 	for (const struct tl__xml_node *c = root->child; c; c = c->next) {
 		struct tl_finding f;
 		/* Why only complete elements: a cut <error> may lack the stack that matters. */
@@ -284,20 +292,12 @@ int tl_parse_helgrind(const char *xml, size_t len, struct tl_findings *out, char
 			tl_findings_add(&local, &f);
 		}
 	}
-	/* Valgrind closes a run it saw to the end with <status><state>FINISHED; when it gives up
-	 * (an internal limit, a panic) it may still close the document, without that status. */
-	int finished = 0;
-	for (const struct tl__xml_node *c = root->child; c; c = c->next)
-		if (c->complete && strcmp(c->name, "status") == 0) {
-			copy_line(buf, sizeof(buf), tl__xml_child_text(c, "state"));
-			finished |= strcmp(buf, "FINISHED") == 0;
-		}
 	size_t kept = local.n;
 	tl__findings_move(out, &local);
 	if (truncated)
 		tl__errf(err, errlen, "Helgrind XML is cut short (was the run killed?); kept %zu findings "
 			 "from its complete elements", kept);
-	else if (!finished)
+	else if (!finished(root))
 		tl__errf(err, errlen, "Helgrind XML has no FINISHED status (Valgrind stopped before the program "
 			 "ended); kept %zu findings from its complete elements", kept);
 	rc = 0;

@@ -1,6 +1,7 @@
 /* parse_threadcheck.c: turns threadcheck's machine log (format 1, harness/threadcheck/FORMAT.md) into findings, one per BEGIN...END record. */
 #include "threadlab.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,27 +23,6 @@ struct tc_record {
 	const char *begin;
 };
 
-struct line {
-	const char *b, *e;
-	unsigned no;
-	int unterminated;     /* the text ends without a newline after this line */
-};
-
-static int next_line(const char *text, size_t len, size_t *pos, struct line *l)
-{
-	if (*pos >= len)
-		return 0;
-	const char *b = text + *pos;
-	const char *nl = memchr(b, '\n', len - *pos);
-	const char *e = nl ? nl : text + len;
-	*pos = (size_t)(e - text) + (nl ? 1 : 0);
-	l->b = b;
-	l->e = e > b && e[-1] == '\r' ? e - 1 : e;
-	l->no++;
-	l->unterminated = nl == NULL;
-	return 1;
-}
-
 static void copy_span(char *dst, size_t dstlen, const char *b, const char *e)
 {
 	size_t n = (size_t)(e - b);
@@ -54,7 +34,7 @@ static void copy_span(char *dst, size_t dstlen, const char *b, const char *e)
 
 /* If L starts with the word KEY followed by a space (or is exactly KEY), returns what follows
  * the space (or L's end); else NULL. */
-static const char *keyword(const struct line *l, const char *key)
+static const char *keyword(const struct tl__line *l, const char *key)
 {
 	size_t n = strlen(key);
 	if ((size_t)(l->e - l->b) < n || memcmp(l->b, key, n) != 0)
@@ -120,14 +100,54 @@ static int known_wait_op(const char *b, const char *e)
 	return 0;
 }
 
+/* The record lines that give a site of the current thread: KEY, then WORDS words (the first a
+ * wait operation when WAIT_OP), then "<function> <file>:<line>". The first such line of a
+ * thread wins, or with KEEP_LAST the last. SITE and HAS locate the site in struct tc_thread. */
+static const struct site_line {
+	const char *key;
+	int words;
+	int wait_op;
+	int keep_last;
+	size_t site, has;
+} site_lines[] = {
+	{"start", 0, 0, 0, offsetof(struct tc_thread, start), offsetof(struct tc_thread, has_start)},
+	{"created", 0, 0, 0, offsetof(struct tc_thread, created), offsetof(struct tc_thread, has_created)},
+	/* What the thread waits for: the operation, its object, where. */
+	{"wait", 2, 1, 0, offsetof(struct tc_thread, wait), offsetof(struct tc_thread, has_wait)},
+	/* Why the last one: the lock taken most recently is the one the order is about. */
+	{"holds", 1, 0, 1, offsetof(struct tc_thread, holds), offsetof(struct tc_thread, has_holds)},
+	/* A lock-order edge: the lock taken while the thread's `holds` lock was held. */
+	{"acquired", 1, 0, 0, offsetof(struct tc_thread, acquired), offsetof(struct tc_thread, has_acquired)},
+	/* A misuse: the pthread call, its object, where it was made. */
+	{"call", 2, 0, 0, offsetof(struct tc_thread, call), offsetof(struct tc_thread, has_call)},
+};
+
+/* Reads the rest [P, E) of a site line D into T (unless the thread's lines are DROPPED: then
+ * it is only checked). Returns 0, or -1 when it is malformed. */
+static int read_site_line(struct tc_thread *t, int dropped, const struct site_line *d, const char *p, const char *e)
+{
+	const char *wb, *we;
+	struct tl_site site;
+	for (int k = 0; k < d->words; k++)
+		if (word(&p, e, &wb, &we) < 0 || (k == 0 && d->wait_op && !known_wait_op(wb, we)))
+			return -1;
+	if (parse_location(p, e, &site) < 0)
+		return -1;
+	int *has = (int *)((char *)t + d->has);
+	if (!dropped && (d->keep_last || !*has)) {
+		*(struct tl_site *)((char *)t + d->site) = site;
+		*has = 1;
+	}
+	return 0;
+}
+
 /* Reads one line inside a record. Returns 0, or -1 with ERR for a line FORMAT.md does not
  * allow there. */
-static int record_line(struct tc_record *r, const struct line *l, char *err, size_t errlen)
+static int record_line(struct tc_record *r, const struct tl__line *l, char *err, size_t errlen)
 {
 	int dropped = r->nthreads > MAX_THREADS; /* lines of threads beyond MAX_THREADS are read, not kept */
 	struct tc_thread *t = &r->t[r->nthreads > 0 && !dropped ? r->nthreads - 1 : 0];
 	const char *p, *wb, *we;
-	struct tl_site site;
 
 	if (l->b == l->e)
 		return 0;
@@ -146,68 +166,15 @@ static int record_line(struct tc_record *r, const struct line *l, char *err, siz
 			copy_span(r->message, sizeof(r->message), p, l->e);
 		return 0;
 	}
-	if ((p = keyword(l, "start")) != NULL || (p = keyword(l, "created")) != NULL) {
-		int is_start = l->b[0] == 's';
-		if (parse_location(p, l->e, &site) < 0)
-			goto bad;
-		if (dropped)
+	for (size_t i = 0; i < sizeof(site_lines) / sizeof(site_lines[0]); i++) {
+		if ((p = keyword(l, site_lines[i].key)) == NULL)
+			continue;
+		if (read_site_line(t, dropped, &site_lines[i], p, l->e) == 0)
 			return 0;
-		if (is_start && !t->has_start) {
-			t->start = site;
-			t->has_start = 1;
-		} else if (!is_start && !t->has_created) {
-			t->created = site;
-			t->has_created = 1;
-		}
-		return 0;
-	}
-	if ((p = keyword(l, "wait")) != NULL) {
-		const char *ab, *ae;
-		if (word(&p, l->e, &wb, &we) < 0 || !known_wait_op(wb, we) || word(&p, l->e, &ab, &ae) < 0 ||
-		    parse_location(p, l->e, &site) < 0)
-			goto bad;
-		if (!dropped && !t->has_wait) {
-			t->wait = site;
-			t->has_wait = 1;
-		}
-		return 0;
-	}
-	if ((p = keyword(l, "holds")) != NULL) {
-		if (word(&p, l->e, &wb, &we) < 0 || parse_location(p, l->e, &site) < 0)
-			goto bad;
-		/* Why the last one: the lock taken most recently is the one the order is about. */
-		if (!dropped) {
-			t->holds = site;
-			t->has_holds = 1;
-		}
-		return 0;
-	}
-	if ((p = keyword(l, "acquired")) != NULL) {
-		/* A lock-order edge: the lock taken while the thread's `holds` lock was held. */
-		if (word(&p, l->e, &wb, &we) < 0 || parse_location(p, l->e, &site) < 0)
-			goto bad;
-		if (!dropped && !t->has_acquired) {
-			t->acquired = site;
-			t->has_acquired = 1;
-		}
-		return 0;
-	}
-	if ((p = keyword(l, "call")) != NULL) {
-		/* A misuse: the pthread call, its object, where it was made. */
-		const char *ab, *ae;
-		if (word(&p, l->e, &wb, &we) < 0 || word(&p, l->e, &ab, &ae) < 0 ||
-		    parse_location(p, l->e, &site) < 0)
-			goto bad;
-		if (!dropped && !t->has_call) {
-			t->call = site;
-			t->has_call = 1;
-		}
-		return 0;
+		tl__errf(err, errlen, "line %u: malformed \"%.*s\"", l->no, (int)(l->e - l->b), l->b);
+		return -1;
 	}
 	tl__errf(err, errlen, "line %u: unknown record line \"%.*s\"", l->no, (int)(l->e - l->b), l->b);
-	return -1;
-bad:
-	tl__errf(err, errlen, "line %u: malformed \"%.*s\"", l->no, (int)(l->e - l->b), l->b);
 	return -1;
 }
 
@@ -289,7 +256,7 @@ static int number(const char **p, const char *e, long *out)
 }
 
 /* Whether L is a header "threadcheck <version> pid=<pid>"; *VERSION gets the version. */
-static int header(const struct line *l, long *version)
+static int header(const struct tl__line *l, long *version)
 {
 	const char *p = keyword(l, "threadcheck");
 
@@ -300,7 +267,7 @@ static int header(const struct line *l, long *version)
 
 /* Whether L starts a log: 1 for a "threadcheck 1 pid=N" header, 0 for any other line, -1 with
  * ERR for a header of another format version. */
-static int log_start(const struct line *l, char *err, size_t errlen)
+static int log_start(const struct tl__line *l, char *err, size_t errlen)
 {
 	long version;
 
@@ -323,6 +290,103 @@ static int summary_count(const char *p, const char *e, long *n)
 	return (size_t)(e - p) == sizeof(tail) - 1 && memcmp(p, tail, sizeof(tail) - 1) == 0;
 }
 
+/* The reading of a threadcheck log: where it stands, and what it has found so far. */
+struct tc_parse {
+	enum { OUTSIDE, IN_LOG, IN_RECORD, AFTER_SUMMARY } state;
+	struct tc_record rec;        /* set at each BEGIN; zeroed so no path reads garbage */
+	struct tl_findings local;
+	size_t in_log;               /* complete records of the current log */
+	unsigned record_line_no;     /* where the current record began */
+	int cut, dropped;            /* logs without a summary, records without an END */
+};
+
+/* A line before any log, or after a log's summary: it must start a log. */
+static int outside_line(struct tc_parse *ps, const struct tl__line *l, char *err, size_t errlen)
+{
+	int starts = log_start(l, err, errlen);
+	if (starts < 0)
+		return -1;
+	if (starts == 0) {
+		tl__errf(err, errlen, "line %u: not a threadcheck log (expected \"threadcheck 1 pid=N\")", l->no);
+		return -1;
+	}
+	ps->state = IN_LOG;
+	ps->in_log = 0;
+	return 0;
+}
+
+/* A line of a log between records: BEGIN, the summary, or (after a log cut short) the next
+ * process's header. */
+static int log_line(struct tc_parse *ps, const struct tl__line *l, char *err, size_t errlen)
+{
+	const char *p;
+	int starts;
+	long n;
+	if ((p = keyword(l, "BEGIN")) != NULL) {
+		if (p == l->e || *p == ' ') {
+			tl__errf(err, errlen, "line %u: BEGIN without a kind", l->no);
+			return -1;
+		}
+		memset(&ps->rec, 0, sizeof(ps->rec));
+		copy_span(ps->rec.raw, sizeof(ps->rec.raw), p, l->e);
+		ps->rec.begin = l->b;
+		ps->record_line_no = l->no;
+		ps->state = IN_RECORD;
+	} else if ((p = keyword(l, "summary")) != NULL) {
+		if (!summary_count(p, l->e, &n)) {
+			tl__errf(err, errlen, "line %u: malformed summary line", l->no);
+			return -1;
+		}
+		if ((size_t)n != ps->in_log) {
+			tl__errf(err, errlen, "line %u: summary says %ld findings, the log has %zu", l->no, n, ps->in_log);
+			return -1;
+		}
+		ps->state = AFTER_SUMMARY;
+	} else if ((starts = log_start(l, err, errlen)) != 0) {
+		/* The next process's log after one cut short (no summary): the cut log keeps what
+		 * it had, and the new one is read like the first. */
+		if (starts < 0)
+			return -1;
+		ps->cut++;
+		ps->in_log = 0;
+	} else {
+		tl__errf(err, errlen, "line %u: expected BEGIN or summary, got \"%.*s\"", l->no, (int)(l->e - l->b), l->b);
+		return -1;
+	}
+	return 0;
+}
+
+/* A line inside a record: END, a record line, or (after a log cut inside a record) the next
+ * process's header. */
+static int in_record_line(struct tc_parse *ps, const struct tl__line *l, char *err, size_t errlen)
+{
+	int starts;
+	if (l->e - l->b == 3 && memcmp(l->b, "END", 3) == 0) {
+		struct tl_finding f;
+		record_finding(&ps->rec, l->e, &f);
+		tl_findings_add(&ps->local, &f);
+		ps->in_log++;
+		ps->state = IN_LOG;
+	} else if (keyword(l, "BEGIN") != NULL) {
+		tl__errf(err, errlen, "line %u: BEGIN inside the record of line %u", l->no, ps->record_line_no);
+		return -1;
+	} else if ((starts = log_start(l, err, errlen)) != 0) {
+		/* A log cut inside a record, then the next process's log: the unfinished record
+		 * is dropped. */
+		if (starts < 0)
+			return -1;
+		ps->cut++;
+		ps->dropped++;
+		ps->in_log = 0;
+		ps->state = IN_LOG;
+	} else if (!l->unterminated && record_line(&ps->rec, l, err, errlen) < 0) {
+		/* Why an unterminated line is ignored: threadcheck writes whole lines, so a last
+		 * line without its newline was cut mid-way; the record has no END and is dropped. */
+		return -1;
+	}
+	return 0;
+}
+
 /* Parses a threadcheck log: "threadcheck 1 pid=N", records BEGIN <raw-kind> ... END, and a
  * closing "summary <n> findings" whose count must match. Several logs may be concatenated
  * (one header each, one per process). A log cut short (a record without END, or no summary),
@@ -332,112 +396,33 @@ static int summary_count(const char *p, const char *e, long *n)
  * wrong summary count. Blank text is a clean run. */
 int tl_parse_threadcheck(const char *text, size_t len, struct tl_findings *out, char *err, size_t errlen)
 {
-	struct tl_findings local = {0};
-	struct tc_record rec = {0}; /* set at each BEGIN; zeroed so no path reads garbage */
-	struct line l = {0};
-	size_t pos = 0, in_log = 0;
-	enum { OUTSIDE, IN_LOG, IN_RECORD, AFTER_SUMMARY } state = OUTSIDE;
-	unsigned record_line_no = 0;
-	int starts;               /* what log_start said of the line */
-	int cut = 0, dropped = 0; /* logs without a summary, records without an END */
+	static struct tc_parse zero;
+	struct tc_parse ps = zero;
+	struct tl__line l = {0};
+	size_t pos = 0;
 
 	tl__errf(err, errlen, "%s", "");
 	TL_ASSERT(out != NULL && (text != NULL || len == 0));
-	while (next_line(text, len, &pos, &l)) {
-		const char *p;
-		if (state != IN_RECORD && l.b == l.e)
+	while (tl__next_line(text, len, &pos, &l)) {
+		if (ps.state != IN_RECORD && l.b == l.e)
 			continue;
-		switch (state) {
-		case OUTSIDE:
-		case AFTER_SUMMARY:
-			if ((starts = log_start(&l, err, errlen)) < 0)
-				goto fail;
-			if (starts == 0) {
-				tl__errf(err, errlen, "line %u: not a threadcheck log (expected \"threadcheck 1 pid=N\")",
-					 l.no);
-				goto fail;
-			}
-			state = IN_LOG;
-			in_log = 0;
-			break;
-		case IN_LOG:
-			if ((p = keyword(&l, "BEGIN")) != NULL) {
-				if (p == l.e || *p == ' ') {
-					tl__errf(err, errlen, "line %u: BEGIN without a kind", l.no);
-					goto fail;
-				}
-				memset(&rec, 0, sizeof(rec));
-				copy_span(rec.raw, sizeof(rec.raw), p, l.e);
-				rec.begin = l.b;
-				record_line_no = l.no;
-				state = IN_RECORD;
-			} else if ((p = keyword(&l, "summary")) != NULL) {
-				long n;
-				if (!summary_count(p, l.e, &n)) {
-					tl__errf(err, errlen, "line %u: malformed summary line", l.no);
-					goto fail;
-				}
-				if ((size_t)n != in_log) {
-					tl__errf(err, errlen, "line %u: summary says %ld findings, the log has %zu",
-						 l.no, n, in_log);
-					goto fail;
-				}
-				state = AFTER_SUMMARY;
-			} else if ((starts = log_start(&l, err, errlen)) != 0) {
-				/* The next process's log after one cut short (no summary): the cut log
-				 * keeps what it had, and the new one is read like the first. */
-				if (starts < 0)
-					goto fail;
-				cut++;
-				in_log = 0;
-			} else {
-				tl__errf(err, errlen, "line %u: expected BEGIN or summary, got \"%.*s\"", l.no,
-					 (int)(l.e - l.b), l.b);
-				goto fail;
-			}
-			break;
-		case IN_RECORD:
-			if (l.e - l.b == 3 && memcmp(l.b, "END", 3) == 0) {
-				struct tl_finding f;
-				record_finding(&rec, l.e, &f);
-				tl_findings_add(&local, &f);
-				in_log++;
-				state = IN_LOG;
-			} else if (keyword(&l, "BEGIN") != NULL) {
-				tl__errf(err, errlen, "line %u: BEGIN inside the record of line %u", l.no,
-					 record_line_no);
-				goto fail;
-			} else if ((starts = log_start(&l, err, errlen)) != 0) {
-				/* A log cut inside a record, then the next process's log: the
-				 * unfinished record is dropped. */
-				if (starts < 0)
-					goto fail;
-				cut++;
-				dropped++;
-				in_log = 0;
-				state = IN_LOG;
-			} else if (l.unterminated) {
-				/* Why ignore it: threadcheck writes whole lines, so a last line without
-				 * its newline was cut mid-way; the record has no END and is dropped. */
-				break;
-			} else if (record_line(&rec, &l, err, errlen) < 0) {
-				goto fail;
-			}
-			break;
+		int rc = ps.state == IN_RECORD ? in_record_line(&ps, &l, err, errlen)
+			 : ps.state == IN_LOG  ? log_line(&ps, &l, err, errlen)
+					       : outside_line(&ps, &l, err, errlen);
+		if (rc != 0) {
+			tl_findings_free(&ps.local);
+			return -1;
 		}
 	}
-	size_t kept = local.n;
-	tl__findings_move(out, &local);
-	if (state == IN_RECORD)
-		dropped++;
-	if (state == IN_RECORD || state == IN_LOG)
-		cut++;
-	if (cut > 0)
+	size_t kept = ps.local.n;
+	tl__findings_move(out, &ps.local);
+	if (ps.state == IN_RECORD)
+		ps.dropped++;
+	if (ps.state == IN_RECORD || ps.state == IN_LOG)
+		ps.cut++;
+	if (ps.cut > 0)
 		tl__errf(err, errlen, "threadcheck log cut short (%d log(s) without a summary; was a process "
-			 "killed?); kept %zu complete records%s", cut, kept,
-			 dropped > 0 ? ", dropped the unfinished ones" : "");
+			 "killed?); kept %zu complete records%s", ps.cut, kept,
+			 ps.dropped > 0 ? ", dropped the unfinished ones" : "");
 	return 0;
-fail:
-	tl_findings_free(&local);
-	return -1;
 }

@@ -32,7 +32,7 @@ static void gh_str(FILE *out, const char *s, int property)
 	}
 }
 
-static void text(FILE *out, const struct tl_grade *g)
+void tl_grade_text(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "threadlab grade: %s\n", g->submission);
 	fprintf(out, "sandbox: %s\n", g->sandbox);
@@ -80,7 +80,7 @@ static void findings_json(FILE *out, const struct tl_target *t)
 	fputc(']', out);
 }
 
-static void json(FILE *out, const struct tl_grade *g)
+void tl_grade_json(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "{\"submission\":");
 	tl_put_json(out, g->submission);
@@ -113,7 +113,7 @@ static void json(FILE *out, const struct tl_grade *g)
 }
 
 /* Gradescope's results.json: score, and one test per lab item. */
-static void gradescope(FILE *out, const struct tl_grade *g)
+void tl_grade_gradescope(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "{\"score\":%.2f,\"max_score\":%.2f,\"output\":", g->points, g->max);
 	char head[1024];
@@ -138,7 +138,7 @@ static void gradescope(FILE *out, const struct tl_grade *g)
 	fprintf(out, "]}\n");
 }
 
-static void junit(FILE *out, const struct tl_grade *g)
+void tl_grade_junit(FILE *out, const struct tl_grade *g)
 {
 	int tests = 0, failures = 0;
 	for (size_t i = 0; i < g->n; i++)
@@ -180,7 +180,7 @@ static void junit(FILE *out, const struct tl_grade *g)
 	fprintf(out, "</testsuites>\n");
 }
 
-static void tap(FILE *out, const struct tl_grade *g)
+void tl_grade_tap(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "TAP version 13\n1..%zu\n", g->n * TL_ITEM_COUNT);
 	fprintf(out, "# sandbox: %s", g->unsafe ? "UNSAFE, graded with --unsafe-no-sandbox: " : "");
@@ -209,7 +209,7 @@ static void tap(FILE *out, const struct tl_grade *g)
 	fprintf(out, "# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n", pass, fail);
 }
 
-static void sarif(FILE *out, const struct tl_grade *g)
+void tl_grade_sarif(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{"
 		     "\"tool\":{\"driver\":{\"name\":\"threadlab\",\"informationUri\":\"https://example.invalid/threadlab\",\"rules\":[");
@@ -260,7 +260,7 @@ static void sarif(FILE *out, const struct tl_grade *g)
 
 /* GitHub Actions annotations: at most GITHUB_ANNOTATION_LIMIT errors, then a notice that says
  * how many were left out. */
-static void github(FILE *out, const struct tl_grade *g)
+void tl_grade_github(FILE *out, const struct tl_grade *g)
 {
 	int shown = 0, left = 0;
 	for (size_t i = 0; i < g->n; i++) {
@@ -299,22 +299,4 @@ static void github(FILE *out, const struct tl_grade *g)
 	gh_str(out, g->sandbox, 0);
 	fputc('\n', out);
 	fprintf(out, "::notice title=threadlab score::%.1f / %.1f\n", g->points, g->max);
-}
-
-void tl_report_grade(FILE *out, const char *format, const struct tl_grade *g)
-{
-	if (strcmp(format, "json") == 0)
-		json(out, g);
-	else if (strcmp(format, "gradescope") == 0)
-		gradescope(out, g);
-	else if (strcmp(format, "junit") == 0)
-		junit(out, g);
-	else if (strcmp(format, "tap") == 0)
-		tap(out, g);
-	else if (strcmp(format, "sarif") == 0)
-		sarif(out, g);
-	else if (strcmp(format, "github") == 0)
-		github(out, g);
-	else
-		text(out, g);
 }

@@ -1,7 +1,5 @@
 /* report_html.c: one self-contained HTML page: the lab x tool matrix, then each finding explained with its source.
  * The page is also well-formed XML (void elements closed), so an XML parser checks it in the tests. */
-#include <string.h>
-
 #include "stages.h"
 
 static const char style[] =
@@ -61,8 +59,8 @@ static void cycle(FILE *out, const struct tl_finding *f)
 	if (f->other.file[0] == '\0')
 		return;
 	char a[300], b[300];
-	snprintf(a, sizeof a, "%s waits at %s:%d", f->thread[0] ? f->thread : "thread 1", f->site.file, f->site.line);
-	snprintf(b, sizeof b, "%s waits at %s:%d", f->other_thread[0] ? f->other_thread : "thread 2", f->other.file,
+	tl__errf(a, sizeof a, "%s waits at %s:%d", f->thread[0] ? f->thread : "thread 1", f->site.file, f->site.line);
+	tl__errf(b, sizeof b, "%s waits at %s:%d", f->other_thread[0] ? f->other_thread : "thread 2", f->other.file,
 		 f->other.line);
 	fputs("<svg width=\"640\" height=\"150\" role=\"img\" aria-label=\"deadlock cycle\">"
 	      "<defs><marker id=\"arr\" markerWidth=\"10\" markerHeight=\"10\" refX=\"9\" refY=\"3\" orient=\"auto\">"
@@ -116,18 +114,32 @@ static void finding(FILE *out, const struct tl_target *t, const struct tl_findin
 	fputs("</p></details>\n</div>\n", out);
 }
 
-void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode, struct tl_target *const *targets,
+/* The class of a matrix cell: its colour. */
+static const char *cell_class(enum tl_verdict v, enum tl_mode mode)
+{
+	switch (v) {
+	case TL_VERDICT_SKIP:
+	case TL_VERDICT_ERROR:
+		return "skip";
+	case TL_VERDICT_PASS:
+		return "clean";
+	case TL_VERDICT_FAIL:
+		return mode == TL_MODE_SELFTEST ? "bad" : "found";
+	}
+	return "skip";
+}
+
+void tl_report_html(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
 		    size_t n)
 {
-	const int selftest = strcmp(mode, "selftest") == 0;
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" /><title>threadlab report</title>"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" /><style>",
 	      out);
 	fputs(style, out);
 	fputs("</style></head><body>\n<h1>threadlab ", out);
-	tl_put_xml(out, mode, 1);
+	tl_put_xml(out, tl_mode_name(mode), 1);
 	fputs("</h1>\n<table class=\"matrix\" id=\"matrix\"><thead><tr><th>", out);
-	fputs(strcmp(mode, "analyze") == 0 ? "program" : "lab", out);
+	fputs(mode == TL_MODE_ANALYZE ? "program" : "lab", out);
 	fputs("</th><th>variant</th>", out);
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
 		if (cfg->tools & (1 << tool))
@@ -145,16 +157,14 @@ void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode, st
 			const struct tl_result *r = &t->result[tool];
 			char kinds[128];
 			tl_kindset_str(r->kinds, kinds, sizeof kinds);
-			const char *cls = r->status != TL_ST_RAN ? "skip" :
-					  selftest ? (r->match ? "clean" : "bad") : r->kinds ? "found" : "clean";
-			fprintf(out, "<td class=\"%s\">", cls);
+			fprintf(out, "<td class=\"%s\">", cell_class(r->verdict, mode));
 			if (r->status != TL_ST_RAN)
 				tl_put_xml(out, tl_status_name(r->status), 1);
 			else if (r->findings.n > 0)
 				fprintf(out, "<a href=\"#f%d\">%s</a>", id + 0, kinds);
 			else
 				tl_put_xml(out, kinds, 1);
-			if (selftest && r->compared && !r->match)
+			if (r->compared && !r->match)
 				fputs(" (differs from declaration)", out);
 			fputs("</td>", out);
 			id += (int)r->findings.n;

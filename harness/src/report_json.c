@@ -59,11 +59,11 @@ static void jfinding(FILE *out, const struct tl_config *cfg, const struct tl_fin
 	fputc('}', out);
 }
 
-void tl_report_json(FILE *out, const struct tl_config *cfg, const char *mode,
-		    struct tl_target *const *targets, size_t n)
+void tl_report_json(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		    size_t n)
 {
 	fprintf(out, "{\"mode\":");
-	tl_put_json(out, mode);
+	tl_put_json(out, tl_mode_name(mode));
 	fprintf(out, ",\"programs\":[");
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_target *t = targets[i];

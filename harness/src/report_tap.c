@@ -1,16 +1,13 @@
 /* report_tap.c: TAP 13 in kselftest form: one plan, a test point per program x tool, totals. */
-#include <string.h>
-
 #include "stages.h"
 
-void tl_report_tap(FILE *out, const struct tl_config *cfg, const char *mode,
-		   struct tl_target *const *targets, size_t n)
+void tl_report_tap(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		   size_t n)
 {
 	int planned = 0;
 	for (size_t i = 0; i < n; i++)
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
 			planned += (cfg->tools & (1 << tool)) != 0;
-	const int selftest = strcmp(mode, "selftest") == 0;
 	fprintf(out, "TAP version 13\n1..%d\n", planned);
 	int num = 0, pass = 0, fail = 0, skip = 0, error = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -25,26 +22,26 @@ void tl_report_tap(FILE *out, const struct tl_config *cfg, const char *mode,
 			const char *variant = t->lab != NULL ? tl_variant_name(t->variant) : "";
 			const char *sep = t->lab != NULL ? " " : "";
 			num++;
-			switch (r->status) {
-			case TL_ST_SKIPPED:
-			case TL_ST_NOT_RUN:
+			switch (r->verdict) {
+			case TL_VERDICT_SKIP:
 				skip++;
 				fprintf(out, "ok %d %s%s%s %s # SKIP %s\n", num, t->name, sep, variant,
 					tl_tool_name((enum tl_tool)tool), r->note[0] ? r->note : "not run");
 				continue;
-			case TL_ST_ERROR:
+			case TL_VERDICT_ERROR:
 				error++;
 				fprintf(out, "not ok %d %s%s%s %s # tool error: %s\n", num, t->name, sep, variant,
 					tl_tool_name((enum tl_tool)tool), r->note);
 				continue;
-			case TL_ST_RAN:
+			case TL_VERDICT_PASS:
+			case TL_VERDICT_FAIL:
 				break;
 			}
-			int ok = selftest ? r->match : r->kinds == 0;
+			int ok = r->verdict == TL_VERDICT_PASS;
 			ok ? pass++ : fail++;
 			fprintf(out, "%s %d %s%s%s %s: %s", ok ? "ok" : "not ok", num, t->name, sep, variant,
 				tl_tool_name((enum tl_tool)tool), kinds);
-			if (selftest)
+			if (mode == TL_MODE_SELFTEST)
 				fprintf(out, " (declared %s)", want);
 			fputc('\n', out);
 			for (size_t k = 0; k < r->findings.n && !ok; k++) {

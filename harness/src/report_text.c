@@ -15,7 +15,7 @@ static const char *c(const struct tl_config *cfg, const char *code)
 }
 
 /* The text of one matrix cell. */
-static void cell(const struct tl_result *r, int selftest, char *buf, size_t len)
+static void cell(const struct tl_result *r, char *buf, size_t len)
 {
 	char kinds[128];
 	switch (r->status) {
@@ -32,21 +32,24 @@ static void cell(const struct tl_result *r, int selftest, char *buf, size_t len)
 		break;
 	}
 	tl_kindset_str(r->kinds, kinds, sizeof kinds);
-	if (selftest && r->compared)
+	if (r->compared)
 		snprintf(buf, len, "%s %s", kinds, r->match ? "ok" : "MISMATCH");
 	else
 		snprintf(buf, len, "%s", kinds);
 }
 
-static const char *cell_color(const struct tl_result *r, int selftest)
+static const char *verdict_color(enum tl_verdict v)
 {
-	if (r->status == TL_ST_ERROR)
-		return RED;
-	if (r->status != TL_ST_RAN)
+	switch (v) {
+	case TL_VERDICT_SKIP:
 		return YELLOW;
-	if (selftest)
-		return r->match ? GREEN : RED;
-	return r->kinds ? RED : GREEN;
+	case TL_VERDICT_ERROR:
+	case TL_VERDICT_FAIL:
+		return RED;
+	case TL_VERDICT_PASS:
+		return GREEN;
+	}
+	return "";
 }
 
 /* One site: where, which thread, and the source lines around it with the line marked. */
@@ -99,17 +102,15 @@ static void finding_block(FILE *out, const struct tl_config *cfg, const struct t
 		fprintf(out, "  --- %s's own report ---\n%s\n", tl_tool_name(f->tool), f->detail);
 }
 
-void tl_report_text(FILE *out, const struct tl_config *cfg, const char *mode,
-		    struct tl_target *const *targets, size_t n)
+/* The lab x tool matrix. */
+static void matrix(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		   size_t n)
 {
-	const int selftest = strcmp(mode, "selftest") == 0;
-	const int analyze = strcmp(mode, "analyze") == 0;
+	const int analyze = mode == TL_MODE_ANALYZE;
 	int width = 12;
 	for (size_t i = 0; i < n; i++)
 		if ((int)strlen(targets[i]->name) > width)
 			width = (int)strlen(targets[i]->name);
-
-	/* The matrix. */
 	fprintf(out, "\n%-*s %-7s", width, analyze ? "program" : "lab", analyze ? "" : "variant");
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
 		if (cfg->tools & (1 << tool))
@@ -122,14 +123,31 @@ void tl_report_text(FILE *out, const struct tl_config *cfg, const char *mode,
 			if (!(cfg->tools & (1 << tool)))
 				continue;
 			char buf[160];
-			cell(&t->result[tool], selftest, buf, sizeof buf);
-			fprintf(out, " %s%-22s%s", c(cfg, cell_color(&t->result[tool], selftest)), buf,
-				c(cfg, RESET));
+			cell(&t->result[tool], buf, sizeof buf);
+			fprintf(out, " %s%-22s%s", c(cfg, verdict_color(t->result[tool].verdict)), buf, c(cfg, RESET));
 		}
 		fputc('\n', out);
 	}
+}
 
-	/* Notes: skipped or failing tools, and mismatches against declarations. */
+/* A result that differs from its declaration, with what was reported (the first findings), so
+ * that a mismatch seen once (on CI, say) can be diagnosed from the log alone. */
+static void mismatch(FILE *out, const struct tl_target *t, enum tl_tool tool, const struct tl_result *r)
+{
+	char want[128], got[128];
+	fprintf(out, "MISMATCH: %s %s under %s: declared '%s', reported '%s'\n", t->name, tl_variant_name(t->variant),
+		tl_tool_name(tool), tl_kindset_str(r->expected, want, sizeof want),
+		tl_kindset_str(r->kinds, got, sizeof got));
+	for (size_t k = 0; k < r->findings.n && k < 3; k++) {
+		const struct tl_finding *f = &r->findings.v[k];
+		fprintf(out, "  %s at %s:%d: %s\n", tl_kind_name(f->kind), f->site.file[0] != '\0' ? f->site.file : "?",
+			f->site.line, f->message);
+	}
+}
+
+/* Notes: skipped or failing tools, and mismatches against declarations. */
+static void notes(FILE *out, const struct tl_config *cfg, struct tl_target *const *targets, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_target *t = targets[i];
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
@@ -140,25 +158,19 @@ void tl_report_text(FILE *out, const struct tl_config *cfg, const char *mode,
 				fprintf(out, "note: %s %s %s: %s%s\n", t->name,
 					t->lab != NULL ? tl_variant_name(t->variant) : "", tl_tool_name((enum tl_tool)tool),
 					r->status == TL_ST_ERROR ? "tool error: " : "", r->note);
-			if (selftest && r->compared && !r->match) {
-				char want[128], got[128];
-				fprintf(out, "MISMATCH: %s %s under %s: declared '%s', reported '%s'\n", t->name,
-					tl_variant_name(t->variant), tl_tool_name((enum tl_tool)tool),
-					tl_kindset_str(r->expected, want, sizeof want),
-					tl_kindset_str(r->kinds, got, sizeof got));
-				/* What was reported, so that a mismatch seen once (on CI, say) can be
-				 * diagnosed from the log alone. */
-				for (size_t k = 0; k < r->findings.n && k < 3; k++) {
-					const struct tl_finding *f = &r->findings.v[k];
-					fprintf(out, "  %s at %s:%d: %s\n", tl_kind_name(f->kind),
-						f->site.file[0] != '\0' ? f->site.file : "?", f->site.line, f->message);
-				}
-			}
+			if (r->compared && !r->match)
+				mismatch(out, t, (enum tl_tool)tool, r);
 		}
 	}
-	if (selftest && !cfg->verbose)
-		return;
+}
 
+void tl_report_text(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		    size_t n)
+{
+	matrix(out, cfg, mode, targets, n);
+	notes(out, cfg, targets, n);
+	if (mode == TL_MODE_SELFTEST && !cfg->verbose)
+		return;
 	/* A block per finding. */
 	fputc('\n', out);
 	for (size_t i = 0; i < n; i++)

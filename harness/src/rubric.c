@@ -1,4 +1,5 @@
 /* rubric.c: the grading rubric: points per item, with defaults and per-lab overrides, parsed strictly. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,34 @@ static const double default_points[TL_ITEM_COUNT] = {
 	[TL_ITEM_FINISHES] = 1,
 };
 
+/* One "scope.item: points" line of a rubric, scope being "default" or a lab's slug. */
+static int rubric_line(void *ctx, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	struct tl_rubric *r = ctx;
+	char *end = NULL;
+	double pts = kv->value != NULL && kv->value[0] != '\0' ? strtod(kv->value, &end) : -1;
+	while (end != NULL && isspace((unsigned char)*end))
+		end++;
+	char *dot = strrchr(kv->key, '.');
+	int item = dot != NULL ? item_from_name(dot + 1) : -1;
+	if (end == NULL || *end != '\0' || strlen(kv->key) > 127 || strpbrk(kv->key, " \t") != NULL || item < 0 ||
+	    pts < 0 || pts > 1000)
+		return tl_kv_fail(kv, err, errlen,
+				  "Bad line (expected 'default.ITEM: POINTS' or 'NN-slug.ITEM: POINTS', ITEM one of tests tsan helgrind threads finishes)");
+	*dot = '\0';
+	if (strcmp(kv->key, "default") == 0) {
+		r->def[item] = pts;
+		return 0;
+	}
+	if (r->nover == TL_RUBRIC_MAX)
+		return tl_kv_fail(kv, err, errlen, "more than %d overrides", TL_RUBRIC_MAX);
+	tl_strlcpy(r->over[r->nover].slug, kv->key, sizeof r->over[0].slug);
+	r->over[r->nover].item = (enum tl_item)item;
+	r->over[r->nover].points = pts;
+	r->nover++;
+	return 0;
+}
+
 int tl_rubric_load(const char *path, struct tl_rubric *r, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof *r);
@@ -58,41 +87,8 @@ int tl_rubric_load(const char *path, struct tl_rubric *r, char *err, size_t errl
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	char buf[512];
-	int lineno = 0, rc = 0;
-	while (fgets(buf, sizeof buf, f) != NULL) {
-		lineno++;
-		char *hash = strchr(buf, '#');
-		if (hash != NULL)
-			*hash = '\0';
-		char key[128], extra[8];
-		double pts;
-		/* "scope.item: points", scope being "default" or a lab's slug. */
-		int n = sscanf(buf, " %127[^: \t] : %lf %7s", key, &pts, extra);
-		if (n == EOF || (n <= 0 && strspn(buf, " \t\r\n") == strlen(buf)))
-			continue;
-		char *dot = n >= 2 ? strrchr(key, '.') : NULL;
-		int item = dot != NULL ? item_from_name(dot + 1) : -1;
-		if (n != 2 || dot == NULL || item < 0 || pts < 0 || pts > 1000) {
-			snprintf(err, errlen, "%s:%d: Bad line (expected 'default.ITEM: POINTS' or 'NN-slug.ITEM: POINTS', ITEM one of tests tsan helgrind threads finishes)",
-				 path, lineno);
-			rc = -1;
-			break;
-		}
-		*dot = '\0';
-		if (strcmp(key, "default") == 0) {
-			r->def[item] = pts;
-		} else if (r->nover < TL_RUBRIC_MAX) {
-			tl_strlcpy(r->over[r->nover].slug, key, sizeof r->over[0].slug);
-			r->over[r->nover].item = (enum tl_item)item;
-			r->over[r->nover].points = pts;
-			r->nover++;
-		} else {
-			snprintf(err, errlen, "%s:%d: more than %d overrides", path, lineno, TL_RUBRIC_MAX);
-			rc = -1;
-			break;
-		}
-	}
+	int lines = 0;
+	int rc = tl_kv_read(f, path, rubric_line, r, &lines, err, errlen);
 	fclose(f);
 	return rc;
 }

@@ -11,79 +11,13 @@
 
 #include "stages.h"
 
-
-/* Exit status threadcheck uses when it reports (see harness/threadcheck). */
-#define TC_EXITCODE "67"
-/* Exit status we ask TSan to use when it reports. */
-#define TSAN_EXITCODE "66"
 /* Per-run cap on each captured file (stdout, stderr, tool logs). */
 #define MAX_OUTPUT (64LL << 20)
+/* The pid the program has inside the sandbox's own PID namespace: bubblewrap is 1 and starts
+ * the command as 2, and every wrapper (env, setarch) execs the next program in place. */
+#define SANDBOX_PROGRAM_PID 2
 
 static atomic_int said_setarch;
-
-static int which(const char *prog)
-{
-	const char *path = getenv("PATH");
-	if (path == NULL)
-		path = "/usr/bin:/bin";
-	char *dup = strdup(path);
-	TL_ASSERT(dup != NULL);
-	int found = 0;
-	for (char *save = NULL, *dir = strtok_r(dup, ":", &save); dir != NULL && !found;
-	     dir = strtok_r(NULL, ":", &save)) {
-		char p[TL_PATH * 2];
-		snprintf(p, sizeof p, "%s/%s", dir, prog);
-		found = access(p, X_OK) == 0;
-	}
-	free(dup);
-	return found;
-}
-
-/* Where the toolkit keeps its Helgrind suppressions (known false positives, each explained). */
-static void helgrind_supp_path(const struct tl_config *cfg, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/harness/src/helgrind.supp", cfg->root);
-}
-
-int tl_tool_available(const struct tl_config *cfg, enum tl_tool tool, char *why, size_t whylen)
-{
-	switch (tool) {
-	case TL_TOOL_TSAN: {
-		const char *cc = getenv("TL_TSAN_CC");
-		if (!which(cc != NULL && cc[0] != '\0' ? cc : "clang")) {
-			snprintf(why, whylen, "clang is not installed (make deps)");
-			return 0;
-		}
-		return 1;
-	}
-	case TL_TOOL_HELGRIND: {
-		if (!which("valgrind")) {
-			snprintf(why, whylen, "valgrind is not installed (make deps)");
-			return 0;
-		}
-		/* Without its suppressions Helgrind reports known false races (see the file). */
-		char supp[TL_PATH + 64];
-		helgrind_supp_path(cfg, supp, sizeof supp);
-		if (access(supp, R_OK) != 0) {
-			snprintf(why, whylen, "%s is missing (the toolkit's Helgrind suppressions)", supp);
-			return 0;
-		}
-		return 1;
-	}
-	case TL_TOOL_THREADCHECK:
-		if (access(cfg->tc_lib, R_OK) != 0) {
-			snprintf(why, whylen, "%s is not built (make all)", cfg->tc_lib);
-			return 0;
-		}
-		return 1;
-	case TL_TOOL_TEST:
-		return 1;
-	case TL_TOOL_COUNT:
-		break;
-	}
-	snprintf(why, whylen, "unknown tool");
-	return 0;
-}
 
 /* Removes DIR's files whose names start with PREFIX (a previous run's logs). */
 static void remove_prefixed(const char *dir, const char *prefix)
@@ -96,20 +30,10 @@ static void remove_prefixed(const char *dir, const char *prefix)
 		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
 			continue;
 		char p[TL_PATH * 2];
-		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-		unlink(p);
+		if (tl_pathf(p, sizeof p, "%s/%s", dir, e->d_name) == 0)
+			unlink(p);
 	}
 	closedir(d);
-}
-
-static int file_contains(const char *path, const char *needle)
-{
-	size_t n = 0;
-	int trunc = 0;
-	char *text = tl_read_file(path, 1 << 20, &n, &trunc);
-	int found = text != NULL && strstr(text, needle) != NULL;
-	free(text);
-	return found;
 }
 
 /* Adds to RUN one run-level finding (timeout, crash, failing test binary) of TOOL, with the
@@ -164,11 +88,24 @@ static const char *signame(int sig)
 	return s != NULL ? s : "?";
 }
 
-/* How much longer than native a run under TOOL may take: a lab's timeout is set for native
- * speed, and Valgrind runs a program 20-100 times slower (on a busy machine, more). */
-static int tool_time_factor(enum tl_tool tool)
+/* Points the timeout finding F (whose detail holds gdb's stacks) at where the threads were
+ * stuck: the first two threads' innermost frames in the user's code. */
+static void timeout_sites(struct tl_finding *f, int timeout_s)
 {
-	return tool == TL_TOOL_HELGRIND ? 3 : 1;
+	struct tl_site sites[2];
+	char threads[2][64];
+	int k = tl_parse_gdb_stacks(f->detail, sites, threads, 2);
+	if (k > 0) {
+		f->site = sites[0];
+		tl_strlcpy(f->thread, threads[0], sizeof f->thread);
+		tl__errf(f->message, sizeof f->message,
+			 "did not finish within %d s and was killed; threads were stuck at %s:%d in %s%s", timeout_s,
+			 sites[0].file, sites[0].line, sites[0].function, k > 1 ? " and more (see the stacks)" : "");
+	}
+	if (k > 1) {
+		f->other = sites[1];
+		tl_strlcpy(f->other_thread, threads[1], sizeof f->other_thread);
+	}
 }
 
 /* Adds the run's outcome that the tool's channel does not carry itself: a timeout (with
@@ -179,29 +116,13 @@ static void run_level(const struct tl_config *cfg, const struct tl_target *t, en
 {
 	char msg[256];
 	if (s->timed_out) {
-		snprintf(msg, sizeof msg, "did not finish within %d s and was killed", t->timeout_s * tool_time_factor(tool));
+		int timeout_s = t->timeout_s * tl_tool(tool)->time_factor;
+		snprintf(msg, sizeof msg, "did not finish within %d s and was killed", timeout_s);
 		int have_stacks = access(s->stacks_path, R_OK) == 0;
 		add_run_finding(run, tool, TL_KIND_TIMEOUT, "timeout", msg, have_stacks ? s->stacks_path : NULL);
 		struct tl_finding *f = &run->v[run->n - 1];
-		if (f->detail != NULL) {
-			/* Point at where the threads were stuck: the first two threads' innermost frames
-			 * in the user's code. */
-			struct tl_site sites[2];
-			char threads[2][64];
-			int k = tl_parse_gdb_stacks(f->detail, sites, threads, 2);
-			if (k > 0) {
-				f->site = sites[0];
-				tl_strlcpy(f->thread, threads[0], sizeof f->thread);
-				snprintf(f->message, sizeof f->message,
-					 "did not finish within %d s and was killed; threads were stuck at %s:%d in %s%s",
-					 t->timeout_s * tool_time_factor(tool), sites[0].file, sites[0].line, sites[0].function,
-					 k > 1 ? " and more (see the stacks)" : "");
-			}
-			if (k > 1) {
-				f->other = sites[1];
-				tl_strlcpy(f->other_thread, threads[1], sizeof f->other_thread);
-			}
-		}
+		if (f->detail != NULL)
+			timeout_sites(f, timeout_s);
 		return;
 	}
 	if (s->signaled) {
@@ -213,24 +134,19 @@ static void run_level(const struct tl_config *cfg, const struct tl_target *t, en
 		return;
 	}
 	/* With the canary in, a non-zero status is the canary's failure (check_liveness). */
-	if (tool == TL_TOOL_TEST && s->exit_code != 0 && run->n == 0 && !cfg->canary) {
+	if (tl_tool(tool)->hooks->exit_counts_failures && s->exit_code != 0 && run->n == 0 && !cfg->canary) {
 		snprintf(msg, sizeof msg,
 			 "the test program exited with status %d without reporting a failed test", s->exit_code);
 		add_run_finding(run, tool, TL_KIND_TEST_FAIL, "exit status", msg, errp);
 	}
 }
 
-/* Exit status threadcheck uses when it reports a deadlock (its default). */
-#define TC_DEADLOCK_EXITCODE 68
-/* Exit status we ask Valgrind to use when Helgrind reported an error. */
-#define HG_EXITCODE "65"
-/* The pid the program has inside the sandbox's own PID namespace: bubblewrap is 1 and starts
- * the command as 2, and every wrapper (env, setarch) execs the next program in place. */
-#define SANDBOX_PROGRAM_PID 2
-
 /* One run's files and report channel. Everything here is made by the grader, in T's rundir:
  * the program never writes there except through the descriptors it is handed. */
 struct run_io {
+	enum tl_tool tool;
+	const struct tl_tool_ops *ops;
+	char name[64];             /* the tool's name, with "-tests" for a run of the lab's tests */
 	char out[TL_PATH + 64], err[TL_PATH + 64];
 	char base[TL_PATH + 96];   /* what the tool is told to write to (a path prefix) */
 	char chan[TL_PATH + 64];   /* a folder of its own holding the FIFO, or "" */
@@ -256,68 +172,68 @@ static int fresh_dir(const char *dir)
 	return mkdir(dir, 0755);
 }
 
-/* Sets up where TOOL's report for run I goes (see struct run_io). Valgrind writes its XML
- * and its own messages to pipes it keeps out of the client's reach. When grading in the
- * sandbox, TSan, threadcheck and cmocka write to a FIFO in a folder of this run's own that
- * the program sees read-only; the grader drains it while the program runs, so nothing the
- * program does later can take back what a tool wrote. Elsewhere they write files, read back
- * by their exact names. Returns 0, or -1 with NOTE filled. */
-static int prepare_io(const struct tl_config *cfg, const struct tl_target *t, enum tl_tool tool, int i,
-		      int tests, struct run_io *io, char *note, size_t notelen)
+/* TL_CH_PIPES: Valgrind writes its XML and its own messages to pipes it keeps out of the
+ * client's reach. Returns 0, or -1 with errno. */
+static int open_pipes(struct run_io *io)
 {
-	char name[64];
-	snprintf(name, sizeof name, "%s%s", tl_tool_name(tool), tests ? "-tests" : "");
-	memset(io, 0, sizeof *io);
-	io->tests = tests;
-	io->close_fd[0] = io->close_fd[1] = -1;
-	snprintf(io->out, sizeof io->out, "%s/%s.%d.stdout", t->rundir, name, i);
-	snprintf(io->err, sizeof io->err, "%s/%s.%d.stderr", t->rundir, name, i);
-	if (tool == TL_TOOL_HELGRIND) {
-		io->channel = 1;
-		io->s.ndrain = 2;
-		for (int k = 0; k < 2; k++)
-			if (tl_drain_pipe(&io->s.drain[k], &io->close_fd[k], MAX_OUTPUT) != 0)
-				goto fail;
-		io->s.pass_fd[0] = io->close_fd[0];
-		io->s.pass_fd[1] = io->close_fd[1];
-		return 0;
-	}
-	int fifo = cfg->grading && (tool == TL_TOOL_TEST ? cfg->canary : cfg->sandbox);
-	if (fifo) {
-		char path[TL_PATH + 128];
-		snprintf(io->chan, sizeof io->chan, "%s/%s.%d.chan", t->rundir, name, i);
-		if (fresh_dir(io->chan) != 0)
-			goto fail;
-		/* cmocka names its file after the group, which the canary calls "threadlab". */
-		snprintf(io->base, sizeof io->base, "%s/%s", io->chan, tool == TL_TOOL_TEST ? "cmocka.%g" : "log");
-		if (tool == TL_TOOL_TEST)
-			snprintf(path, sizeof path, "%s/cmocka.threadlab", io->chan);
-		else
-			snprintf(path, sizeof path, "%s/log.%d", io->chan, SANDBOX_PROGRAM_PID);
-		io->channel = 1;
-		io->s.ndrain = 1;
-		if (tl_drain_fifo(&io->s.drain[0], path, MAX_OUTPUT) != 0)
-			goto fail;
-		return 0;
-	}
-	if (cfg->grading && tool != TL_TOOL_TEST) {
-		/* Grading without the sandbox (--unsafe-no-sandbox): the program's uid writes its
-		 * log, named after its pid, in a folder of this run's own. */
-		snprintf(io->chan, sizeof io->chan, "%s/%s.%d.chan", t->rundir, name, i);
-		if (fresh_dir(io->chan) != 0 || tl_sandbox_prepare_dir(cfg, io->chan) != 0)
-			goto fail;
-		snprintf(io->base, sizeof io->base, "%s/log", io->chan);
-		return 0;
-	}
-	snprintf(io->base, sizeof io->base, "%s/%s.%d.%s", t->rundir, name, i, tool == TL_TOOL_TEST ? "xml" : "log");
-	if (tool == TL_TOOL_TEST) {
+	io->channel = 1;
+	io->s.ndrain = 2;
+	for (int k = 0; k < 2; k++)
+		if (tl_drain_pipe(&io->s.drain[k], &io->close_fd[k], MAX_OUTPUT) != 0)
+			return -1;
+	io->s.pass_fd[0] = io->close_fd[0];
+	io->s.pass_fd[1] = io->close_fd[1];
+	return 0;
+}
+
+/* When grading in the sandbox: the tool writes to a FIFO in a folder of this run's own that the
+ * program sees read-only; the grader drains it while the program runs, so nothing the program
+ * does later can take back what a tool wrote. Returns 0, or -1 with errno. */
+static int open_fifo(const struct tl_target *t, int i, struct run_io *io)
+{
+	const int group = io->ops->channel == TL_CH_GROUP_FILE;
+	char path[TL_PATH + 128];
+	if (tl_pathf(io->chan, sizeof io->chan, "%s/%s.%d.chan", t->rundir, io->name, i) != 0 ||
+	    fresh_dir(io->chan) != 0)
+		return -1;
+	/* cmocka names its file after the group, which the canary calls "threadlab". */
+	snprintf(io->base, sizeof io->base, "%s/%s", io->chan, group ? "cmocka.%g" : "log");
+	if (group)
+		snprintf(path, sizeof path, "%s/cmocka.threadlab", io->chan);
+	else
+		snprintf(path, sizeof path, "%s/log.%d", io->chan, SANDBOX_PROGRAM_PID);
+	io->channel = 1;
+	io->s.ndrain = 1;
+	return tl_drain_fifo(&io->s.drain[0], path, MAX_OUTPUT);
+}
+
+/* Grading without the sandbox (--unsafe-no-sandbox): the program's uid writes its log, named
+ * after its pid, in a folder of this run's own. Returns 0, or -1 with errno. */
+static int open_run_folder(const struct tl_config *cfg, const struct tl_target *t, int i, struct run_io *io)
+{
+	if (tl_pathf(io->chan, sizeof io->chan, "%s/%s.%d.chan", t->rundir, io->name, i) != 0 ||
+	    fresh_dir(io->chan) != 0 || tl_sandbox_prepare_dir(cfg, io->chan) != 0)
+		return -1;
+	snprintf(io->base, sizeof io->base, "%s/log", io->chan);
+	return 0;
+}
+
+/* Elsewhere: files in the rundir, read back by their exact names. Returns 0, or -1 with errno. */
+static int open_files(const struct tl_target *t, int i, struct run_io *io)
+{
+	const int group = io->ops->channel == TL_CH_GROUP_FILE;
+	snprintf(io->base, sizeof io->base, "%s/%s.%d.%s", t->rundir, io->name, i, group ? "xml" : "log");
+	if (group) {
 		tl_strlcpy(io->file, io->base, sizeof io->file);
 		if (unlink(io->file) != 0 && errno != ENOENT)
-			goto fail;
+			return -1;
 	}
 	return 0;
-fail:
-	snprintf(note, notelen, "cannot set up the report channel of %s in %s: %s", name, t->rundir, strerror(errno));
+}
+
+/* Closes what a failed prepare_io had opened. */
+static void close_io(struct run_io *io)
+{
 	for (int k = 0; k < 2; k++)
 		if (io->close_fd[k] >= 0)
 			close(io->close_fd[k]);
@@ -328,75 +244,38 @@ fail:
 			close(io->s.drain[k].hold_fd);
 	}
 	io->s.ndrain = 0;
-	return -1;
 }
 
-/* The command and environment of TOOL's run (EXTRA gets the tool's variables; the buffers
- * OPT, V1, V2 hold them). Returns the number of ARGV entries. */
-static int tool_command(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool,
-			const struct run_io *io, int setarch, char **argv, const char **extra,
-			char (*buf)[TL_PATH * 2 + 256])
+/* Sets up where TOOL's report for run I goes (see struct run_io and the channels above).
+ * Returns 0, or -1 with NOTE filled. */
+static int prepare_io(const struct tl_config *cfg, const struct tl_target *t, enum tl_tool tool, int i,
+		      int tests, struct run_io *io, char *note, size_t notelen)
 {
-	int a = 0;
-	switch (tool) {
-	case TL_TOOL_TSAN:
-		/* When grading, TSan's own RSS limit stands in for the memory rlimit TSan cannot have.
-		 * The tests hammer shared data far longer than the programs: with a short history
-		 * TSan cannot restore the earlier access's stack and drops the report (lab 01's
-		 * racy tests: 11 of 12 reported at history_size=4, 42 of 42 at 7). */
-		snprintf(buf[0], sizeof buf[0],
-			 "TSAN_OPTIONS=log_path=%s exitcode=" TSAN_EXITCODE
-			 " second_deadlock_stack=1 history_size=%d halt_on_error=0%s",
-			 io->base, io->tests ? 7 : 4, cfg->grading ? " hard_rss_limit_mb=8192" : "");
-		extra[0] = buf[0];
-		if (setarch) {
-			argv[a++] = "setarch";
-			argv[a++] = "x86_64";
-			argv[a++] = "-R";
-		}
-		argv[a++] = io->tests ? t->bin_test_tsan : t->bin_tsan;
-		break;
-	case TL_TOOL_HELGRIND:
-		snprintf(buf[0], sizeof buf[0], "--xml-fd=%d", io->s.pass_fd[0]);
-		snprintf(buf[1], sizeof buf[1], "--log-fd=%d", io->s.pass_fd[1]);
-		/* Known false positives of this Valgrind, each explained in the file. */
-		snprintf(buf[2], sizeof buf[2], "--suppressions=%s/harness/src/helgrind.supp", cfg->root);
-		argv[a++] = "valgrind";
-		argv[a++] = "--tool=helgrind";
-		argv[a++] = "--xml=yes";
-		argv[a++] = buf[0];
-		argv[a++] = buf[1];
-		argv[a++] = "--error-exitcode=" HG_EXITCODE;
-		argv[a++] = "--child-silent-after-fork=yes";
-		argv[a++] = buf[2];
-		argv[a++] = t->bin_plain;
-		break;
-	case TL_TOOL_THREADCHECK:
-		snprintf(buf[0], sizeof buf[0], "LD_PRELOAD=%s", cfg->tc_lib);
-		snprintf(buf[1], sizeof buf[1], "THREADCHECK_LOG=%s", io->base);
-		extra[0] = buf[1];
-		extra[1] = "THREADCHECK_EXITCODE=" TC_EXITCODE;
-		if (cfg->grading && cfg->sandbox) {
-			/* Preloaded into the program only, through env(1) inside the sandbox: in
-			 * bubblewrap's environment it would also run in bubblewrap's own processes. */
-			argv[a++] = "env";
-			argv[a++] = buf[0];
-		} else {
-			extra[2] = buf[0];
-		}
-		argv[a++] = io->tests ? t->bin_test : t->bin_plain;
-		break;
-	case TL_TOOL_TEST:
-		snprintf(buf[1], sizeof buf[1], "CMOCKA_XML_FILE=%s", io->base);
-		extra[0] = "CMOCKA_MESSAGE_OUTPUT=xml";
-		extra[1] = buf[1];
-		argv[a++] = t->bin_test;
-		break;
-	case TL_TOOL_COUNT:
-		TL_ASSERT(!"no such tool");
-	}
-	argv[a] = NULL;
-	return a;
+	memset(io, 0, sizeof *io);
+	io->tool = tool;
+	io->ops = tl_tool(tool);
+	snprintf(io->name, sizeof io->name, "%s%s", io->ops->name, tests ? "-tests" : "");
+	io->tests = tests;
+	io->close_fd[0] = io->close_fd[1] = -1;
+	const enum tl_channel ch = io->ops->channel;
+	int rc;
+	if (tl_pathf(io->out, sizeof io->out, "%s/%s.%d.stdout", t->rundir, io->name, i) != 0 ||
+	    tl_pathf(io->err, sizeof io->err, "%s/%s.%d.stderr", t->rundir, io->name, i) != 0)
+		rc = -1;
+	else if (ch == TL_CH_PIPES)
+		rc = open_pipes(io);
+	else if (cfg->grading && (ch == TL_CH_GROUP_FILE ? cfg->canary : cfg->sandbox))
+		rc = open_fifo(t, i, io);
+	else if (cfg->grading && ch == TL_CH_PID_LOG)
+		rc = open_run_folder(cfg, t, i, io);
+	else
+		rc = open_files(t, i, io);
+	if (rc == 0)
+		return 0;
+	tl__errf(note, notelen, "cannot set up the report channel of %s in %s: %s", io->name, t->rundir,
+		 strerror(errno));
+	close_io(io);
+	return -1;
 }
 
 /* Leaves what the channel carried beside the run's output, as IO->out with ".report" for
@@ -419,9 +298,9 @@ static void keep_copy(const struct run_io *io, const char *text, size_t len)
 	close(fd);
 }
 
-/* The report of the run: what its channel carried, or its log file (for TSan and threadcheck
- * named after the program's pid). Returns malloc'd text (possibly empty) and its length. */
-static char *collect(struct run_io *io, enum tl_tool tool, size_t *len)
+/* The report of the run: what its channel carried, or its log file (for TL_CH_PID_LOG named
+ * after the program's pid). Returns malloc'd text (possibly empty) and its length. */
+static char *collect(struct run_io *io, size_t *len)
 {
 	*len = 0;
 	if (io->channel) {
@@ -431,8 +310,8 @@ static char *collect(struct run_io *io, enum tl_tool tool, size_t *len)
 		keep_copy(io, text, *len);
 		return text;
 	}
-	if (io->file[0] == '\0' && tool != TL_TOOL_HELGRIND)
-		snprintf(io->file, sizeof io->file, "%s.%d", io->base, io->s.pid);
+	if (io->file[0] == '\0')
+		(void)tl_pathf(io->file, sizeof io->file, "%s.%d", io->base, io->s.pid);
 	int trunc = 0;
 	char *text = tl_read_file(io->file, MAX_OUTPUT, len, &trunc);
 	if (text == NULL) {
@@ -452,23 +331,14 @@ static void io_free(struct run_io *io)
 	}
 }
 
-/* The exit status each tool gives a run in which it reported (the canaries guarantee one). */
-static int reported_exit(enum tl_tool tool, int code, tl_kindset kinds)
+/* Whether CODE is the exit status H's tool gives a run in which it reported (the canaries
+ * guarantee one), with KINDS reported. */
+static int reported_exit(const struct tl_tool_hooks *h, int code, tl_kindset kinds)
 {
-	switch (tool) {
-	case TL_TOOL_TSAN:
-		return code == atoi(TSAN_EXITCODE);
-	case TL_TOOL_HELGRIND:
-		return code == atoi(HG_EXITCODE);
-	case TL_TOOL_THREADCHECK:
-		return code == atoi(TC_EXITCODE) ||
-		       (code == TC_DEADLOCK_EXITCODE && (kinds & TL_KINDSET(TL_KIND_DEADLOCK)));
-	case TL_TOOL_TEST:
-		return code != 0; /* the number of failed tests, the canary's included */
-	case TL_TOOL_COUNT:
-		break;
-	}
-	return 0;
+	if (h->exit_counts_failures)
+		return code != 0;
+	return code == h->report_exit ||
+	       (h->deadlock_exit != 0 && code == h->deadlock_exit && (kinds & TL_KINDSET(TL_KIND_DEADLOCK)));
 }
 
 /* When the canaries are in: takes them out of RUN and checks that the tool was alive to the
@@ -481,20 +351,32 @@ static void check_liveness(const struct tl_config *cfg, enum tl_tool tool, const
 {
 	if (!cfg->canary)
 		return;
+	const struct tl_tool_hooks *h = tl_tool(tool)->hooks;
 	int seen = tl_canary_take(tool, run);
 	tl_kindset kinds = tl_findings_kinds(run);
 	if (!s->exited || s->timed_out || (kinds & TL_KINDSET(TL_KIND_INTERFERENCE)))
 		return;
 	char msg[256] = "";
-	const char *who = tl_canary_reporter(tool);
-	if (seen == 0 && !(tool == TL_TOOL_THREADCHECK && (kinds & TL_KINDSET(TL_KIND_DEADLOCK))))
+	const char *who = h->reporter;
+	/* A deadlock report ends the run before the canary is reported. */
+	int deadlock_ended = h->deadlock_exit != 0 && (kinds & TL_KINDSET(TL_KIND_DEADLOCK));
+	if (seen == 0 && !deadlock_ended)
 		snprintf(msg, sizeof msg, "the program interfered with %s: the %s that the harness plants in every run, and %s always reports, is missing",
-			 who, tl_canary_what(tool), who);
-	else if (!reported_exit(tool, s->exit_code, kinds))
+			 who, h->canary, who);
+	else if (!reported_exit(h, s->exit_code, kinds))
 		snprintf(msg, sizeof msg, "the program interfered with %s: the run exited with status %d, not the status %s gives a run it reported on",
 			 who, s->exit_code, who);
 	if (msg[0] != '\0')
 		add_run_finding(run, tool, TL_KIND_INTERFERENCE, "interference", msg, NULL);
+}
+
+/* Adds to RUN that the program interfered with TOOL's report, which is WHAT (PERR). */
+static void report_interference(enum tl_tool tool, const char *what, const char *perr, struct tl_findings *run)
+{
+	char msg[256];
+	snprintf(msg, sizeof msg, "the program interfered with %s: its report %s (%s)", tl_tool(tool)->hooks->reporter,
+		 what, perr);
+	add_run_finding(run, tool, TL_KIND_INTERFERENCE, "interference", msg, NULL);
 }
 
 /* Parses TEXT, TOOL's report of one run, into RUN (and *TEST_CASES for the tests). Returns 0,
@@ -503,33 +385,15 @@ static int parse_report(const struct tl_config *cfg, enum tl_tool tool, const ch
 			const struct tl_spawn *s, struct tl_findings *run, int *test_cases, char *note,
 			size_t notelen)
 {
+	const struct tl_tool_hooks *h = tl_tool(tool)->hooks;
 	char perr[256] = "";
-	int prc = 0;
-	switch (tool) {
-	case TL_TOOL_TSAN:
-		prc = tl_parse_tsan(text, len, run, perr, sizeof perr);
-		break;
-	case TL_TOOL_HELGRIND:
-		prc = tl_parse_helgrind(text, len, run, perr, sizeof perr);
-		break;
-	case TL_TOOL_THREADCHECK:
-		prc = tl_parse_threadcheck(text, len, run, perr, sizeof perr);
-		break;
-	case TL_TOOL_TEST:
-		prc = tl_parse_cmocka(text, len, run, perr, sizeof perr);
-		if (prc == 0)
-			*test_cases = tl_cmocka_count_cases(text, len);
-		break;
-	case TL_TOOL_COUNT:
-		break;
-	}
+	int prc = h->parse(text, len, run, perr, sizeof perr);
+	if (prc == 0 && h->count_cases != NULL)
+		*test_cases = h->count_cases(text, len);
 	if (prc != 0 && !s->timed_out && cfg->canary) {
 		/* The tools write well-formed reports; when grading, the program is the one other
 		 * writer that could have reached the channel. */
-		char msg[256];
-		snprintf(msg, sizeof msg, "the program interfered with %s: its report cannot be read (%s)",
-			 tl_canary_reporter(tool), perr);
-		add_run_finding(run, tool, TL_KIND_INTERFERENCE, "interference", msg, NULL);
+		report_interference(tool, "cannot be read", perr, run);
 		return 0;
 	}
 	if (prc != 0 && !s->timed_out) {
@@ -540,100 +404,41 @@ static int parse_report(const struct tl_config *cfg, enum tl_tool tool, const ch
 	 * kill is the explanation, and the timeout finding says so. When grading, a report cut
 	 * short in a run that ended by itself is the program's doing (an unclosed element or
 	 * block written into the channel hides whatever the tool reports after it). */
-	if (perr[0] != '\0' && !s->timed_out && cfg->canary && !s->signaled) {
-		char msg[256];
-		snprintf(msg, sizeof msg, "the program interfered with %s: its report is cut short (%s)",
-			 tl_canary_reporter(tool), perr);
-		add_run_finding(run, tool, TL_KIND_INTERFERENCE, "interference", msg, NULL);
-	} else if (perr[0] != '\0' && !s->timed_out) {
+	if (perr[0] != '\0' && !s->timed_out && cfg->canary && !s->signaled)
+		report_interference(tool, "is cut short", perr, run);
+	else if (perr[0] != '\0' && !s->timed_out)
 		snprintf(note, notelen, "%s", perr);
-	}
 	return 0;
 }
 
-/* Why Valgrind stopped on its own before the program ended, from its messages in TEXT, into
- * WHY: the line after "the 'impossible' happened:" (e.g. "Max number of threads is too low")
- * or the text of a "FATAL" line. Returns 1 when one was found, else 0 (WHY is then ""). */
-static int valgrind_gave_up(const char *text, char *why, size_t len)
+/* Spawns the run set up in IO with command CMD, confined when grading. Returns tl_spawn_run's
+ * result. */
+static int spawn_run(const struct tl_config *cfg, const struct tl_target *t, int i, const struct tl_tool_cmd *cmd,
+		     struct run_io *io, char *err, size_t errlen)
 {
-	const char *p = NULL;
-	why[0] = '\0';
-	if (text != NULL && (p = strstr(text, "the 'impossible' happened:")) != NULL) {
-		p += strlen("the 'impossible' happened:");
-		while (*p == '\n' || *p == ' ')
-			p++;
-	} else if (text != NULL && (p = strstr(text, "FATAL")) != NULL) {
-		while (p > text && p[-1] != '\n')
-			p--;
-	}
-	if (p != NULL) {
-		size_t k = strcspn(p, "\n");
-		snprintf(why, len, "%.*s", (int)(k < 200 ? k : 200), p);
-	}
-	return p != NULL;
-}
-
-/* The tool-side failures that make a run count for nothing (not clean, not a finding): TSan
- * that could not start, Valgrind that wrote no XML or gave up before the program ended.
- * Returns 1 with NOTE filled when the run failed so. */
-static int tool_failed(enum tl_tool tool, const struct run_io *io, size_t len, const char *text,
-		       char *note, size_t notelen)
-{
-	const struct tl_spawn *s = &io->s;
-	if (tool == TL_TOOL_TSAN && !s->timed_out && len == 0 && file_contains(io->err, "FATAL: ThreadSanitizer")) {
-		snprintf(note, notelen, "ThreadSanitizer failed to run the program; see %s", io->err);
-		return 1;
-	}
-	if (tool != TL_TOOL_HELGRIND || s->timed_out)
-		return 0;
-	const char *vlog = s->drain[1].buf != NULL ? s->drain[1].buf : "";
-	char why[256];
-	if (len == 0) {
-		snprintf(note, notelen, "valgrind wrote no XML (exit %d): %.150s", s->exit_code, vlog);
-		return 1;
-	}
-	/* XML cut short although nobody killed the run: Valgrind itself gave up (a program with
-	 * more threads than it supports, say), so the program was not checked to the end. */
-	if (!s->signaled && strstr(text, "</valgrindoutput>") == NULL) {
-		if (valgrind_gave_up(vlog, why, sizeof why))
-			snprintf(note, notelen, "Valgrind stopped before the program ended: %s", why);
-		else
-			snprintf(note, notelen, "Valgrind stopped before the program ended (exit %d, XML cut short)", s->exit_code);
-		return 1;
-	}
-	return 0;
-}
-
-/* Spawns the run set up in IO, confined when grading. Returns tl_spawn_run's result. */
-static int spawn_run(const struct tl_config *cfg, const struct tl_target *t, enum tl_tool tool, int i,
-		     char **argv, const char *const *extra, struct run_io *io, char *err, size_t errlen)
-{
-	char **env = tl_env_make(extra);
+	const struct tl_tool_ops *o = io->ops;
 	const char *ro[] = {t->outdir, io->chan[0] != '\0' ? io->chan : NULL, NULL};
-	char **confined = cfg->grading ? tl_sandbox_wrap_run(cfg, tl_sb_profile_of(tool), ro, argv) : NULL;
+	const struct tl_jail jail = {o->profile, NULL, ro};
 	struct tl_spawn *s = &io->s;
-	s->argv = confined != NULL ? confined : argv;
+	/* A TSan build maps terabytes of shadow memory: it gets the limits without RLIMIT_AS. */
 	if (cfg->grading)
-		s->limits = tool == TL_TOOL_TSAN ? &cfg->tsan_limits : &cfg->limits;
-	s->envp = env;
+		s->limits = o->build == TL_BUILD_TSAN ? &cfg->tsan_limits : &cfg->limits;
 	s->stdout_path = io->out;
 	s->stderr_path = io->err;
 	/* The tests do more work than the program: under TSan (5-15x) they get Helgrind's margin. */
-	s->timeout_s = t->timeout_s * (io->tests ? 3 : tool_time_factor(tool));
+	s->timeout_s = t->timeout_s * (io->tests ? 3 : o->time_factor);
 	s->max_output = MAX_OUTPUT;
-	snprintf(s->stacks_path, sizeof s->stacks_path, "%s/%s%s.%d.stacks", t->rundir, tl_tool_name(tool),
-		 io->tests ? "-tests" : "", i);
-	unlink(s->stacks_path);
-	/* In its own PID namespace the program cannot be reached by gdb from here. */
+	/* In its own PID namespace the program cannot be reached by gdb from here; and with no
+	 * room for the path there are no stacks either. */
+	if (tl_pathf(s->stacks_path, sizeof s->stacks_path, "%s/%s.%d.stacks", t->rundir, io->name, i) == 0)
+		unlink(s->stacks_path);
 	if (cfg->sandbox)
 		s->stacks_path[0] = '\0';
-	int rc = tl_spawn_run(s, err, errlen);
+	int rc = tl_spawn_jailed(cfg, cfg->grading ? &jail : NULL, cmd->argv, cmd->extra, s, err, errlen);
 	for (int k = 0; k < 2; k++)
 		if (io->close_fd[k] >= 0)
 			close(io->close_fd[k]);
 	io->close_fd[0] = io->close_fd[1] = -1;
-	tl_env_free(env);
-	tl_argv_free(confined);
 	if (rc == 0 && cfg->sandbox && s->exited && s->exit_code > 128 && s->exit_code <= 128 + 64) {
 		/* bubblewrap passes a child's death by signal N on as exit status 128+N. */
 		s->exited = 0;
@@ -643,11 +448,74 @@ static int spawn_run(const struct tl_config *cfg, const struct tl_target *t, enu
 	return rc;
 }
 
-/* Whether TSan hit its shadow layout's clash with this kernel's mmap randomisation. */
-static int tsan_mapping_clash(const struct run_io *io, const char *text)
+/* Prepares run I of TOOL on T (its channel, its command) and runs it. Returns 0 with IO
+ * holding the run, or -1 with NOTE filled (nothing left to free). */
+static int start_run(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int i, int tests,
+		     int setarch, struct run_io *io, char *note, size_t notelen)
 {
-	return file_contains(io->err, "unexpected memory mapping") ||
-	       (text != NULL && strstr(text, "unexpected memory mapping") != NULL);
+	if (prepare_io(cfg, t, tool, i, tests, io, note, notelen) != 0)
+		return -1;
+	const struct tl_tool_ops *o = io->ops;
+	if (!io->channel && o->channel == TL_CH_PID_LOG) {
+		char prefix[96];
+		snprintf(prefix, sizeof prefix, "%s.%d.log.", io->name, i);
+		remove_prefixed(t->rundir, prefix);
+	}
+	struct tl_tool_run run = {
+		.binary = tl_build_output(t, tests ? o->tests_build : o->build),
+		.base = io->base,
+		.fd = {io->s.pass_fd[0], io->s.pass_fd[1]},
+		.tests = tests,
+		.setarch = setarch,
+	};
+	struct tl_tool_cmd cmd;
+	memset(&cmd, 0, sizeof cmd);
+	o->hooks->command(cfg, &run, &cmd);
+	char err[256];
+	if (spawn_run(cfg, t, i, &cmd, io, err, sizeof err) != 0) {
+		tl__errf(note, notelen, "could not start %s: %s", cmd.argv[0], err);
+		io_free(io);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether the run in IO (report TEXT) must be made again under setarch -R: the tool's memory
+ * layout does not fit this kernel's mmap randomisation. Said once per process on stderr. */
+static int retry_under_setarch(const struct run_io *io, int setarch, int attempt, const char *text)
+{
+	int (*clash)(const char *, const char *) = io->ops->hooks->mapping_clash;
+	if (clash == NULL || setarch || attempt != 0 || !clash(io->err, text))
+		return 0;
+	if (atomic_fetch_add(&said_setarch, 1) == 0)
+		fprintf(stderr, "threadlab: TSan hit 'unexpected memory mapping' (high mmap "
+				"randomisation); rerunning TSan jobs under 'setarch -R'\n");
+	return 1;
+}
+
+/* Reads the finished run in IO, whose report is TEXT (LEN bytes): the tool's own failure, the
+ * findings, the canary and the run's outcome go to RUN. Returns 0, or -1 when the tool itself
+ * failed (NOTE says why). */
+static int read_run(const struct tl_config *cfg, const struct tl_target *t, struct run_io *io, int setarch,
+		    const char *text, size_t len, struct tl_findings *run, int *test_cases, char *note, size_t notelen)
+{
+	const struct tl_tool_hooks *h = io->ops->hooks;
+	if (setarch && h->mapping_clash != NULL)
+		snprintf(note, notelen, "ran under setarch -R (TSan memory mapping)");
+	if (h->failed != NULL && h->failed(&io->s, io->err, text, len, note, notelen))
+		return -1;
+	if (parse_report(cfg, io->tool, text, len, &io->s, run, test_cases, note, notelen) != 0)
+		return -1;
+	for (size_t k = 0; k < run->n; k++) {
+		run->v[k].tool = io->tool;
+		/* Sources are compiled by absolute path; show them as the user typed them. */
+		char cwd[TL_PATH];
+		if (getcwd(cwd, sizeof cwd) != NULL)
+			tl_finding_strip_dir(&run->v[k], cwd);
+	}
+	check_liveness(cfg, io->tool, &io->s, run);
+	run_level(cfg, t, io->tool, &io->s, io->err, run);
+	return 0;
 }
 
 /* One run of TOOL on T, index I: prepare its channels, spawn, collect, parse. Appends
@@ -657,55 +525,17 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
 {
 	for (int attempt = 0;; attempt++) {
 		struct run_io io;
-		if (prepare_io(cfg, t, tool, i, tests, &io, note, notelen) != 0)
-			return -1;
-		if (!io.channel && tool != TL_TOOL_TEST) {
-			char prefix[64];
-			snprintf(prefix, sizeof prefix, "%s%s.%d.log.", tl_tool_name(tool), tests ? "-tests" : "", i);
-			remove_prefixed(t->rundir, prefix);
-		}
-		char *argv[32];
-		const char *extra[4] = {NULL, NULL, NULL, NULL};
-		char buf[3][TL_PATH * 2 + 256];
 		int setarch = atomic_load(&said_setarch) > 0;
-		tool_command(cfg, t, tool, &io, setarch, argv, extra, buf);
-		char err[256];
-		if (spawn_run(cfg, t, tool, i, argv, extra, &io, err, sizeof err) != 0) {
-			snprintf(note, notelen, "could not start %s: %s", argv[0], err);
-			io_free(&io);
+		if (start_run(cfg, t, tool, i, tests, setarch, &io, note, notelen) != 0)
 			return -1;
-		}
 		size_t len = 0;
-		char *text = collect(&io, tool, &len);
-		if (tool == TL_TOOL_TSAN && !setarch && attempt == 0 && tsan_mapping_clash(&io, text)) {
-			/* TSan's shadow layout does not fit this kernel's mmap randomisation: rerun with
-			 * randomisation off for this process only. */
-			if (atomic_fetch_add(&said_setarch, 1) == 0)
-				fprintf(stderr, "threadlab: TSan hit 'unexpected memory mapping' (high mmap "
-						"randomisation); rerunning TSan jobs under 'setarch -R'\n");
-			free(text);
-			io_free(&io);
-			continue;
-		}
-		if (setarch && tool == TL_TOOL_TSAN)
-			snprintf(note, notelen, "ran under setarch -R (TSan memory mapping)");
-		int rc = -1;
-		if (!tool_failed(tool, &io, len, text, note, notelen) &&
-		    parse_report(cfg, tool, text, len, &io.s, run, test_cases, note, notelen) == 0) {
-			rc = 0;
-			for (size_t k = 0; k < run->n; k++) {
-				run->v[k].tool = tool;
-				/* Sources are compiled by absolute path; show them as the user typed them. */
-				char cwd[TL_PATH];
-				if (getcwd(cwd, sizeof cwd) != NULL)
-					tl_finding_strip_dir(&run->v[k], cwd);
-			}
-			check_liveness(cfg, tool, &io.s, run);
-			run_level(cfg, t, tool, &io.s, io.err, run);
-		}
+		char *text = collect(&io, &len);
+		int again = retry_under_setarch(&io, setarch, attempt, text);
+		int rc = again ? 0 : read_run(cfg, t, &io, setarch, text, len, run, test_cases, note, notelen);
 		free(text);
 		io_free(&io);
-		return rc;
+		if (!again)
+			return rc;
 	}
 }
 
@@ -714,10 +544,11 @@ static int run_once(const struct tl_config *cfg, struct tl_target *t, enum tl_to
  * while the program runs, or only while the work is small, is seen too. Helgrind (100-200x
  * slower than native: two minutes on lab 01's tests) watches the program only, and so does
  * threadcheck, since the tests check for leftover threads themselves and some abandon threads
- * on purpose (18-shutdown's timed-out shutdown). */
+ * on purpose (18-shutdown's timed-out shutdown). tools.def says which build of the tests a
+ * tool watches. */
 static int watches_tests(const struct tl_config *cfg, const struct tl_target *t, enum tl_tool tool)
 {
-	return cfg->grading && t->ntest_src > 0 && tool == TL_TOOL_TSAN;
+	return cfg->grading && t->test_src.n > 0 && tl_tool(tool)->tests_build != TL_BUILD_NONE;
 }
 
 /* Run I of TOOL on T's tests: its findings join RUN, except thread leaks (a test may abandon
@@ -742,22 +573,48 @@ static int run_tests_watched(const struct tl_config *cfg, struct tl_target *t, e
 	return rc;
 }
 
+/* Counts, for the tests tool, the test cases of one run (CASES, from its report) and how many
+ * passed (R's minimum over the runs). A test program that crashed or hung passed nothing we
+ * can count. */
+static void count_tests(struct tl_result *r, const struct tl_findings *run, int cases)
+{
+	int failed = 0, broken = 0;
+	for (size_t k = 0; k < run->n; k++) {
+		int exit_only = strcmp(run->v[k].raw, "exit status") == 0;
+		failed += run->v[k].kind == TL_KIND_TEST_FAIL && !exit_only;
+		broken |= run->v[k].kind != TL_KIND_TEST_FAIL || exit_only;
+	}
+	int passed = broken || cases == 0 ? 0 : cases - failed;
+	if (cases > r->tests_total)
+		r->tests_total = cases;
+	if (r->tests_passed_min < 0 || passed < r->tests_passed_min)
+		r->tests_passed_min = passed;
+}
+
+/* Whether TOOL can run on T at all; else R is marked skipped, with the reason. */
+static int can_run(const struct tl_config *cfg, const struct tl_target *t, enum tl_tool tool, struct tl_result *r)
+{
+	char why[256];
+	if (!tl_tool_available(cfg, tool, why, sizeof why)) {
+		r->status = TL_ST_SKIPPED;
+		tl_strlcpy(r->note, why, sizeof r->note);
+		return 0;
+	}
+	if (tl_build_is_tests(tl_tool(tool)->build) && t->test_src.n == 0) {
+		r->status = TL_ST_SKIPPED;
+		tl_strlcpy(r->note, "no tests", sizeof r->note);
+		return 0;
+	}
+	return 1;
+}
+
 void tl_run_tool(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int deflake)
 {
 	struct tl_result *r = &t->result[tool];
 	if (r->kinds & TL_KINDSET(TL_KIND_BUILD_ERROR))
 		return; /* the build stage already gave the verdict */
-	char why[256];
-	if (!tl_tool_available(cfg, tool, why, sizeof why)) {
-		r->status = TL_ST_SKIPPED;
-		tl_strlcpy(r->note, why, sizeof r->note);
+	if (!can_run(cfg, t, tool, r))
 		return;
-	}
-	if (tool == TL_TOOL_TEST && t->ntest_src == 0) {
-		r->status = TL_ST_SKIPPED;
-		tl_strlcpy(r->note, "no tests", sizeof r->note);
-		return;
-	}
 	double t0 = tl_now();
 	r->tests_passed_min = -1;
 	int runs = t->runs > 0 ? t->runs : 1;
@@ -779,19 +636,8 @@ void tl_run_tool(const struct tl_config *cfg, struct tl_target *t, enum tl_tool 
 		r->status = TL_ST_RAN;
 		if (run.n > 0)
 			r->runs_with_findings++;
-		if (tool == TL_TOOL_TEST) {
-			/* A test program that crashed or hung passed nothing we can count. */
-			int failed = 0, broken = 0;
-			for (size_t k = 0; k < run.n; k++) {
-				failed += run.v[k].kind == TL_KIND_TEST_FAIL && strcmp(run.v[k].raw, "exit status") != 0;
-				broken |= run.v[k].kind != TL_KIND_TEST_FAIL || strcmp(run.v[k].raw, "exit status") == 0;
-			}
-			int passed = broken || cases == 0 ? 0 : cases - failed;
-			if (cases > r->tests_total)
-				r->tests_total = cases;
-			if (r->tests_passed_min < 0 || passed < r->tests_passed_min)
-				r->tests_passed_min = passed;
-		}
+		if (tl_tool(tool)->hooks->count_cases != NULL)
+			count_tests(r, &run, cases);
 		merge(r, &run);
 		tl_findings_free(&run);
 		if (deflake && r->kinds != 0)

@@ -125,12 +125,6 @@ char **tl_sandbox_wrap(const struct tl_config *cfg, enum tl_sb_profile p, const 
 	return wrap(cfg, p, writable, NULL, argv);
 }
 
-char **tl_sandbox_wrap_run(const struct tl_config *cfg, enum tl_sb_profile p, const char *const *readonly,
-			   char *const *argv)
-{
-	return wrap(cfg, p, NULL, readonly, argv);
-}
-
 static char **wrap(const struct tl_config *cfg, enum tl_sb_profile p, const char *writable,
 		   const char *const *readonly, char *const *argv)
 {
@@ -178,6 +172,21 @@ void tl_argv_free(char **argv)
 	for (size_t i = 0; argv[i] != NULL; i++)
 		free(argv[i]);
 	free(argv);
+}
+
+int tl_spawn_jailed(const struct tl_config *cfg, const struct tl_jail *jail, char *const *argv,
+		    const char *const *extra, struct tl_spawn *s, char *err, size_t errlen)
+{
+	char **env = tl_env_make(extra);
+	char **wrapped = jail != NULL ? wrap(cfg, jail->profile, jail->writable, jail->readonly, argv) : NULL;
+	s->argv = wrapped != NULL ? wrapped : argv;
+	s->envp = env;
+	int rc = tl_spawn_run(s, err, errlen);
+	s->argv = NULL;
+	s->envp = NULL;
+	tl_env_free(env);
+	tl_argv_free(wrapped);
+	return rc;
 }
 
 /* Parses a descriptor number without locale or allocation (async-signal-safe). */
@@ -231,14 +240,7 @@ int tl_sandbox_child_fds(char *const *argv)
 
 enum tl_sb_profile tl_sb_profile_of(enum tl_tool tool)
 {
-	static const enum tl_sb_profile of[TL_TOOL_COUNT] = {
-		[TL_TOOL_TSAN] = TL_SB_TSAN,
-		[TL_TOOL_HELGRIND] = TL_SB_HELGRIND,
-		[TL_TOOL_THREADCHECK] = TL_SB_THREADCHECK,
-		[TL_TOOL_TEST] = TL_SB_TEST,
-	};
-	TL_ASSERT(tool >= 0 && tool < TL_TOOL_COUNT);
-	return of[tool];
+	return tl_tool(tool)->profile;
 }
 
 /* Whether every folder above PATH lets others through (o+x), so the unprivileged user can
@@ -279,22 +281,6 @@ static int set_limits(struct tl_config *cfg)
 	return drop;
 }
 
-/* Whether PROG is an executable file in a folder of our PATH (where the spawns look). */
-static int on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char *dup = xstrdup(path != NULL ? path : "/usr/bin:/bin");
-	int found = 0;
-	for (char *save = NULL, *dir = strtok_r(dup, ":", &save); dir != NULL && !found;
-	     dir = strtok_r(NULL, ":", &save)) {
-		char p[TL_PATH * 2];
-		snprintf(p, sizeof p, "%s/%s", dir, prog);
-		found = access(p, X_OK) == 0;
-	}
-	free(dup);
-	return found;
-}
-
 /* Compiles every profile's filter (once per process). Returns 0 or -1 with ERR. */
 static int compile_filters(char *err, size_t errlen)
 {
@@ -322,20 +308,15 @@ static int probe(const struct tl_config *cfg, enum tl_sb_profile p, const char *
 	static const char *const none[] = {NULL};
 	char errpath[TL_PATH + 32];
 	snprintf(errpath, sizeof errpath, "%s/%s.stderr", dir, tl_sb_profile_name(p));
-	char **wrapped = tl_sandbox_wrap(cfg, p, NULL, argv);
-	char **env = tl_env_make(none);
+	const struct tl_jail jail = {p, NULL, NULL};
 	struct tl_spawn s = {0};
-	s.argv = wrapped;
-	s.envp = env;
 	s.stdout_path = "/dev/null";
 	s.stderr_path = errpath;
 	s.timeout_s = 30;
 	s.max_output = 1 << 20;
 	s.limits = &cfg->limits;
 	char e[256];
-	int rc = tl_spawn_run(&s, e, sizeof e);
-	tl_env_free(env);
-	tl_argv_free(wrapped);
+	int rc = tl_spawn_jailed(cfg, &jail, argv, none, &s, e, sizeof e);
 	size_t n = 0;
 	int tr = 0;
 	char *msg = tl_read_file(errpath, 4096, &n, &tr);
@@ -386,7 +367,7 @@ int tl_sandbox_init(struct tl_config *cfg, char *err, size_t errlen)
 			 who);
 		return 0;
 	}
-	if (!on_path("bwrap")) {
+	if (!tl_on_path("bwrap")) {
 		snprintf(err, errlen, "bubblewrap is missing (no bwrap on PATH): install it (scripts/install-deps), or pass --unsafe-no-sandbox to grade without a sandbox");
 		return -1;
 	}

@@ -56,29 +56,35 @@ void tl_env_free(char **env)
 	free(env);
 }
 
-
-double tl_now(void)
+/* In the child, between fork and exec (async-signal-safe calls only): puts L's rlimits in
+ * force and, when L says so and we are root, becomes a uid of this run's own. Exits 126 when it
+ * cannot. */
+static void child_limits(const struct tl_limits *l)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int tl_mkdirs(const char *path)
-{
-	char buf[TL_PATH];
-	tl_strlcpy(buf, path, sizeof buf);
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
+	const struct {
+		int resource;
+		long long value;
+	} lims[] = {{RLIMIT_CPU, l->cpu_s}, {RLIMIT_AS, l->as_bytes}, {RLIMIT_DATA, l->data_bytes},
+		    {RLIMIT_NOFILE, l->nofile}, {RLIMIT_NPROC, l->nproc}};
+	for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++) {
+		if (lims[i].value <= 0)
 			continue;
-		*p = '\0';
-		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
+		struct rlimit rl = {(rlim_t)lims[i].value, (rlim_t)lims[i].value};
+		if (setrlimit(lims[i].resource, &rl) != 0)
+			_exit(126);
 	}
-	if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
+	/* Root ignores RLIMIT_NPROC and may write anywhere: untrusted code runs as an
+	 * unprivileged uid instead, one of its own (the kernel counts RLIMIT_NPROC per uid,
+	 * so a shared one would let a thread bomb in one run fail pthread_create in every
+	 * other run alive at the time). The group is shared and may write what the run
+	 * creates, so the next run of the same submission can rebuild over it. */
+	if (l->drop_gid > 0 && geteuid() == 0) {
+		gid_t g = (gid_t)l->drop_gid;
+		uid_t u = (uid_t)(TL_SANDBOX_UID_BASE + (unsigned)getpid());
+		umask(002);
+		if (setgroups(0, NULL) != 0 || setresgid(g, g, g) != 0 || setresuid(u, u, u) != 0)
+			_exit(126);
+	}
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. OUT_FDS are the
@@ -118,33 +124,8 @@ static void child(const struct tl_spawn *s, const int out_fds[2])
 	/* bubblewrap's seccomp filter, on the descriptor its argv names (before RLIMIT_NOFILE). */
 	if (tl_sandbox_child_fds(s->argv) != 0)
 		_exit(127);
-	const struct tl_limits *l = s->limits;
-	if (l != NULL) {
-		const struct {
-			int resource;
-			long long value;
-		} lims[] = {{RLIMIT_CPU, l->cpu_s}, {RLIMIT_AS, l->as_bytes}, {RLIMIT_DATA, l->data_bytes},
-			    {RLIMIT_NOFILE, l->nofile}, {RLIMIT_NPROC, l->nproc}};
-		for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++) {
-			if (lims[i].value <= 0)
-				continue;
-			struct rlimit rl = {(rlim_t)lims[i].value, (rlim_t)lims[i].value};
-			if (setrlimit(lims[i].resource, &rl) != 0)
-				_exit(126);
-		}
-		/* Root ignores RLIMIT_NPROC and may write anywhere: untrusted code runs as an
-		 * unprivileged uid instead, one of its own (the kernel counts RLIMIT_NPROC per uid,
-		 * so a shared one would let a thread bomb in one run fail pthread_create in every
-		 * other run alive at the time). The group is shared and may write what the run
-		 * creates, so the next run of the same submission can rebuild over it. */
-		if (l->drop_gid > 0 && geteuid() == 0) {
-			gid_t g = (gid_t)l->drop_gid;
-			uid_t u = (uid_t)(TL_SANDBOX_UID_BASE + (unsigned)getpid());
-			umask(002);
-			if (setgroups(0, NULL) != 0 || setresgid(g, g, g) != 0 || setresuid(u, u, u) != 0)
-				_exit(126);
-		}
-	}
+	if (s->limits != NULL)
+		child_limits(s->limits);
 	if (s->envp != NULL)
 		execvpe(s->argv[0], s->argv, s->envp);
 	else
@@ -356,6 +337,40 @@ static void finish_drains(struct tl_spawn *s)
 	}
 }
 
+/* Waits for the child PID of S (PFD: its pidfd, or -1) until it ends or S's time is up
+ * (from START: then its stacks are taken if asked for and its group is killed), draining S's
+ * channels meanwhile. Returns 0 with *STATUS, or -1 with ERR when waitpid fails (the group is
+ * then killed). */
+static int wait_child(struct tl_spawn *s, pid_t pid, int pfd, double start, int *status, char *err,
+		      size_t errlen)
+{
+	double deadline = start + (s->timeout_s > 0 ? s->timeout_s : 1e9);
+	for (;;) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+		if (w == pid)
+			return 0;
+		if (w < 0 && errno != EINTR) {
+			snprintf(err, errlen, "waitpid: %s", strerror(errno));
+			kill(-pid, SIGKILL);
+			return -1;
+		}
+		double left = deadline - tl_now();
+		if (left <= 0) {
+			s->timed_out = 1;
+			if (s->stacks_path[0] != '\0')
+				dump_stacks(s, pid);
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			return 0;
+		}
+		/* Without a pidfd, poll in 50 ms steps. */
+		int ms = pfd < 0 ? (left > 0.05 ? 50 : (int)(left * 1000) + 1)
+				 : left > 3600 ? 3600000 : (int)(left * 1000) + 1;
+		wait_and_drain(s, pfd, ms);
+	}
+}
+
 int tl_spawn_run(struct tl_spawn *s, char *err, size_t errlen)
 {
 	s->exited = s->signaled = s->timed_out = 0;
@@ -380,39 +395,15 @@ int tl_spawn_run(struct tl_spawn *s, char *err, size_t errlen)
 	setpgid(pid, pid);
 	int pfd = (int)pidfd_open_(pid);
 	int status = 0;
-	double deadline = start + (s->timeout_s > 0 ? s->timeout_s : 1e9);
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			snprintf(err, errlen, "waitpid: %s", strerror(errno));
-			kill(-pid, SIGKILL);
-			if (pfd >= 0)
-				close(pfd);
-			finish_drains(s);
-			return -1;
-		}
-		double left = deadline - tl_now();
-		if (left <= 0) {
-			s->timed_out = 1;
-			if (s->stacks_path[0] != '\0')
-				dump_stacks(s, pid);
-			kill(-pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			break;
-		}
-		/* Without a pidfd, poll in 50 ms steps. */
-		int ms = pfd < 0 ? (left > 0.05 ? 50 : (int)(left * 1000) + 1)
-				 : left > 3600 ? 3600000 : (int)(left * 1000) + 1;
-		wait_and_drain(s, pfd, ms);
-	}
+	int rc = wait_child(s, pid, pfd, start, &status, err, errlen);
 	/* Whatever the program left behind in its group goes too. */
-	kill(-pid, SIGKILL);
+	if (rc == 0)
+		kill(-pid, SIGKILL);
 	if (pfd >= 0)
 		close(pfd);
 	finish_drains(s);
+	if (rc != 0)
+		return -1;
 	s->seconds = tl_now() - start;
 	if (!s->timed_out) {
 		if (WIFEXITED(status)) {

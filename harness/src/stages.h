@@ -54,6 +54,23 @@ struct tl_lab {
 	int nallow;
 };
 
+/* One line of a strict "key: value" file (kv.c): KEY and VALUE without the blanks around
+ * them, VALUE NULL when the line has no ':'. A '#' starts a comment; blank lines are skipped. */
+struct tl_kv {
+	const char *path;
+	int line;
+	char *key, *value;
+};
+/* Takes one line; returns 0, or -1 with ERR filled (tl_kv_fail) to stop the reading. */
+typedef int (*tl_kv_fn)(void *ctx, const struct tl_kv *kv, char *err, size_t errlen);
+/* Reads F (named PATH) and gives each line to FN (with CTX) until FN refuses one. A line longer
+ * than 1022 bytes is refused, never split. *LINES gets the number of lines read. Returns 0, or
+ * -1 with "PATH:LINE: reason" in ERR. */
+int tl_kv_read(FILE *f, const char *path, tl_kv_fn fn, void *ctx, int *lines, char *err, size_t errlen);
+/* Writes "PATH:LINE: " and FMT's text into ERR. Returns -1. */
+int tl_kv_fail(const struct tl_kv *kv, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Parses one lab.decl strictly. Returns 0, or -1 with "file:line: reason" in ERR. */
 int tl_decl_parse(const char *path, struct tl_lab *lab, char *err, size_t errlen);
 
@@ -67,6 +84,19 @@ int tl_discover(const char *root, const char *filter, struct tl_lab **labs, size
 enum tl_status { TL_ST_NOT_RUN, TL_ST_RAN, TL_ST_SKIPPED, TL_ST_ERROR };
 const char *tl_status_name(enum tl_status s);
 
+/* What a command checks: the labs (check), the labs against their declarations (selftest), or
+ * the user's own files (analyze). */
+enum tl_mode { TL_MODE_CHECK, TL_MODE_SELFTEST, TL_MODE_ANALYZE };
+const char *tl_mode_name(enum tl_mode m);
+
+/* The verdict on one tool's result that every format shows (set by tl_compare_target). */
+enum tl_verdict {
+	TL_VERDICT_SKIP,  /* not run, or skipped */
+	TL_VERDICT_ERROR, /* the tool failed */
+	TL_VERDICT_PASS,  /* selftest: as declared; check, analyze: nothing reported */
+	TL_VERDICT_FAIL,  /* selftest: not as declared; check, analyze: something reported */
+};
+
 /* The outcome of running one tool on one target (possibly several runs). */
 struct tl_result {
 	enum tl_status status;
@@ -79,20 +109,30 @@ struct tl_result {
 	int tests_total;           /* test tool: test cases in a run (0: unknown) */
 	int tests_passed_min;      /* test tool: fewest passing in any run (-1: no run counted) */
 	/* compare stage */
-	int compared;
-	int match;
+	int compared;              /* selftest: held against the lab's declaration */
+	int match;                 /* ran, and reported what is declared */
 	tl_kindset expected;
+	enum tl_verdict verdict;
 };
+
+/* A growable list of paths (each malloc'd). Zero-initialise; free with tl_paths_free. */
+struct tl_paths {
+	char **v;
+	size_t n, cap;
+};
+/* Appends the path FMT formats. Aborts when memory runs out. */
+void tl_paths_addf(struct tl_paths *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sorts P by name (strcmp). */
+void tl_paths_sort(struct tl_paths *p);
+void tl_paths_free(struct tl_paths *p);
 
 /* A program to build and run: a lab variant, or a user's file(s) for analyze. */
 struct tl_target {
 	char name[128];                /* "01-counter" or the analyzed path */
 	const struct tl_lab *lab;      /* NULL for analyze */
 	enum tl_variant variant;
-	char src[TL_MAX_FILES * 4][TL_PATH];
-	int nsrc;
-	char test_src[TL_MAX_FILES * 2][TL_PATH];
-	int ntest_src;
+	struct tl_paths src;           /* the program's sources */
+	struct tl_paths test_src;      /* the tests' sources (none: no tests) */
 	char include[4][TL_PATH];      /* extra -I directories */
 	int ninclude;
 	char outdir[TL_PATH];          /* build/<mode>/<name>/<variant> */
@@ -154,6 +194,18 @@ struct tl_config {
 	struct tl_limits build_limits;
 };
 
+/* Targets (target.c). Each fills T (memset first) and sets where its builds and runs go. */
+/* LAB's variant V: student files from the variant's folder, everything else from the lab
+ * folder, plus the shared code of labs/common (and the canaries when CFG->canary). Returns 0,
+ * or -1 with ERR filled when a path of its build would not fit. */
+int tl_target_lab(const struct tl_config *cfg, const struct tl_lab *lab, enum tl_variant v, struct tl_target *t,
+		  char *err, size_t errlen);
+/* A user's file (one program) or folder (its .c files: one program, and its test_*.c files
+ * with the rest but main.c: the cmocka tests). Returns 0, or -1 with ERR filled. */
+int tl_target_analyze(const struct tl_config *cfg, const char *path, struct tl_target *t, char *err, size_t errlen);
+/* Frees a malloc'd target, its findings and its source lists. T may be NULL. */
+void tl_target_free(struct tl_target *t);
+
 /* A NULL-terminated argv of malloc'd strings. Zero-initialise; free with tl_argv_clear. */
 #define TL_ARGV_MAX 256
 struct tl_argv {
@@ -167,7 +219,15 @@ void tl_argv_clear(struct tl_argv *a);
 /* The builds of a target, each with its own compiler and flags. */
 /* TL_BUILD_TEST_TSAN: the tests built for TSan too, when grading (TSan watches them). */
 enum tl_build_kind { TL_BUILD_TSAN, TL_BUILD_PLAIN, TL_BUILD_TEST, TL_BUILD_TEST_TSAN, TL_BUILD_COUNT };
+/* No build (tools.def: a tool that watches no tests). */
+#define TL_BUILD_NONE TL_BUILD_COUNT
 const char *tl_build_kind_name(enum tl_build_kind k);
+/* Whether build K is of the lab's tests (there is none without test sources). */
+int tl_build_is_tests(enum tl_build_kind k);
+/* The binary build K of T makes. */
+const char *tl_build_output(const struct tl_target *t, enum tl_build_kind k);
+/* The C compiler of the TSan builds: $TL_TSAN_CC, or clang. */
+const char *tl_tsan_cc(void);
 /* Appends to A the compiler and every compile flag (defines and -I included) that the build
  * WHICH of T uses, without sources, outputs or link flags: the one definition that the builds
  * and the anti-tamper scan share, so that the scan checks what is built. */
@@ -248,30 +308,91 @@ void tl_pool_submit(struct tl_pool *p, tl_job_fn fn, void *arg);
 void tl_pool_wait(struct tl_pool *p);
 void tl_pool_free(struct tl_pool *p);
 
-/* Compare: sets compared/match/expected for each declared tool of a lab target. Returns the
- * number of mismatches. */
-int tl_compare_target(struct tl_target *t);
+/* Compare: sets the verdict of each tool's result of T under MODE and, for a lab target in
+ * selftest, compared/match/expected for each declared tool. Returns the number of results
+ * that differ from their declaration (0 outside selftest). */
+int tl_compare_target(struct tl_target *t, enum tl_mode mode);
 
-/* Reporters: format and print, no logic. MODE names the command: "check", "selftest",
- * "analyze". */
-void tl_report_text(FILE *out, const struct tl_config *cfg, const char *mode,
-		    struct tl_target *const *targets, size_t n);
-void tl_report_json(FILE *out, const struct tl_config *cfg, const char *mode,
-		    struct tl_target *const *targets, size_t n);
-void tl_report_tap(FILE *out, const struct tl_config *cfg, const char *mode,
-		   struct tl_target *const *targets, size_t n);
-void tl_report_html(FILE *out, const struct tl_config *cfg, const char *mode,
-		    struct tl_target *const *targets, size_t n);
+/* Reporters: format and print, no logic. MODE names the command. */
+void tl_report_text(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		    size_t n);
+void tl_report_json(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		    size_t n);
+void tl_report_tap(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		   size_t n);
+void tl_report_html(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		    size_t n);
 
 /* Sandbox profiles: what a sandboxed command is, which picks its seccomp filter (a column of
  * syscalls.def): the compilers and binutils, or one tool's runs of the student's program. */
 enum tl_sb_profile { TL_SB_BUILD, TL_SB_TSAN, TL_SB_HELGRIND, TL_SB_THREADCHECK, TL_SB_TEST, TL_SB_COUNT };
 const char *tl_sb_profile_name(enum tl_sb_profile p);
-/* The profile of TOOL's runs. */
+/* The profile of TOOL's runs (its descriptor's). */
 enum tl_sb_profile tl_sb_profile_of(enum tl_tool tool);
 /* Compiles profile P's filter from syscalls.def. Returns 0 with a malloc'd BPF program in *BPF
  * (*LEN bytes), or -1 with ERR filled and nothing allocated. */
 int tl_seccomp_compile(enum tl_sb_profile p, unsigned char **bpf, size_t *len, char *err, size_t errlen);
+
+/* Tools (tools.def, tools.c): one descriptor each, read by the build, run and sandbox stages. */
+/* How a tool's report reaches the grader (run.c sets the channel up; see prepare_io there). */
+enum tl_channel {
+	TL_CH_PIPES,      /* two pipes it writes by descriptor: the report and its own messages */
+	TL_CH_PID_LOG,    /* a log it names PREFIX.<pid of the program> for the prefix it is given */
+	TL_CH_GROUP_FILE, /* a file named after the test group (cmocka's %g): known only when the
+			   * canary's group ("threadlab") is in */
+};
+/* What a tool's command is made from, for one run. */
+struct tl_tool_run {
+	const char *binary; /* the program or test binary the run is of */
+	const char *base;   /* where the tool writes its report: a path, or a path prefix */
+	int fd[2];          /* TL_CH_PIPES: the write ends the child inherits (report, messages) */
+	int tests;          /* the run is of the lab's tests */
+	int setarch;        /* run under setarch -R (TSan's shadow and mmap randomisation) */
+};
+/* A run's command: ARGV (NULL-terminated) and the tool's variables EXTRA (NULL-terminated
+ * "K=V"), with the storage they point into. */
+struct tl_tool_cmd {
+	char *argv[32];
+	const char *extra[4];
+	char buf[4][TL_PATH * 2 + 256];
+};
+/* What each tool does its own way. Hooks that a tool has no need of are NULL. */
+struct tl_tool_hooks {
+	const char *reporter;     /* the tool's name for people: "ThreadSanitizer" */
+	int report_exit;          /* the exit status of a run it reported on (the canary ensures one) */
+	int deadlock_exit;        /* 0, or the status it ends a run with on a deadlock, before it
+				   * could report the canary */
+	int exit_counts_failures; /* the exit status is the number of failures: any but 0 reports */
+	enum tl_kind canary_kind; /* the kind of its report of the liveness canary; a test-fail
+				   * canary is known by the test's name, the others by their place */
+	const char *canary;       /* that report in words: "data race" */
+	/* Whether it can run here; else 0 with WHY. */
+	int (*available)(const struct tl_config *cfg, char *why, size_t whylen);
+	/* Fills CMD for RUN. */
+	void (*command)(const struct tl_config *cfg, const struct tl_tool_run *run, struct tl_tool_cmd *cmd);
+	/* Its parser (see threadlab.h). */
+	int (*parse)(const char *text, size_t len, struct tl_findings *out, char *err, size_t errlen);
+	/* The number of test cases in its report TEXT (NULL: it runs no tests). */
+	int (*count_cases)(const char *text, size_t len);
+	/* Whether the run S, with stderr in ERRPATH and report TEXT (LEN bytes), failed on the
+	 * tool's side (it could not start, or gave up): then 1 with NOTE filled. */
+	int (*failed)(const struct tl_spawn *s, const char *errpath, const char *text, size_t len, char *note,
+		      size_t notelen);
+	/* Whether the run hit a clash that a rerun under setarch -R avoids. */
+	int (*mapping_clash)(const char *errpath, const char *text);
+};
+/* One tool: its row of tools.def. */
+struct tl_tool_ops {
+	const char *name;
+	enum tl_build_kind build;       /* the build its runs use */
+	enum tl_build_kind tests_build; /* grading: the build of the tests it watches, or TL_BUILD_NONE */
+	int time_factor;                /* its runs may take this many times a lab's timeout */
+	enum tl_channel channel;
+	enum tl_sb_profile profile;     /* its runs' sandbox profile */
+	const struct tl_tool_hooks *hooks;
+};
+/* TOOL's descriptor. TOOL must be valid; anything else aborts. */
+const struct tl_tool_ops *tl_tool(enum tl_tool tool);
 
 /* Sandbox: decides, for grading, how builds and runs of untrusted code are confined
  * (bubblewrap with an allowlisted view and each profile's seccomp filter, an unprivileged uid
@@ -289,12 +410,20 @@ const char *const *tl_sandbox_env(void);
  * /tmp, where it starts (so every path ARGV names must be absolute); or a plain copy when no
  * sandbox is in use. Free with tl_argv_free. */
 char **tl_sandbox_wrap(const struct tl_config *cfg, enum tl_sb_profile p, const char *writable, char *const *argv);
-/* The same for a program's run: nothing of the host is writable (it starts in its private
- * /tmp), and each of the NULL-terminated READONLY paths is shown read-only (the program's
- * binaries, its report FIFOs). */
-char **tl_sandbox_wrap_run(const struct tl_config *cfg, enum tl_sb_profile p, const char *const *readonly,
-			   char *const *argv);
 void tl_argv_free(char **argv);
+/* Where a sandboxed command runs: under profile P's filter, with WRITABLE (NULL: nothing)
+ * writable, and each of the NULL-terminated READONLY paths (NULL: none; a program's binaries,
+ * its report FIFOs) shown read-only. */
+struct tl_jail {
+	enum tl_sb_profile profile;
+	const char *writable;
+	const char *const *readonly;
+};
+/* Runs ARGV as S describes (S's argv and envp are set here, and NULL again on return), in the
+ * environment tl_env_make(EXTRA) and, when JAIL is not NULL, in the sandbox JAIL describes (a
+ * plain run when no sandbox is in use, as tl_sandbox_wrap). Returns tl_spawn_run's result. */
+int tl_spawn_jailed(const struct tl_config *cfg, const struct tl_jail *jail, char *const *argv,
+		    const char *const *extra, struct tl_spawn *s, char *err, size_t errlen);
 /* In a spawned child between fork and exec (async-signal-safe): when ARGV is a wrap's, puts its
  * profile's filter on the descriptor its --seccomp names, where bubblewrap reads it. Returns 0
  * (also for any other ARGV), or -1 when the child must not exec. */
@@ -373,7 +502,37 @@ int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char 
 /* Scores one lab from its target's results and the rubric. */
 void tl_grade_score(const struct tl_rubric *r, struct tl_grade_lab *gl, int runs);
 
+/* Grade printers (report_grade.c), one per grade format of formats.def. */
+void tl_grade_text(FILE *out, const struct tl_grade *g);
+void tl_grade_json(FILE *out, const struct tl_grade *g);
+void tl_grade_tap(FILE *out, const struct tl_grade *g);
+void tl_grade_gradescope(FILE *out, const struct tl_grade *g);
+void tl_grade_junit(FILE *out, const struct tl_grade *g);
+void tl_grade_sarif(FILE *out, const struct tl_grade *g);
+void tl_grade_github(FILE *out, const struct tl_grade *g);
+/* Prints G in the grade format named FORMAT (one whose grade printer formats.def names;
+ * anything else aborts). */
 void tl_report_grade(FILE *out, const char *format, const struct tl_grade *g);
+
+/* Output formats (formats.def, report.c). */
+enum tl_format {
+#define X(e, name, report, grade) TL_FORMAT_##e,
+#include "formats.def"
+#undef X
+	TL_FORMAT_COUNT
+};
+struct tl_format_ops {
+	const char *name;
+	/* The printer of check, selftest and analyze, or NULL. */
+	void (*report)(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
+		       size_t n);
+	/* The printer of grade, or NULL. */
+	void (*grade)(FILE *out, const struct tl_grade *g);
+};
+/* Looks NAME up in formats.def. Returns the format, or -1 when NAME is not one. */
+int tl_format_from_name(const char *name);
+/* F's row. F must be valid; anything else aborts. */
+const struct tl_format_ops *tl_format(enum tl_format f);
 
 /* Explanations of finding kinds (threadlab explain KIND). tl_explain prints the whole text,
  * or returns -1 naming the known kinds on stderr when KIND is not one. */
@@ -406,12 +565,19 @@ void tl_finding_strip_dir(struct tl_finding *f, const char *dir);
 /* Liveness canaries (canary.c): removes from RUN the findings that are TOOL's report of the
  * canary planted in every graded run, and returns how many there were. */
 int tl_canary_take(enum tl_tool tool, struct tl_findings *run);
-/* What TOOL's canary is, in words ("data race"), and who reports it ("ThreadSanitizer"). */
-const char *tl_canary_what(enum tl_tool tool);
-const char *tl_canary_reporter(enum tl_tool tool);
 
-/* Small helpers shared by stages. */
+/* Small helpers shared by stages (util.c). */
+/* Makes PATH and the folders above it (mode 0777 less the umask). Returns 0, or -1 with errno. */
 int tl_mkdirs(const char *path);
+/* Seconds on the monotonic clock. */
 double tl_now(void);
+/* Whether S ends with SUFFIX. */
+int tl_has_suffix(const char *s, const char *suffix);
+/* Formats a path into BUF (LEN > 0 bytes). Returns 0, or -1 with errno ENAMETOOLONG when it
+ * does not fit (BUF is then ""): a path cut short would name another file. Messages, which may
+ * be cut, are formatted with tl__errf. */
+int tl_pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Whether PROG is an executable file in a folder of $PATH (or /usr/bin:/bin without one). */
+int tl_on_path(const char *prog);
 
 #endif

@@ -128,12 +128,6 @@ static int helper(const struct tl_config *cfg, const struct helper *h, const cha
 	return -1;
 }
 
-static int has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* Opens SUBMISSION as the caller named it. The folders leading to it are the caller's choice
  * and followed; the submission itself must not be a symbolic link (batch grading takes the
  * names from a folder that students may fill, and a link there could name the solutions).
@@ -151,8 +145,8 @@ static int open_root(const char *submission, enum sub_kind *kind, char *err, siz
 		return -1;
 	}
 	const char *bad = S_ISLNK(st.st_mode) ? "is a symbolic link, which is not followed: give the folder or file it points to"
-			  : S_ISREG(st.st_mode) && !has_suffix(path, ".tar") && !has_suffix(path, ".tar.gz") &&
-				  !has_suffix(path, ".tgz")
+			  : S_ISREG(st.st_mode) && !tl_has_suffix(path, ".tar") && !tl_has_suffix(path, ".tar.gz") &&
+				  !tl_has_suffix(path, ".tgz")
 			      ? "is not a folder, a git repository or a .tar/.tar.gz/.tgz"
 			  : !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) ? "is not a folder, a git repository or a tarball"
 									 : NULL;
@@ -381,7 +375,7 @@ static int take_file(int rootfd, const char *scratch, struct tl_grade_lab *gl, i
 		close(fd);
 		if (rc == 0)
 			return 1;
-		snprintf(why, sizeof why, "%s: %s", cand[c], e);
+		tl__errf(why, sizeof why, "%s: %s", cand[c], e);
 	}
 	size_t len = strlen(gl->note);
 	snprintf(gl->note + len, sizeof gl->note - len, "%s%s not submitted%s%s: the untouched lab file is graded",

@@ -46,11 +46,8 @@ static int import_listed(const char *name, enum tl_build_kind kind)
 int tl__run(const struct tl_config *cfg, const char *writable, char *const *argv, const char *out, const char *err)
 {
 	static const char *const none[] = {NULL};
-	char **env = tl_env_make(none);
-	char **confined = cfg->grading ? tl_sandbox_wrap(cfg, TL_SB_BUILD, writable, argv) : NULL;
+	const struct tl_jail jail = {TL_SB_BUILD, writable, NULL};
 	struct tl_spawn s = {0};
-	s.argv = confined != NULL ? confined : argv;
-	s.envp = env;
 	s.cwd = writable;
 	s.stdout_path = out;
 	s.stderr_path = err;
@@ -59,10 +56,7 @@ int tl__run(const struct tl_config *cfg, const char *writable, char *const *argv
 	if (cfg->grading)
 		s.limits = &cfg->build_limits;
 	char e[256];
-	int rc = tl_spawn_run(&s, e, sizeof e);
-	tl_env_free(env);
-	tl_argv_free(confined);
-	if (rc != 0)
+	if (tl_spawn_jailed(cfg, cfg->grading ? &jail : NULL, argv, none, &s, e, sizeof e) != 0)
 		return -1;
 	return s.exited ? s.exit_code : TL__KILLED;
 }
@@ -382,22 +376,22 @@ static int owned_defines(const struct tl_config *cfg, const struct tl_target *t,
 	pthread_mutex_lock(&owned_mu);
 	const char *todo[16];
 	int n = 0, rc = 0;
-	for (int i = 0; i < t->nsrc; i++) {
-		const char *b = strrchr(t->src[i], '/') != NULL ? strrchr(t->src[i], '/') + 1 : t->src[i];
+	for (size_t i = 0; i < t->src.n; i++) {
+		const char *b = strrchr(t->src.v[i], '/') != NULL ? strrchr(t->src.v[i], '/') + 1 : t->src.v[i];
 		int student = 0, cached = 0;
 		for (int s = 0; s < t->lab->nstudent; s++)
-			student |= strcmp(t->lab->student[s], b) == 0 && strncmp(t->src[i], t->lab->dir, strlen(t->lab->dir)) == 0;
+			student |= strcmp(t->lab->student[s], b) == 0 && strncmp(t->src.v[i], t->lab->dir, strlen(t->lab->dir)) == 0;
 		for (int c = 0; c < nowned; c++)
-			cached |= strcmp(owned_cache[c].src, t->src[i]) == 0;
+			cached |= strcmp(owned_cache[c].src, t->src.v[i]) == 0;
 		if (!student && !cached && n < 16 && nowned + n < (int)COUNT(owned_cache))
-			todo[n++] = t->src[i];
+			todo[n++] = t->src.v[i];
 	}
 	if (n > 0)
 		rc = owned_compile(cfg, t, todo, n, w);
 	*found = 0;
 	for (int c = 0; rc == 0 && c < nowned && !*found; c++)
-		for (int i = 0; i < t->nsrc && !*found; i++)
-			*found = strcmp(owned_cache[c].src, t->src[i]) == 0 && tl__strs_has(&owned_cache[c].defined, name);
+		for (size_t i = 0; i < t->src.n && !*found; i++)
+			*found = strcmp(owned_cache[c].src, t->src.v[i]) == 0 && tl__strs_has(&owned_cache[c].defined, name);
 	pthread_mutex_unlock(&owned_mu);
 	return rc;
 }

@@ -14,7 +14,7 @@ enum tl_kind {
 };
 
 enum tl_tool {
-#define X(e, name, tsan_build) TL_TOOL_##e,
+#define X(e, name, build, tests_build, time_factor, channel, hooks) TL_TOOL_##e,
 #include "tools.def"
 #undef X
 	TL_TOOL_COUNT
@@ -35,7 +35,6 @@ _Noreturn void tl_assert_fail(const char *file, int line, const char *expr);
 const char *tl_kind_name(enum tl_kind k);
 const char *tl_kind_meaning(enum tl_kind k);
 const char *tl_tool_name(enum tl_tool t);
-int tl_tool_needs_tsan_build(enum tl_tool t);
 /* Looks NAME up in the closed table. Returns the enum value, or -1 when NAME is not in it. */
 int tl_kind_from_name(const char *name);
 int tl_tool_from_name(const char *name);
@@ -112,11 +111,27 @@ int tl_frame_is_runtime(const char *file, const char *fn);
  * (the rest is dropped and *truncated set). Returns NULL with errno set on failure. */
 char *tl_read_file(const char *path, size_t max, size_t *len, int *truncated);
 
-/* Helpers shared by the parsers (defined in finding.c). */
-/* Formats a message into ERR (ERRLEN may be 0, then nothing is written). */
+/* Helpers shared by the parsers (util.c, finding.c). */
+/* Formats a message into ERR, cut to fit (ERRLEN may be 0, then nothing is written). */
 void tl__errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Moves every finding of FROM to the end of TO (details change owner) and empties FROM. */
 void tl__findings_move(struct tl_findings *to, struct tl_findings *from);
+/* Whether C is XML's white space (space, tab, newline, carriage return). */
+int tl__is_space(char c);
+/* Whether TEXT (LEN bytes) is empty or white space only. */
+int tl__is_blank(const char *text, size_t len);
+/* Whether S (may be NULL: no) starts with PREFIX. */
+int tl__has_prefix(const char *s, const char *prefix);
+/* One line of a text: [b, e) without its newline or a carriage return before it; NO counts the
+ * lines read (1 for the first); UNTERMINATED: the text ends without a newline after it. */
+struct tl__line {
+	const char *b, *e;
+	unsigned no;
+	int unterminated;
+};
+/* Reads the line of TEXT (LEN bytes) that starts at *POS into L and moves *POS past it.
+ * Returns 1, or 0 at the end of the text. */
+int tl__next_line(const char *text, size_t len, size_t *pos, struct tl__line *l);
 
 #endif

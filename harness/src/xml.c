@@ -237,6 +237,17 @@ int tl__xml_parse(const char *xml, size_t len, struct tl__xml_node **doc, int *t
 	return 0;
 }
 
+int tl__xml_begin(const char *xml, size_t len, struct tl__xml_node **doc, int *truncated, char *err,
+		  size_t errlen)
+{
+	*doc = NULL;
+	tl__errf(err, errlen, "%s", "");
+	TL_ASSERT(xml != NULL || len == 0);
+	if (tl__is_blank(xml, len))
+		return 1;
+	return tl__xml_parse(xml, len, doc, truncated, err, errlen) < 0 ? -1 : 0;
+}
+
 /* See xml.h. The depth bound keeps the recursion short. */
 void tl__xml_free(struct tl__xml_node *n)
 {

@@ -33,6 +33,11 @@ struct tl__xml_node {
  * bytes. Aborts when memory runs out. */
 int tl__xml_parse(const char *xml, size_t len, struct tl__xml_node **doc, int *truncated,
 		  char *err, size_t errlen);
+/* The start of a parser of tool XML: clears ERR, and parses XML unless it is blank (a clean
+ * run). Returns 1 for blank text (*DOC NULL), 0 with *DOC and *TRUNCATED as tl__xml_parse, or
+ * -1 with ERR when the text is not XML. */
+int tl__xml_begin(const char *xml, size_t len, struct tl__xml_node **doc, int *truncated, char *err,
+		  size_t errlen);
 /* Frees a tree from tl__xml_parse (NULL is fine). */
 void tl__xml_free(struct tl__xml_node *doc);
 /* The first child of N named NAME, or the next sibling of N named NAME; NULL when none (also

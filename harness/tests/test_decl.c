@@ -1,4 +1,4 @@
-/* test_decl.c: the strict lab.decl parser: good declarations load, every bad line is refused. */
+/* test_decl.c: the strict lab.decl parser (and the rubric's, the same reader): good declarations load, every bad line is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,6 +141,27 @@ static void test_error_names_file_and_line_fail(void **state)
 	expect_error("hint: which lock?\n", "hint: which lock?\nbogus: 1\n", ":9:");
 }
 
+/* The rubric is read by the same strict reader: a line too long is refused, not split into two
+ * lines (before, the rest of a 600-byte line was read as a line of its own). */
+static void test_rubric_long_line_fail(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/tl-rubric-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "default.tests: 4%*s\n", 1100, "");
+	fclose(f);
+	struct tl_rubric r;
+	char err[512] = "";
+	int rc = tl_rubric_load(path, &r, err, sizeof err);
+	unlink(path);
+	assert_int_equal(rc, -1);
+	if (strstr(err, ":1: line longer than") == NULL)
+		fail_msg("unexpected error: %s", err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_bad_line_and_values_fail),
 		cmocka_unit_test(test_error_names_file_and_line_fail),
 		cmocka_unit_test(test_allow_key),
+		cmocka_unit_test(test_rubric_long_line_fail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

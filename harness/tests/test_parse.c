@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stages.h"
 #include "threadlab.h"
 #include "xml.h"
 
@@ -65,8 +66,10 @@ static void test_kind_and_tool_names(void **state)
 		assert_int_equal(tl_tool_from_name(tl_tool_name((enum tl_tool)t)), t);
 	assert_string_equal(tl_kind_name(TL_KIND_LOCK_ORDER), "lock-order");
 	assert_string_equal(tl_tool_name(TL_TOOL_HELGRIND), "helgrind");
-	assert_int_equal(tl_tool_needs_tsan_build(TL_TOOL_TSAN), 1);
-	assert_int_equal(tl_tool_needs_tsan_build(TL_TOOL_HELGRIND), 0);
+	for (int t = 0; t < TL_TOOL_COUNT; t++)
+		assert_string_equal(tl_tool((enum tl_tool)t)->name, tl_tool_name((enum tl_tool)t));
+	assert_int_equal(tl_tool(TL_TOOL_TSAN)->build, TL_BUILD_TSAN);
+	assert_int_equal(tl_tool(TL_TOOL_HELGRIND)->build, TL_BUILD_PLAIN);
 }
 
 static void test_kind_and_tool_names_fail(void **state)

@@ -279,7 +279,7 @@ static void make_target(struct tl_target *t, const char *name, const char *file,
 {
 	memset(t, 0, sizeof *t);
 	tl_strlcpy(t->name, name, sizeof t->name);
-	snprintf(test ? t->test_src[t->ntest_src++] : t->src[t->nsrc++], TL_PATH, "%s/labs/sb/%s", scratch, file);
+	tl_paths_addf(test ? &t->test_src : &t->src, "%s/labs/sb/%s", scratch, file);
 	snprintf(t->outdir, sizeof t->outdir, "%s/out/%s", scratch, name);
 	snprintf(t->bin_plain, sizeof t->bin_plain, "%s/program", t->outdir);
 	snprintf(t->bin_tsan, sizeof t->bin_tsan, "%s/program-tsan", t->outdir);

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "merge.h"
 #include "threadcheck.h"
+#include "threads_left.h"
 
 #define MAX_INPUTS 4
 /* How long a receive waits before the test calls the consumer stuck. Values and the close
@@ -87,18 +88,9 @@ static int recv_or_fail(struct fanin *f, long *v, size_t received)
  * up to a second for them), printing what is known of any that has not. */
 static void assert_no_thread_left(struct fanin *f)
 {
-	struct tc_options opt = { .settle_seconds = 1.0 };
-	char report[8192] = "";
-	int left;
-
 	for (size_t i = 0; i < f->n; i++)
 		Pthread_join(f->prod[i].thread, NULL);
-	left = tc_verify_none(&f->base, &opt, report, sizeof(report));
-	if (left < 0)
-		fail_msg("threadcheck could not list this process's threads");
-	if (left > 0)
-		fail_msg("%d thread(s) still alive after every input was closed and drained:\n%s",
-			 left, report);
+	assert_no_thread_left_when(&f->base, "after every input was closed and drained", 8192);
 }
 
 /* Frees F's merge, then its inputs and F itself. */

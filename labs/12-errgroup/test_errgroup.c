@@ -13,6 +13,7 @@
 #include "check.h"
 #include "errgroup.h"
 #include "threadcheck.h"
+#include "threads_left.h"
 
 /* How long the test waits for a failure to cancel the context. A correct group cancels it
  * before the failing task's thread ends, so this is only the limit for a group that never
@@ -129,14 +130,7 @@ static int failer(struct ctx *ctx, void *arg)
 /* Fails the test if a thread started since BASE is still alive (after up to a second). */
 static void assert_no_thread_left(const struct tc_baseline *base)
 {
-	struct tc_options opt = { .settle_seconds = 1.0 };
-	char report[4096] = "";
-	int left = tc_verify_none(base, &opt, report, sizeof(report));
-
-	if (left < 0)
-		fail_msg("threadcheck could not list this process's threads");
-	if (left > 0)
-		fail_msg("%d thread(s) still alive after errgroup_wait returned:\n%s", left, report);
+	assert_no_thread_left_when(base, "after errgroup_wait returned", 4096);
 }
 
 static void test_all_succeed(void **state)

@@ -13,6 +13,7 @@
 #include "check.h"
 #include "ratelimit.h"
 #include "threadcheck.h"
+#include "threads_left.h"
 
 /* The tests' clock: only the test's own thread moves it, and never while request threads run. */
 static long fake_clock(void *arg)
@@ -51,14 +52,7 @@ static int send_requests(struct limiter *lim, long client, int n, long *retry)
 /* Fails the test if a thread started since BASE is still alive (after up to a second). */
 static void assert_no_thread_left(const struct tc_baseline *base)
 {
-	struct tc_options opt = { .settle_seconds = 1.0 };
-	char report[4096] = "";
-	int left = tc_verify_none(base, &opt, report, sizeof(report));
-
-	if (left < 0)
-		fail_msg("threadcheck could not list this process's threads");
-	if (left > 0)
-		fail_msg("%d thread(s) still alive after the limiter was freed:\n%s", left, report);
+	assert_no_thread_left_when(base, "after the limiter was freed", 4096);
 }
 
 static void test_burst_then_refill(void **state)

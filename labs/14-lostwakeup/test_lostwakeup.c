@@ -15,6 +15,7 @@
 #include "idlewatch.h"
 #include "mailbox.h"
 #include "threadcheck.h"
+#include "threads_left.h"
 
 /* How long a worker may stay asleep with a job in the slot before a test calls its wakeup
  * lost. A correct mailbox.c needs about PATIENCE_MS. */
@@ -70,14 +71,7 @@ static void wait_until_asleep(struct mailbox *mb)
 /* Fails the current test when threads other than those in BASE are still alive. */
 static void assert_no_thread_left(const struct tc_baseline *base)
 {
-	struct tc_options opt = { .settle_seconds = 1.0 };
-	char report[4096] = "";
-	int leaked = tc_verify_none(base, &opt, report, sizeof(report));
-
-	if (leaked < 0)
-		fail_msg("threadcheck could not list this process's threads");
-	if (leaked > 0)
-		fail_msg("%d thread(s) still alive after every worker returned:\n%s", leaked, report);
+	assert_no_thread_left_when(base, "after every worker returned", 4096);
 }
 
 static void test_put_then_take(void **state)

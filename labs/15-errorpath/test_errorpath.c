@@ -14,6 +14,7 @@
 #include "check.h"
 #include "inventory.h"
 #include "threadcheck.h"
+#include "threads_left.h"
 
 /* How long an order thread may take before a test calls it stuck. A correct inventory.c
  * needs microseconds. */
@@ -80,14 +81,7 @@ static void assert_unlocked(struct inventory *inv, const char *what)
 /* Fails the current test when threads other than those in BASE are still alive. */
 static void assert_no_thread_left(const struct tc_baseline *base)
 {
-	struct tc_options opt = { .settle_seconds = 1.0 };
-	char report[4096] = "";
-	int leaked = tc_verify_none(base, &opt, report, sizeof(report));
-
-	if (leaked < 0)
-		fail_msg("threadcheck could not list this process's threads");
-	if (leaked > 0)
-		fail_msg("%d thread(s) still alive after every order returned:\n%s", leaked, report);
+	assert_no_thread_left_when(base, "after every order returned", 4096);
 }
 
 static void test_reserve_takes_stock(void **state)

@@ -15,6 +15,7 @@
 #include "check.h"
 #include "downloader.h"
 #include "threadcheck.h"
+#include "threads_left.h"
 
 /* How long a batch may take before a test calls it stuck. A correct downloader.c needs a few
  * milliseconds. */
@@ -174,14 +175,7 @@ static int join_within_deadline(struct batch *b)
 /* Fails the current test when threads other than those in BASE are still alive. */
 static void assert_no_thread_left(const struct tc_baseline *base)
 {
-	struct tc_options opt = { .settle_seconds = 1.0 };
-	char report[4096] = "";
-	int leaked = tc_verify_none(base, &opt, report, sizeof(report));
-
-	if (leaked < 0)
-		fail_msg("threadcheck could not list this process's threads");
-	if (leaked > 0)
-		fail_msg("%d thread(s) still alive after the batch returned:\n%s", leaked, report);
+	assert_no_thread_left_when(base, "after the batch returned", 4096);
 }
 
 static void test_batch_fetches_everything(void **state)

@@ -14,6 +14,7 @@
 #include "check.h"
 #include "checkpoint.h"
 #include "threadcheck.h"
+#include "threads_left.h"
 #include "wallet.h"
 
 /* How long the checkpoint keeps one payment waiting for the others. With the risk service
@@ -73,14 +74,7 @@ static void *payer_main(void *arg)
 /* Fails the current test when threads other than those in BASE are still alive. */
 static void assert_no_thread_left(const struct tc_baseline *base)
 {
-	struct tc_options opt = { .settle_seconds = 1.0 };
-	char report[4096] = "";
-	int leaked = tc_verify_none(base, &opt, report, sizeof(report));
-
-	if (leaked < 0)
-		fail_msg("threadcheck could not list this process's threads");
-	if (leaked > 0)
-		fail_msg("%d thread(s) still alive after every payment returned:\n%s", leaked, report);
+	assert_no_thread_left_when(base, "after every payment returned", 4096);
 }
 
 static void test_pay_and_top_up(void **state)

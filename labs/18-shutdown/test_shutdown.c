@@ -13,6 +13,7 @@
 #include "check.h"
 #include "notify.h"
 #include "threadcheck.h"
+#include "threads_left.h"
 
 #define MAX_ITEMS 64
 
@@ -86,14 +87,7 @@ static void assert_flushed_once(struct sink *s, int n, size_t batch_size)
  * and prints what threadcheck knows about any that has not. */
 static void assert_no_thread_left(const struct tc_baseline *base)
 {
-	struct tc_options opt = {.settle_seconds = 1.0};
-	char report[4096] = "";
-	int left = tc_verify_none(base, &opt, report, sizeof(report));
-
-	assert_int_not_equal(left, -1); /* -1: the threads could not be listed */
-	if (left > 0)
-		fail_msg("%d thread(s) still alive after batcher_shutdown returned 0:\n%s", left,
-			 report);
+	assert_no_thread_left_when(base, "after batcher_shutdown returned 0", 4096);
 }
 
 /* The whole path, as in the service: SIGTERM reaches the signal thread, the main thread sees

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "gate.h"
 #include "threadcheck.h"
+#include "threads_left.h"
 
 #define MESSAGES 10
 #define FAST_BUFFER 16 /* more than MESSAGES: a fast subscriber's buffer never fills */
@@ -75,13 +76,7 @@ static void unstick_and_join(struct feed *f, struct sub *stuck)
 /* Asserts that every thread started since BASE has ended. */
 static void assert_no_thread_left(const struct tc_baseline *base)
 {
-	struct tc_options opt = {.settle_seconds = 1.0};
-	char report[4096] = "";
-	int left = tc_verify_none(base, &opt, report, sizeof(report));
-
-	assert_int_not_equal(left, -1); /* -1: the threads could not be listed */
-	if (left > 0)
-		fail_msg("%d thread(s) still alive at the end of the test:\n%s", left, report);
+	assert_no_thread_left_when(base, "at the end of the test", 4096);
 }
 
 /* Two subscribers that keep up get every message, in order, then CHAN_CLOSED. */
