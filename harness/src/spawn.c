@@ -371,25 +371,40 @@ static int wait_child(struct tl_spawn *s, pid_t pid, int pfd, double start, int 
 	}
 }
 
+/* Closes the parent's copies of S's passed descriptors: once the child has them, a pipe's
+ * reader sees its end only when no copy of the write end is left here. */
+static void close_passed(struct tl_spawn *s)
+{
+	for (int i = 0; i < 2; i++)
+		if (s->pass_fd[i] > 2) {
+			close(s->pass_fd[i]);
+			s->pass_fd[i] = -1;
+		}
+}
+
 int tl_spawn_run(struct tl_spawn *s, char *err, size_t errlen)
 {
 	s->exited = s->signaled = s->timed_out = 0;
 	s->exit_code = s->signo = 0;
 	int out_fds[2];
-	if (open_outputs(s, out_fds, err, errlen) != 0)
+	if (open_outputs(s, out_fds, err, errlen) != 0) {
+		close_passed(s);
 		return -1;
+	}
 	double start = tl_now();
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(out_fds[0]);
 		close(out_fds[1]);
+		close_passed(s);
 		return -1;
 	}
 	if (pid == 0)
 		child(s, out_fds);
 	close(out_fds[0]);
 	close(out_fds[1]);
+	close_passed(s);
 	s->pid = (int)pid;
 	/* Set the group from both sides so a kill right after fork cannot miss it. */
 	setpgid(pid, pid);

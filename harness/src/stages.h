@@ -271,7 +271,8 @@ struct tl_spawn {
 	double timeout_s;
 	long long max_output;     /* RLIMIT_FSIZE for the child */
 	const struct tl_limits *limits; /* NULL: none */
-	int pass_fd[2];           /* fds (O_CLOEXEC) the child inherits at the same numbers; <= 2: none */
+	int pass_fd[2];           /* fds (O_CLOEXEC) the child inherits at the same numbers, closed in
+				   * the parent once the child is started (or on failure); <= 2: none */
 	struct tl_drain drain[TL_SPAWN_MAX_DRAINS]; /* channels read during the run (fd -1: unused) */
 	int ndrain;
 	/* results */
