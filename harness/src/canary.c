@@ -14,9 +14,9 @@ static int in_canary(const struct tl_site *site)
 
 /* Whether F is TOOL's report of its canary: the failing test of that name for cmocka, a
  * finding of the canary's kind located in the canary's code for the detectors. */
-static int is_canary(enum tl_tool tool, const struct tl_finding *f)
+static int is_canary(const struct tl_finding *f, const void *ctx)
 {
-	enum tl_kind kind = tl_tool(tool)->hooks->canary_kind;
+	enum tl_kind kind = tl_tool(*(const enum tl_tool *)ctx)->hooks->canary_kind;
 	if (kind == TL_KIND_TEST_FAIL)
 		return strcmp(f->site.function, "threadlab_canary") == 0;
 	return f->kind == kind && (in_canary(&f->site) || in_canary(&f->other));
@@ -24,16 +24,5 @@ static int is_canary(enum tl_tool tool, const struct tl_finding *f)
 
 int tl_canary_take(enum tl_tool tool, struct tl_findings *run)
 {
-	size_t kept = 0;
-	int taken = 0;
-	for (size_t i = 0; i < run->n; i++) {
-		if (is_canary(tool, &run->v[i])) {
-			free(run->v[i].detail);
-			taken++;
-			continue;
-		}
-		run->v[kept++] = run->v[i];
-	}
-	run->n = kept;
-	return taken;
+	return (int)tl__findings_drop(run, is_canary, &tool);
 }

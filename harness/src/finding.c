@@ -167,3 +167,18 @@ void tl__findings_move(struct tl_findings *to, struct tl_findings *from)
 	from->v = NULL;
 	from->n = from->cap = 0;
 }
+
+size_t tl__findings_drop(struct tl_findings *list, int (*drop)(const struct tl_finding *f, const void *ctx),
+			 const void *ctx)
+{
+	size_t kept = 0, n = list->n;
+	for (size_t i = 0; i < n; i++) {
+		if (drop(&list->v[i], ctx)) {
+			free(list->v[i].detail);
+			continue;
+		}
+		list->v[kept++] = list->v[i];
+	}
+	list->n = kept;
+	return n - kept;
+}

@@ -285,8 +285,7 @@ static void keep_copy(const struct run_io *io, const char *text, size_t len)
 	char path[TL_PATH + 96];
 	size_t n = strlen(io->out) - strlen(".stdout");
 	snprintf(path, sizeof path, "%.*s.report", (int)n, io->out);
-	(void)unlink(path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = tl_open_fresh(path);
 	if (fd < 0)
 		return;
 	for (size_t off = 0; off < len;) {
@@ -551,21 +550,19 @@ static int watches_tests(const struct tl_config *cfg, const struct tl_target *t,
 
 /* Run I of TOOL on T's tests: its findings join RUN, except thread leaks (a test may abandon
  * a thread by the lab's contract). Returns run_once's result. */
+static int is_thread_leak(const struct tl_finding *f, const void *ctx)
+{
+	(void)ctx;
+	return f->kind == TL_KIND_THREAD_LEAK;
+}
+
 static int run_tests_watched(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int i,
 			     struct tl_findings *run, char *note, size_t notelen)
 {
 	struct tl_findings tests = {0};
 	int cases = 0;
 	int rc = run_once(cfg, t, tool, i, 1, &tests, &cases, note, notelen);
-	size_t kept = 0;
-	for (size_t k = 0; k < tests.n; k++) {
-		if (tests.v[k].kind == TL_KIND_THREAD_LEAK) {
-			free(tests.v[k].detail);
-			continue;
-		}
-		tests.v[kept++] = tests.v[k];
-	}
-	tests.n = kept;
+	(void)tl__findings_drop(&tests, is_thread_leak, NULL);
 	tl__findings_move(run, &tests);
 	tl_findings_free(&tests);
 	return rc;

@@ -182,11 +182,7 @@ static long pidfd_open_(pid_t pid)
 #endif
 }
 
-/* Opens PATH for a child's output, as a new file that nothing else made: an old file of that
- * name is removed first, and a name that reappears in between (or a link planted there) makes
- * the open fail rather than be followed. NULL and "/dev/null" discard. Returns the fd
- * (O_CLOEXEC) or -1 with errno set. */
-static int open_output(const char *path)
+int tl_open_fresh(const char *path)
 {
 	if (path == NULL || strcmp(path, "/dev/null") == 0)
 		return open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -199,12 +195,12 @@ static int open_output(const char *path)
  * or -1 with ERR filled and nothing left open. */
 static int open_outputs(const struct tl_spawn *s, int fds[2], char *err, size_t errlen)
 {
-	fds[0] = open_output(s->stdout_path);
+	fds[0] = tl_open_fresh(s->stdout_path);
 	if (fds[0] >= 0 && s->stdout_path != NULL && s->stderr_path != NULL &&
 	    strcmp(s->stdout_path, s->stderr_path) == 0)
 		fds[1] = dup(fds[0]);
 	else
-		fds[1] = fds[0] >= 0 ? open_output(s->stderr_path) : -1;
+		fds[1] = fds[0] >= 0 ? tl_open_fresh(s->stderr_path) : -1;
 	if (fds[0] >= 0 && fds[1] >= 0)
 		return 0;
 	snprintf(err, errlen, "cannot create %s: %s", fds[0] < 0 ? s->stdout_path : s->stderr_path,

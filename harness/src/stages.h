@@ -286,6 +286,11 @@ struct tl_spawn {
  * or -1 with ERR filled when it could not be (then no output file was left open). On
  * timeout the whole group is killed. The drains' fds are closed on return. */
 int tl_spawn_run(struct tl_spawn *s, char *err, size_t errlen);
+/* Opens PATH for writing as a new file of the grader's own: an old file of that name is
+ * removed first, and a name that reappears in between (or a link planted there) makes the
+ * open fail rather than be followed. NULL and "/dev/null" discard. Returns the fd (O_CLOEXEC),
+ * or -1 with errno set. */
+int tl_open_fresh(const char *path);
 /* Makes a FIFO at PATH (mode 0222, removing what was there) and opens it for draining into
  * D: its read end non-blocking, and a held writer. Returns 0, or -1 with errno set. */
 int tl_drain_fifo(struct tl_drain *d, const char *path, size_t max);

@@ -117,6 +117,10 @@ void tl__errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Moves every finding of FROM to the end of TO (details change owner) and empties FROM. */
 void tl__findings_move(struct tl_findings *to, struct tl_findings *from);
+/* Removes (and frees) every finding of LIST for which DROP(F, CTX) is true, keeping the
+ * order of the others. Returns how many were removed. */
+size_t tl__findings_drop(struct tl_findings *list, int (*drop)(const struct tl_finding *f, const void *ctx),
+			 const void *ctx);
 /* Whether C is XML's white space (space, tab, newline, carriage return). */
 int tl__is_space(char c);
 /* Whether TEXT (LEN bytes) is empty or white space only. */
