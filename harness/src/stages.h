@@ -3,7 +3,6 @@
 #define THREADLAB_STAGES_H
 
 #include <limits.h>
-#include <sys/resource.h>
 #include <stdio.h>
 
 #include "threadlab.h"
@@ -292,7 +291,6 @@ struct tl_spawn {
 	int exited, exit_code, signaled, signo, timed_out;
 	double seconds;
 	char stacks_path[TL_PATH]; /* when set before the call, a timeout writes gdb stacks here */
-	struct rusage usage; /* out: the child's, and its waited-for descendants' */
 };
 /* Runs S->argv[0] and waits, draining S->drain[] meanwhile and after the child has ended
  * (until end of file, or 2 s). Returns 0 when the child was started (see the result fields),
