@@ -1,4 +1,4 @@
-/* build.c: compiles a target's TSan, plain and test binaries, skipping up-to-date outputs. */
+/* build.c: compiles a target's TSan, plain and test binaries from one object per source and compiler, skipping up-to-date outputs. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -141,16 +141,15 @@ static const struct tl_paths *sources(const struct tl_target *t, enum tl_build_k
 	return builds[which].tests ? &t->test_src : &t->src;
 }
 
-/* Whether build WHICH of T, OUT, must be redone: missing, older than a source or a header of
- * an include folder, or made by another command than CMDLINE. */
-static int stale(const struct tl_target *t, enum tl_build_kind which, const char *out, const char *cmdline)
+/* Whether OUT must be remade from its NIN inputs IN: missing, older than an input or a header
+ * of T's include folders, or made by another command than CMDLINE. */
+static int stale(const struct tl_target *t, char *const *in, size_t nin, const char *out, const char *cmdline)
 {
 	double out_m = mtime(out);
 	if (out_m < 0)
 		return 1;
-	const struct tl_paths *src = sources(t, which);
-	for (size_t i = 0; i < src->n; i++)
-		if (mtime(src->v[i]) > out_m || mtime(src->v[i]) < 0)
+	for (size_t i = 0; i < nin; i++)
+		if (mtime(in[i]) > out_m || mtime(in[i]) < 0)
 			return 1;
 	for (int i = 0; i < t->ninclude; i++)
 		if (newest_header(t->include[i]) > out_m)
@@ -163,6 +162,72 @@ static int stale(const struct tl_target *t, enum tl_build_kind which, const char
 	int differs = old == NULL || strcmp(old, cmdline) != 0;
 	free(old);
 	return differs;
+}
+
+/* A as one line, into CMDLINE (LEN bytes): what the .cmd file beside an output records. */
+static void join(const struct tl_argv *a, char *cmdline, size_t len)
+{
+	size_t off = 0;
+	cmdline[0] = '\0';
+	for (int i = 0; i < a->n && off < len; i++)
+		off += (size_t)snprintf(cmdline + off, len - off, "%s%s", i ? " " : "", a->v[i]);
+}
+
+void tl_build_mark(const char *out, const struct tl_argv *a)
+{
+	char cmdline[16384], cmdpath[TL_PATH + 80];
+	join(a, cmdline, sizeof cmdline);
+	snprintf(cmdpath, sizeof cmdpath, "%s.cmd", out);
+	FILE *f = fopen(cmdpath, "we");
+	if (f != NULL) {
+		fputs(cmdline, f);
+		fclose(f);
+	}
+}
+
+/* The place of SRC among T's sources (the program's, then the tests' other ones), or -1. */
+static int source_index(const struct tl_target *t, const char *src)
+{
+	int n = 0;
+	for (size_t i = 0; i < t->src.n; i++, n++)
+		if (strcmp(t->src.v[i], src) == 0)
+			return n;
+	for (size_t i = 0; i < t->test_src.n; i++) {
+		int shared = 0;
+		for (size_t j = 0; j < t->src.n && !shared; j++)
+			shared = strcmp(t->src.v[j], t->test_src.v[i]) == 0;
+		if (shared)
+			continue;
+		if (strcmp(t->test_src.v[i], src) == 0)
+			return n;
+		n++;
+	}
+	return -1;
+}
+
+int tl_build_object(const struct tl_target *t, enum tl_build_kind which, const char *src, char *out, size_t len,
+		    struct tl_argv *a)
+{
+	TL_ASSERT((unsigned)which < TL_BUILD_COUNT);
+	int i = source_index(t, src);
+	if (i < 0)
+		return -1;
+	const char *base = strrchr(src, '/') != NULL ? strrchr(src, '/') + 1 : src;
+	int bl = (int)strlen(base);
+	if (bl > 2 && strcmp(base + bl - 2, ".c") == 0)
+		bl -= 2;
+	int n = snprintf(out, len, "%s/obj-%s-%d-%.*s.o", t->outdir, builds[which].tsan ? "tsan" : "plain", i, bl,
+			 base);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	if (a != NULL) {
+		tl_build_compile_argv(t, which, a);
+		tl_argv_push(a, "-c");
+		tl_argv_push(a, src);
+		tl_argv_push(a, "-o");
+		tl_argv_push(a, out);
+	}
+	return 0;
 }
 
 /* Fills F with a build-error finding from the first "file:line:col: error: msg" of LOG. */
@@ -206,26 +271,6 @@ static void build_error_finding(const char *log, struct tl_finding *f, const cha
 	f->detail = text;
 }
 
-/* The whole command of build WHICH of T, output OUT, into A and, as one line, into CMDLINE
- * (LEN bytes; what the .cmd file beside OUT records). */
-static void build_command(const struct tl_target *t, enum tl_build_kind which, const char *out, struct tl_argv *a,
-			  char *cmdline, size_t len)
-{
-	tl_build_compile_argv(t, which, a);
-	tl_argv_push(a, "-o");
-	tl_argv_push(a, out);
-	const struct tl_paths *src = sources(t, which);
-	for (size_t i = 0; i < src->n; i++)
-		tl_argv_push(a, src->v[i]);
-	if (builds[which].tests)
-		tl_argv_push(a, "-lcmocka");
-	tl_argv_push(a, "-ldl");
-	size_t off = 0;
-	cmdline[0] = '\0';
-	for (int i = 0; i < a->n && off < len; i++)
-		off += (size_t)snprintf(cmdline + off, len - off, "%s%s", i ? " " : "", a->v[i]);
-}
-
 /* Gives each tool of TOOLS a build-error finding for build WHICH, from the compiler's LOG
  * (or, when it TIMED_OUT after TIMEOUT_S, saying so). */
 static void record_build_error(struct tl_target *t, enum tl_build_kind which, int tools, const char *log,
@@ -248,10 +293,10 @@ static void record_build_error(struct tl_target *t, enum tl_build_kind which, in
 }
 
 /* Runs the compiler (argv A) for OUT, in the sandbox when grading, its output in OUT.log.
- * Returns 0 when it succeeded (then OUT.cmd records CMDLINE), or -1 with a build-error finding
- * for build WHICH added to each tool of TOOLS. */
+ * Returns 0 when it succeeded (then OUT.cmd records A), or -1 with a build-error finding for
+ * build WHICH added to each tool of TOOLS. */
 static int run_compiler(const struct tl_config *cfg, struct tl_target *t, enum tl_build_kind which, int tools,
-			const char *out, const struct tl_argv *a, const char *cmdline)
+			const char *out, const struct tl_argv *a)
 {
 	char log[TL_PATH + 8];
 	snprintf(log, sizeof log, "%s.log", out);
@@ -274,28 +319,51 @@ static int run_compiler(const struct tl_config *cfg, struct tl_target *t, enum t
 		record_build_error(t, which, tools, log, s.timed_out, s.timeout_s);
 		return -1;
 	}
-	char cmdpath[TL_PATH + 8];
-	snprintf(cmdpath, sizeof cmdpath, "%s.cmd", out);
-	FILE *f = fopen(cmdpath, "we");
-	if (f != NULL) {
-		fputs(cmdline, f);
-		fclose(f);
-	}
+	tl_build_mark(out, a);
 	return 0;
 }
 
-/* Compiles build WHICH of T unless it is up to date. Returns 0 when its output is, -1 with a
- * build-error finding added to each tool in TOOLS otherwise. */
+/* Makes OUT with A from its NIN inputs IN unless it is up to date. Returns 0 when OUT is, -1
+ * with a build-error finding for build WHICH added to each tool of TOOLS otherwise. */
+static int make(const struct tl_config *cfg, struct tl_target *t, enum tl_build_kind which, int tools,
+		const char *out, const struct tl_argv *a, char *const *in, size_t nin)
+{
+	char cmdline[16384];
+	join(a, cmdline, sizeof cmdline);
+	return stale(t, in, nin, out, cmdline) ? run_compiler(cfg, t, which, tools, out, a) : 0;
+}
+
+/* Makes build WHICH of T unless it is up to date: each source's object (tl_build_object), then
+ * the link. Returns 0 when its output is, -1 with a build-error finding added to each tool in
+ * TOOLS otherwise. */
 static int compile(const struct tl_config *cfg, struct tl_target *t, enum tl_build_kind which, int tools)
 {
-	const char *out = tl_build_output(t, which);
-	struct tl_argv a = {0};
-	char cmdline[16384];
-	build_command(t, which, out, &a, cmdline, sizeof cmdline);
+	const struct tl_paths *src = sources(t, which);
+	struct tl_paths objs = {0};
 	int rc = 0;
-	if (stale(t, which, out, cmdline))
-		rc = run_compiler(cfg, t, which, tools, out, &a, cmdline);
-	tl_argv_clear(&a);
+	for (size_t i = 0; i < src->n && rc == 0; i++) {
+		char obj[TL_PATH * 2];
+		struct tl_argv a = {0};
+		TL_ASSERT(tl_build_object(t, which, src->v[i], obj, sizeof obj, &a) == 0);
+		rc = make(cfg, t, which, tools, obj, &a, &src->v[i], 1);
+		tl_paths_addf(&objs, "%s", obj);
+		tl_argv_clear(&a);
+	}
+	if (rc == 0) {
+		const char *out = tl_build_output(t, which);
+		struct tl_argv a = {0};
+		tl_build_compile_argv(t, which, &a);
+		tl_argv_push(&a, "-o");
+		tl_argv_push(&a, out);
+		for (size_t i = 0; i < objs.n; i++)
+			tl_argv_push(&a, objs.v[i]);
+		if (builds[which].tests)
+			tl_argv_push(&a, "-lcmocka");
+		tl_argv_push(&a, "-ldl");
+		rc = make(cfg, t, which, tools, out, &a, objs.v, objs.n);
+		tl_argv_clear(&a);
+	}
+	tl_paths_free(&objs);
 	return rc;
 }
 

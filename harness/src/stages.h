@@ -232,6 +232,17 @@ const char *tl_tsan_cc(void);
  * WHICH of T uses, without sources, outputs or link flags: the one definition that the builds
  * and the anti-tamper scan share, so that the scan checks what is built. */
 void tl_build_compile_argv(const struct tl_target *t, enum tl_build_kind which, struct tl_argv *a);
+/* Each source of T is compiled once per compiler (the TSan builds' and the others') into an
+ * object that every build of T needing it links. Writes to OUT (LEN bytes) the object build
+ * WHICH links for SRC, one of T's sources, and appends to A (when not NULL) the command that
+ * makes it: tl_build_compile_argv's, then -c SRC -o OUT. Returns 0, or -1 when SRC is not one
+ * of T's sources or the path does not fit. The anti-tamper scan makes the student's objects
+ * with this command at this path, and tl_build_mark records them: the builds then link the
+ * very objects the scan read. */
+int tl_build_object(const struct tl_target *t, enum tl_build_kind which, const char *src, char *out, size_t len,
+		    struct tl_argv *a);
+/* Records that A made OUT (OUT.cmd), so that a build with the same command keeps OUT. */
+void tl_build_mark(const char *out, const struct tl_argv *a);
 
 /* Build: compiles what TOOLS need for T (tsan build, plain build, test program), skipping
  * outputs newer than their inputs with an identical command. Returns 0 when every needed

@@ -121,6 +121,7 @@ int tl__match(const char *pattern, const char *name)
 struct variant {
 	enum tl_build_kind kind;
 	struct tl_argv cc;
+	struct tl_argv obj_cmd;       /* the command that makes obj: the build's own (tl_build_object) */
 	char label[64];               /* "the TSan build (clang)" */
 	char pre[TL_PATH + 64], obj[TL_PATH + 64], err_e[TL_PATH + 64], err_c[TL_PATH + 64];
 	int rc_e, rc_c;
@@ -139,8 +140,9 @@ static void argv_join(const struct tl_argv *a, char *out, size_t len)
 }
 
 /* The builds of T whose compile commands differ (the test build compiles the student's file as
- * the plain build does, so it is read once). Returns how many were filled into V. */
-static int variants_of(const struct tl_target *t, int f, struct variant *v)
+ * the plain build does, so it is read once), for the student's file number F, SRC. Returns how
+ * many were filled into V. */
+static int variants_of(const struct tl_target *t, int f, const char *src, struct variant *v)
 {
 	int n = 0;
 	char seen[TL_BUILD_COUNT][4096];
@@ -161,7 +163,16 @@ static int variants_of(const struct tl_target *t, int f, struct variant *v)
 		snprintf(x->label, sizeof x->label, "the %s build (%s)", tl_build_kind_name(x->kind), cc);
 		const char *kn = tl_build_kind_name(x->kind);
 		snprintf(x->pre, sizeof x->pre, "%s/scan.%d.%s.i", t->outdir, f, kn);
-		snprintf(x->obj, sizeof x->obj, "%s/scan.%d.%s.o", t->outdir, f, kn);
+		/* The object is the one the build links (a path that does not fit is a scan of its own). */
+		if (tl_build_object(t, x->kind, src, x->obj, sizeof x->obj, &x->obj_cmd) != 0) {
+			tl_argv_clear(&x->obj_cmd);
+			snprintf(x->obj, sizeof x->obj, "%s/scan.%d.%s.o", t->outdir, f, kn);
+			for (int i = 0; i < x->cc.n; i++)
+				tl_argv_push(&x->obj_cmd, x->cc.v[i]);
+			const char *c[] = {"-c", src, "-o", x->obj};
+			for (int i = 0; i < 4; i++)
+				tl_argv_push(&x->obj_cmd, c[i]);
+		}
 		snprintf(x->err_e, sizeof x->err_e, "%s/scan.%d.%s.e.err", t->outdir, f, kn);
 		snprintf(x->err_c, sizeof x->err_c, "%s/scan.%d.%s.c.err", t->outdir, f, kn);
 		n++;
@@ -172,6 +183,7 @@ static int variants_of(const struct tl_target *t, int f, struct variant *v)
 static void variant_free(struct variant *v)
 {
 	tl_argv_clear(&v->cc);
+	tl_argv_clear(&v->obj_cmd);
 	free(v->text);
 	tl__strs_free(&v->macros.events);
 	tl__strs_free(&v->syms.defined);
@@ -213,9 +225,9 @@ static void compile_all(const struct tl_config *cfg, const struct tl_target *t, 
 	int n = 0, tsan = -1;
 	for (int i = 0; i < nv; i++) {
 		const char *e[] = {"-E", "-dD", src, "-o", v[i].pre, NULL};
-		const char *c[] = {"-c", src, "-o", v[i].obj, NULL};
+		static const char *const none[] = {NULL};
 		task_cc(&tasks[n++], cfg, t, &v[i].cc, e, "/dev/null", v[i].err_e);
-		task_cc(&tasks[n++], cfg, t, &v[i].cc, c, "/dev/null", v[i].err_c);
+		task_cc(&tasks[n++], cfg, t, &v[i].obj_cmd, none, "/dev/null", v[i].err_c);
 		if (v[i].kind == TL_BUILD_TSAN)
 			tsan = i;
 	}
@@ -226,6 +238,8 @@ static void compile_all(const struct tl_config *cfg, const struct tl_target *t, 
 	for (int i = 0; i < nv; i++) {
 		v[i].rc_e = tasks[2 * i].rc;
 		v[i].rc_c = tasks[2 * i + 1].rc;
+		if (v[i].rc_c == 0)
+			tl_build_mark(v[i].obj, &v[i].obj_cmd);
 	}
 	*ast_rc = tasks[n - 1].rc;
 	for (int i = 0; i < n; i++)
@@ -403,7 +417,7 @@ static int scan_file(const struct tl_config *cfg, const struct tl_target *t, int
 		struct ast_job aj = {.places = pl, .base = base};
 		snprintf(aj.path, sizeof aj.path, "%s/scan.%d.ast.json", t->outdir, f);
 		snprintf(aj.err, sizeof aj.err, "%s/scan.%d.ast.err", t->outdir, f);
-		nv = variants_of(t, f, v);
+		nv = variants_of(t, f, src, v);
 		compile_all(cfg, t, src, v, nv, aj.path, aj.err, &aj.dump_rc);
 		rc = built(v, nv, base, w);
 		int all = 1;
