@@ -58,6 +58,7 @@ struct job {
 	double seconds;
 	pid_t pid;         /* also its session and process group (0: not started) */
 	double t0;
+	unsigned long long end_ticks; /* when it ended, in clock ticks since boot (as /proc's starttime) */
 	char survivors[512]; /* the processes it left running, if any */
 };
 
@@ -322,6 +323,7 @@ static int hash_tree(const char *out)
 /* A process as /proc shows it. */
 struct proc {
 	pid_t pid, ppid, pgrp, sid;
+	unsigned long long start_ticks; /* when it started, in clock ticks since boot */
 	unsigned long uid;
 	char state;
 	char comm[32];
@@ -341,7 +343,9 @@ static int read_proc(pid_t pid, struct proc *p)
 	/* "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses. */
 	char *open = strchr(buf, '('), *close = strrchr(buf, ')');
 	int ppid, pgrp, sid;
-	if (open == NULL || close == NULL || sscanf(close + 1, " %c %d %d %d", &p->state, &ppid, &pgrp, &sid) != 4)
+	if (open == NULL || close == NULL ||
+	    sscanf(close + 1, " %c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &p->state,
+		   &ppid, &pgrp, &sid, &p->start_ticks) != 5)
 		return -1;
 	snprintf(p->comm, sizeof p->comm, "%.*s", (int)(close - open - 1), open + 1);
 	p->pid = pid, p->ppid = ppid, p->pgrp = pgrp, p->sid = sid;
@@ -398,11 +402,23 @@ static const struct job *job_of(pid_t pid)
 	return NULL;
 }
 
+/* Now, in clock ticks since boot: the clock of /proc's starttime. */
+static unsigned long long boot_ticks(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	long hz = sysconf(_SC_CLK_TCK);
+	return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+	       (unsigned long long)ts.tv_nsec / (1000000000ULL / (unsigned long long)hz);
+}
+
 /* Whether P was left behind by a grade that ended: it is alive (a zombie has done its harm),
- * in the session or process group of an ended grade, or below this test (which is a
- * subreaper: every orphan of a grade comes to it) but not below a grade still running. A
- * process of the sandbox's uids (TL_SANDBOX_UID_BASE and up) runs below its grade: one
- * elsewhere is another grader's on this machine, not ours. */
+ * in the session or process group of an ended grade and started before that grade ended, or
+ * below this test (which is a subreaper: every orphan of a grade comes to it) but not below a
+ * grade still running. A process of the sandbox's uids (TL_SANDBOX_UID_BASE and up) runs below
+ * its grade: one elsewhere is another grader's on this machine, not ours. The start time
+ * matters because process ids are reused: pid_max is 32768 on many machines, and on a busy
+ * one a grade's number comes round again within minutes as another program's group. */
 static int left_behind(const struct proc *all, int n, const struct proc *p)
 {
 	if (p->state == 'Z' || p->state == 'X' || p->pid == getpid())
@@ -410,7 +426,8 @@ static int left_behind(const struct proc *all, int n, const struct proc *p)
 	const struct job *by_sid = job_of(p->sid), *by_pgrp = job_of(p->pgrp);
 	if ((by_sid != NULL && by_sid->rc == -1) || (by_pgrp != NULL && by_pgrp->rc == -1))
 		return 0;
-	if (by_sid != NULL || by_pgrp != NULL)
+	if ((by_sid != NULL && p->start_ticks <= by_sid->end_ticks) ||
+	    (by_pgrp != NULL && p->start_ticks <= by_pgrp->end_ticks))
 		return 1;
 	const struct proc *q = p;
 	for (int depth = 0; q != NULL && depth < 64; depth++, q = find_proc(all, n, q->ppid)) {
@@ -596,6 +613,7 @@ static int setup(void **state)
 		for (int i = 0; i < njobs; i++) {
 			if (jobs[i].pid == pid && jobs[i].rc == -1) {
 				jobs[i].rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+				jobs[i].end_ticks = boot_ticks();
 				jobs[i].seconds = now() - jobs[i].t0;
 				running--;
 				print_message("graded %-26s %-10s exit %d in %5.1f s\n", jobs[i].c->name, jobs[i].format,
