@@ -280,17 +280,37 @@ static int cond_deadlock_named(const struct court *c, const struct tl_finding *f
 	return 1;
 }
 
+/* Whether site S (line unknown: 0) is in the function and file of site W. */
+static int same_function(const struct tl_site *s, const struct tl_site *w)
+{
+	return s->line == 0 && s->function[0] != '\0' && strcmp(s->function, w->function) == 0 &&
+	       strcmp(s->file, w->file) == 0;
+}
+
+/* Whether the stuck thread of timeout F (its site or other) is at a line of race G, or in the
+ * function of one of G's accesses whose line the tool did not know (TSan's "previous read"). */
+static const struct tl_site *stuck_on(const struct tl_finding *f, const struct tl_finding *g)
+{
+	const struct tl_site *stuck[2] = {&f->site, &f->other};
+	for (int i = 0; i < 2; i++)
+		if (stuck[i]->line > 0 &&
+		    (same_place(stuck[i], &g->site) || same_place(stuck[i], &g->other) ||
+		     same_function(&g->site, stuck[i]) || same_function(&g->other, stuck[i])))
+			return stuck[i];
+	return NULL;
+}
+
 static int cond_spin_on_race(const struct court *c, const struct tl_finding *f, struct evidence *ev)
 {
 	for (int k = 0; k < TL_TOOL_COUNT; k++) {
 		const struct tl_findings *l = &c->t->result[k].findings;
 		for (size_t i = 0; i < l->n; i++) {
 			int b = c->bug_of[k][i];
-			if (b < 0 || c->j->bug[b].kind != TL_KIND_RACE || !share_line(f, &l->v[i]))
+			const struct tl_site *s = b >= 0 && c->j->bug[b].kind == TL_KIND_RACE ? stuck_on(f, &l->v[i]) : NULL;
+			if (s == NULL)
 				continue;
 			ev->bug = b;
-			const struct tl_finding *g = &l->v[i];
-			where(ev, same_place(&f->site, &g->site) || same_place(&f->site, &g->other) ? &f->site : &f->other);
+			where(ev, s);
 			return 1;
 		}
 	}

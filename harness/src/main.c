@@ -479,6 +479,7 @@ static int check_main(struct options *o, int argc, char **argv)
 			 ? analyze_targets(o, argv + o->first_arg, argc - o->first_arg, &targets, &n)
 			 : lab_targets(o, &labs, &targets, &n);
 	if (rc == 0) {
+		o->cfg.blocks = mode == TL_MODE_ANALYZE || (o->lab != NULL && o->lab[0] != '\0') || o->cfg.verbose;
 		execute(&o->cfg, targets, n, mode == TL_MODE_SELFTEST);
 		rc = report(o, mode, targets, n);
 	} else {

@@ -232,6 +232,8 @@ struct tl_config {
 	int timeout_s;             /* 0: the lab's own */
 	int runs;                  /* 0: the lab's own */
 	int verbose;
+	int blocks;                /* text report: every bug's full block, not only its line (analyze,
+				    * a chosen lab, --verbose) */
 	int color;
 	int werror;
 	char tc_lib[TL_PATH];      /* libthreadcheck.so */

@@ -380,6 +380,21 @@ static void test_timeout_spinning_on_race_is_the_race(void **state)
 	tl_target_free(t);
 }
 
+/* TSan alone: its race names the spinning function without a line (its "previous read" has
+ * none); the timeout stuck in that function is still the race's. */
+static void test_timeout_spinning_on_race_tsan_alone(void **state)
+{
+	(void)state;
+	struct tl_target *t = calloc(1, sizeof *t);
+	assert_non_null(t);
+	load_tool(t, TL_TOOL_TSAN, JFX "hoist.tsan.log", JFX "hoist.tsan.stacks");
+	assert_true(t->result[TL_TOOL_TSAN].kinds == (TL_KINDSET(TL_KIND_RACE) | TL_KINDSET(TL_KIND_TIMEOUT)));
+	tl_judge_target(t);
+	assert_string_equal(judged(t), "race");
+	assert_aside(t, TL_TOOL_TSAN, TL_KIND_TIMEOUT, "timeout-racy-spin");
+	tl_target_free(t);
+}
+
 /* A failing test next to a race: one bug, the test's failure its symptom. */
 static void test_failing_test_is_the_race_symptom(void **state)
 {
@@ -459,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_explained_by_deadlock),
 		cmocka_unit_test(test_timeout_without_cause_kept_fail),
 		cmocka_unit_test(test_timeout_spinning_on_race_is_the_race),
+		cmocka_unit_test(test_timeout_spinning_on_race_tsan_alone),
 		cmocka_unit_test(test_failing_test_is_the_race_symptom),
 		cmocka_unit_test(test_failing_test_alone_kept_fail),
 		cmocka_unit_test(test_judging_again_is_the_same),
