@@ -448,13 +448,16 @@ static const tl_kindset one_per_program = TL_KINDSET(TL_KIND_LOCK_ORDER) | TL_KI
 					  TL_KINDSET(TL_KIND_TIMEOUT) | TL_KINDSET(TL_KIND_CRASH) |
 					  TL_KINDSET(TL_KIND_BUILD_ERROR) | TL_KINDSET(TL_KIND_INTERFERENCE);
 
-/* The bug that F (of kind KIND) is part of among the bugs found so far, or -1. */
+/* The bug that F is part of among the bugs found so far, or -1: one of its kind that names a
+ * line of F, or any of its kind when F names no line (Helgrind's "exiting thread still holds
+ * a lock" has no site) or its kind has no comparable place. */
 static int find_bug(const struct court *c, const struct tl_finding *f)
 {
+	const int placeless = f->site.line == 0 && f->other.line == 0;
 	for (int b = 0; b < c->j->nbug; b++) {
 		if (c->j->bug[b].kind != f->kind)
 			continue;
-		if (one_per_program & TL_KINDSET(f->kind))
+		if (placeless || (one_per_program & TL_KINDSET(f->kind)))
 			return b;
 		for (int k = 0; k < TL_TOOL_COUNT; k++)
 			for (size_t i = 0; i < c->t->result[k].findings.n; i++)

@@ -76,19 +76,26 @@ static const char *verdict_color(enum tl_verdict v)
 	return "";
 }
 
+/* The width of the first column: the longest name. */
+static int name_width(struct tl_target *const *targets, size_t n)
+{
+	int width = 13;
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(targets[i]->name) > width)
+			width = (int)strlen(targets[i]->name);
+	return width;
+}
+
 /* The lab x tool matrix, with the judge's verdict in the last column. */
 static void matrix(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
 		   size_t n)
 {
 	const int analyze = mode == TL_MODE_ANALYZE;
-	int width = 12;
-	for (size_t i = 0; i < n; i++)
-		if ((int)strlen(targets[i]->name) > width)
-			width = (int)strlen(targets[i]->name);
-	fprintf(out, "\n%-*s %-9s", width, analyze ? "program" : "lab", analyze ? "" : "checked");
+	const int width = name_width(targets, n);
+	fprintf(out, "%-*s %-9s", width, analyze ? "program" : "lab", analyze ? "" : "checked");
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
 		if (cfg->tools & (1 << tool))
-			fprintf(out, " %-13s", tl_tool_name((enum tl_tool)tool));
+			fprintf(out, " %-16s", tl_tool_name((enum tl_tool)tool));
 	fprintf(out, " verdict\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_target *t = targets[i];
@@ -98,14 +105,12 @@ static void matrix(FILE *out, const struct tl_config *cfg, enum tl_mode mode, st
 				continue;
 			char buf[160];
 			cell(&t->result[tool], buf, sizeof buf);
-			fprintf(out, " %s%-13s%s", c(cfg, verdict_color(t->result[tool].verdict)), buf, c(cfg, RESET));
+			fprintf(out, " %s%-16s%s", c(cfg, verdict_color(t->result[tool].verdict)), buf, c(cfg, RESET));
 		}
 		char v[160];
 		verdict_cell(t, mode, v, sizeof v);
 		fprintf(out, " %s%s%s\n", c(cfg, t->judged.kinds ? RED : GREEN), v, c(cfg, RESET));
 	}
-	fprintf(out, "(each tool's own reports; in parentheses what the judge set aside as that tool's known false "
-		     "report; verdict: the judge's, one per bug below)\n");
 }
 
 /* The tools of SET, comma-separated, into BUF. */
@@ -120,24 +125,42 @@ static const char *tools_str(unsigned set, char *buf, size_t len)
 	return buf;
 }
 
-/* One line per bug: the program, the kind, where, who saw it. */
-static void bug_lines(FILE *out, struct tl_target *const *targets, size_t n)
+/* Whether bugs A and B of T read as one entry of its line: same kind, file and witnesses. */
+static int same_entry(const struct tl_target *t, const struct tl_bug *a, const struct tl_bug *b)
+{
+	return a->kind == b->kind && a->seen_by == b->seen_by && a->confidence == b->confidence &&
+	       strcmp(tl_judge_ref(t, a->first)->site.file, tl_judge_ref(t, b->first)->site.file) == 0;
+}
+
+/* A line per program with bugs: each bug's kind and place and the tools that saw it, bugs of a
+ * kind in one file seen by the same tools sharing one entry ("race a.c:3, :9 (tsan, helgrind)"),
+ * so that the matrix and every bug fit on one screen. */
+static void bug_lines(FILE *out, struct tl_target *const *targets, size_t n, int width)
 {
 	int any = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_target *t = targets[i];
+		if (t->judged.nbug == 0)
+			continue;
+		if (!any)
+			fprintf(out, "\nbugs: each one's kind, where, and (the tools that saw it):\n");
+		any = 1;
+		fprintf(out, "%-*s", width, t->name);
 		for (int b = 0; b < t->judged.nbug; b++) {
 			const struct tl_bug *bug = &t->judged.bug[b];
 			const struct tl_finding *f = tl_judge_ref(t, bug->first);
-			char who[128];
-			if (!any)
-				fprintf(out, "\nbugs (one line each):\n");
-			any = 1;
-			fprintf(out, "  %-16s %-11s %s:%d%s%s  seen by %s%s\n", t->name, tl_kind_name(bug->kind),
-				f->site.file[0] ? f->site.file : "?", f->site.line, f->site.function[0] ? " in " : "",
-				f->site.function, tools_str(bug->seen_by, who, sizeof who),
-				bug->confidence == TL_CONF_LOW ? " (the tools disagree)" : "");
+			if (b > 0 && same_entry(t, &t->judged.bug[b - 1], bug))
+				fprintf(out, ", :%d", f->site.line);
+			else
+				fprintf(out, "%s%s %s:%d", b ? "; " : " ", tl_kind_name(bug->kind),
+					f->site.file[0] ? f->site.file : "?", f->site.line);
+			if (b + 1 == t->judged.nbug || !same_entry(t, bug, &t->judged.bug[b + 1])) {
+				char who[128];
+				fprintf(out, " (%s%s)", tools_str(bug->seen_by, who, sizeof who),
+					bug->confidence == TL_CONF_LOW ? "; the tools disagree" : "");
+			}
 		}
+		fputc('\n', out);
 	}
 }
 
@@ -215,7 +238,11 @@ static void bug_evidence(FILE *out, const struct tl_config *cfg, const struct tl
 {
 	for (int a = 0; a < t->judged.naside; a++) {
 		const struct tl_aside *x = &t->judged.aside[a];
-		if (x->bug == b)
+		int repeat = 0; /* the same tool's report under the same rule is said once */
+		for (int e = 0; e < a && !repeat; e++)
+			repeat = t->judged.aside[e].bug == b && t->judged.aside[e].ref.tool == x->ref.tool &&
+				 t->judged.aside[e].rule == x->rule;
+		if (x->bug == b && !repeat)
 			fprintf(out, "  also %s: %s (%s: %s)\n", tl_tool_name(x->ref.tool),
 				tl_kind_name(tl_judge_ref(t, x->ref)->kind), tl_rule_name(x->rule), x->reason);
 	}
@@ -278,8 +305,9 @@ void tl_report_text(FILE *out, const struct tl_config *cfg, enum tl_mode mode, s
 		    size_t n)
 {
 	matrix(out, cfg, mode, targets, n);
-	bug_lines(out, targets, n);
-	fputc('\n', out);
+	bug_lines(out, targets, n, name_width(targets, n));
+	fprintf(out, "\n(matrix: each tool's own reports, in parentheses those the judge set aside as the tool's "
+		     "known false reports; verdict: the judge's)\n");
 	notes(out, cfg, targets, n);
 	if (mode == TL_MODE_SELFTEST && !cfg->verbose)
 		return;
