@@ -143,14 +143,17 @@ static void bug_lines(FILE *out, struct tl_target *const *targets, size_t n, int
 		if (t->judged.nbug == 0)
 			continue;
 		if (!any)
-			fprintf(out, "\nbugs: each one's kind, where, and (the tools that saw it):\n");
+			fprintf(out, "bugs: each one's kind, where, and (the tools that saw it):\n");
 		any = 1;
 		fprintf(out, "%-*s", width, t->name);
 		for (int b = 0; b < t->judged.nbug; b++) {
 			const struct tl_bug *bug = &t->judged.bug[b];
 			const struct tl_finding *f = tl_judge_ref(t, bug->first);
+			const char *prev = b > 0 ? tl_judge_ref(t, t->judged.bug[b - 1].first)->site.file : NULL;
 			if (b > 0 && same_entry(t, &t->judged.bug[b - 1], bug))
 				fprintf(out, ", :%d", f->site.line);
+			else if (prev != NULL && f->site.file[0] != '\0' && strcmp(prev, f->site.file) == 0)
+				fprintf(out, "; %s :%d", tl_kind_name(bug->kind), f->site.line); /* same file */
 			else
 				fprintf(out, "%s%s %s:%d", b ? "; " : " ", tl_kind_name(bug->kind),
 					f->site.file[0] ? f->site.file : "?", f->site.line);
