@@ -150,13 +150,86 @@ static int cycle_locks(const struct tl_finding *f)
 	return n;
 }
 
+#define GATE_MAX 8
+
+/* The locks named "lock(&X)" in TEXT's lines from the function around line LINE (from its
+ * opening "{" at the start of a line) up to the line before LINE, less those unlocked since:
+ * what the thread holds when it takes the lock at LINE, as the source reads. Fills HELD
+ * (their X) and returns how many, or -1 when the function's start is not found. */
+static int held_at(char *text, int line, char held[][64], int max)
+{
+	char *lines[1024];
+	int n = 0;
+	for (char *p = text; p != NULL && n < line && n < 1024; n++) {
+		lines[n] = p;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			*p++ = '\0';
+	}
+	int start = n < line ? -1 : line - 2;
+	while (start >= 0 && lines[start][0] != '{')
+		start--;
+	if (start < 0)
+		return -1;
+	int k = 0;
+	for (int i = start; i < line - 1; i++)
+		for (const char *q = strstr(lines[i], "lock(&"); q != NULL; q = strstr(q + 6, "lock(&")) {
+			const int unlock = q - lines[i] >= 2 && strncmp(q - 2, "un", 2) == 0;
+			const char *e = strchr(q + 6, ')');
+			if (e == NULL || e - (q + 6) >= 64)
+				continue;
+			char x[64];
+			memcpy(x, q + 6, (size_t)(e - (q + 6)));
+			x[e - (q + 6)] = '\0';
+			int at = -1;
+			for (int j = 0; j < k; j++)
+				at = strcmp(held[j], x) == 0 ? j : at;
+			if (unlock && at >= 0)
+				memmove(held[at], held[at + 1], (size_t)(--k - at) * sizeof held[0]);
+			else if (!unlock && at < 0 && k < max)
+				tl_strlcpy(held[k++], x, sizeof held[0]);
+		}
+	return k;
+}
+
+/* The locks the source shows held at site S, into HELD (see held_at); -1 when unknown. */
+static int held_at_site(const struct tl_site *s, char held[][64], int max)
+{
+	size_t len = 0;
+	int trunc = 0;
+	char *text = s->line > 0 && s->file[0] != '\0' ? tl_read_file(s->file, 1 << 20, &len, &trunc) : NULL;
+	if (text == NULL)
+		return -1;
+	int k = held_at(text, s->line, held, max);
+	free(text);
+	return k;
+}
+
+/* Names in WHAT the gate of F's two acquisitions: a lock the source shows held at both (the
+ * tools do not say which lock it is, and threadcheck's log does not either). */
+static void name_gate(const struct tl_finding *f, struct evidence *ev)
+{
+	char a[GATE_MAX][64], b[GATE_MAX][64];
+	int na = held_at_site(&f->site, a, GATE_MAX), nb = held_at_site(&f->other, b, GATE_MAX);
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			if (strcmp(a[i], b[j]) == 0) {
+				tl__errf(ev->what, sizeof ev->what,
+					 "the gate lock %s, held at both takings (%s:%d and %s:%d), lets only one thread at "
+					 "a time into them",
+					 a[i], f->site.file, f->site.line, f->other.file, f->other.line);
+				return;
+			}
+	tl__errf(ev->what, sizeof ev->what,
+		 "a lock held at every taking of these locks (a gate) lets only one thread at a time into them");
+}
+
 static int cond_threadcheck_no_cycle(const struct court *c, const struct tl_finding *f, struct evidence *ev)
 {
 	if (!finished(c, TL_TOOL_THREADCHECK) || reported(c, TL_TOOL_THREADCHECK, TL_KIND_LOCK_ORDER) ||
 	    cycle_locks(f) > THREADCHECK_MAX_CYCLE)
 		return 0;
-	tl__errf(ev->what, sizeof ev->what,
-		 "a lock held at every taking of these locks (a gate) lets only one thread at a time into them");
+	name_gate(f, ev);
 	return 1;
 }
 
