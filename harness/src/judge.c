@@ -233,6 +233,40 @@ static int cond_threadcheck_no_cycle(const struct court *c, const struct tl_find
 	return 1;
 }
 
+static int cond_trylock(const struct court *c, const struct tl_finding *f, struct evidence *ev)
+{
+	if (!finished(c, TL_TOOL_THREADCHECK) || reported(c, TL_TOOL_THREADCHECK, TL_KIND_LOCK_ORDER))
+		return 0;
+	const struct tl_site *sites[2] = {&f->site, &f->other};
+	for (int i = 0; i < 2; i++) {
+		struct tl_excerpt x;
+		if (sites[i]->line > 0 && tl_source_excerpt(sites[i]->file, sites[i]->line, 0, &x) == 0 &&
+		    x.count == 1 && strstr(x.text[0], "trylock") != NULL) {
+			where(ev, sites[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The slowdown of Helgrind over a native run at most (Valgrind's manual: 20 to 100 times). */
+#define HELGRIND_SLOWDOWN 100
+
+static int cond_helgrind_too_slow(const struct court *c, const struct tl_finding *f, struct evidence *ev)
+{
+	(void)f;
+	const struct tl_result *native = &c->t->result[TL_TOOL_THREADCHECK];
+	if (!finished(c, TL_TOOL_THREADCHECK) || !finished(c, TL_TOOL_TSAN) || c->t->timeout_s <= 0)
+		return 0;
+	const double per_run = native->seconds / native->runs;
+	const int limit = c->t->timeout_s * tl_tool(TL_TOOL_HELGRIND)->time_factor;
+	if (per_run * HELGRIND_SLOWDOWN < limit)
+		return 0; /* a native run that short fits Helgrind's limit: the hang is something else */
+	tl__errf(ev->what, sizeof ev->what, "the native run (threadcheck's) took %.1f s and Helgrind's limit was %d s",
+		 per_run, limit);
+	return 1;
+}
+
 static int cond_atomic_access(const struct court *c, const struct tl_finding *f, struct evidence *ev)
 {
 	if (!tsan_clean_here(c, f))

@@ -61,6 +61,25 @@ static void load_tool(struct tl_target *t, enum tl_tool tool, const char *report
 	r->kinds = tl_findings_kinds(&r->findings);
 }
 
+/* Sets T's timeout and each tool's seconds from the case's NAME.seconds, when it has one. */
+static void load_seconds(struct tl_target *t, const char *name)
+{
+	char path[256], key[32];
+	snprintf(path, sizeof path, JFX "%s.seconds", name);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	double v;
+	while (fscanf(f, "%31s %lf", key, &v) == 2) {
+		int tool = tl_tool_from_name(key);
+		if (tool >= 0)
+			t->result[tool].seconds = v;
+		else if (strcmp(key, "timeout") == 0)
+			t->timeout_s = (int)v;
+	}
+	fclose(f);
+}
+
 /* A target of the case NAME of fixtures/judge: TSan, Helgrind and threadcheck as captured. */
 static struct tl_target *load_case(const char *name)
 {
@@ -78,6 +97,7 @@ static struct tl_target *load_case(const char *name)
 		snprintf(stacks, sizeof stacks, JFX "%s.%s", name, files[tool][1]);
 		load_tool(t, (enum tl_tool)tool, report, stacks);
 	}
+	load_seconds(t, name);
 	return t;
 }
 
@@ -179,6 +199,20 @@ static void test_lock_order_too_long_for_threadcheck_kept_fail(void **state)
 	tl_judge_target(t);
 	assert_string_equal(judged(t), "lock-order");
 	assert_int_equal(t->judged.naside, 0);
+	tl_target_free(t);
+}
+
+/* trylock.c: opposite orders, the second lock of each taken by a trylock that backs off. */
+static void test_lock_order_through_trylock_dismissed(void **state)
+{
+	(void)state;
+	struct tl_target *t = load_case("trylock");
+	assert_true(t->result[TL_TOOL_HELGRIND].kinds == TL_KINDSET(TL_KIND_LOCK_ORDER));
+	tl_judge_target(t);
+	assert_string_equal(judged(t), "clean");
+	const struct tl_aside *a = aside(t, TL_TOOL_HELGRIND, TL_KIND_LOCK_ORDER, "lock-order-trylock");
+	assert_non_null(a);
+	assert_contains(a->reason, "trylock.c:15");
 	tl_target_free(t);
 }
 
@@ -336,6 +370,33 @@ static void test_robust_mutex_recovery_dismissed(void **state)
 
 /* ---- reports that are part of another bug ------------------------------------------------------ */
 
+/* slow.c: a correct long loop that TSan and threadcheck finish and Helgrind cannot in its limit. */
+static void test_helgrind_out_of_time_dismissed(void **state)
+{
+	(void)state;
+	struct tl_target *t = load_case("slow");
+	assert_true(t->result[TL_TOOL_HELGRIND].kinds == TL_KINDSET(TL_KIND_TIMEOUT));
+	assert_int_equal(t->result[TL_TOOL_THREADCHECK].kinds, 0);
+	tl_judge_target(t);
+	assert_string_equal(judged(t), "clean");
+	const struct tl_aside *a = aside(t, TL_TOOL_HELGRIND, TL_KIND_TIMEOUT, "helgrind-too-slow");
+	assert_non_null(a);
+	assert_contains(a->reason, "Helgrind's limit was 9 s");
+	tl_target_free(t);
+}
+
+/* The fail twin: had threadcheck's native run taken 0.05 s, even 100 times that would fit
+ * Helgrind's 9 s, so its timeout is not explained by slowness and stays a finding. */
+static void test_helgrind_hang_on_short_program_kept_fail(void **state)
+{
+	(void)state;
+	struct tl_target *t = load_case("slow");
+	t->result[TL_TOOL_THREADCHECK].seconds = 0.05;
+	tl_judge_target(t);
+	assert_string_equal(judged(t), "timeout");
+	tl_target_free(t);
+}
+
 /* abba_hang.c: TSan and Helgrind time out; threadcheck names the deadlock. */
 static void test_timeout_explained_by_deadlock(void **state)
 {
@@ -444,6 +505,7 @@ static void test_every_rule_has_a_test(void **state)
 {
 	(void)state;
 	static const char *const tested[] = {
+		"lock-order-trylock",      "helgrind-too-slow",
 		"lock-order-unconfirmed",  "helgrind-c11-atomic",   "helgrind-atomic-publication",
 		"helgrind-pthread-once",   "thread-leak-unconfirmed", "helgrind-signal-unlocked",
 		"helgrind-cond-destroy",   "helgrind-robust-mutex", "timeout-explained-by-deadlock",
@@ -465,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_lock_order_under_gate_dismissed),
 		cmocka_unit_test(test_lock_order_confirmed_kept_fail),
 		cmocka_unit_test(test_lock_order_too_long_for_threadcheck_kept_fail),
+		cmocka_unit_test(test_lock_order_through_trylock_dismissed),
 		cmocka_unit_test(test_race_on_atomic_access_dismissed),
 		cmocka_unit_test(test_race_on_atomic_publication_dismissed),
 		cmocka_unit_test(test_race_on_plain_flag_kept_fail),
@@ -475,6 +538,8 @@ int main(void)
 		cmocka_unit_test(test_signal_without_lock_dismissed),
 		cmocka_unit_test(test_cond_destroy_after_broadcast_dismissed),
 		cmocka_unit_test(test_robust_mutex_recovery_dismissed),
+		cmocka_unit_test(test_helgrind_out_of_time_dismissed),
+		cmocka_unit_test(test_helgrind_hang_on_short_program_kept_fail),
 		cmocka_unit_test(test_timeout_explained_by_deadlock),
 		cmocka_unit_test(test_timeout_without_cause_kept_fail),
 		cmocka_unit_test(test_timeout_spinning_on_race_is_the_race),
