@@ -84,7 +84,9 @@ static void score_finishes(struct tl_grade_item *it, const struct tl_lab *lab, c
 	for (int k = 0; k < TL_TOOL_COUNT; k++) {
 		const struct tl_result *r = &t->result[k];
 		for (size_t f = 0; f < r->findings.n; f++) {
-			if (!(TL_KINDSET(r->findings.v[f].kind) & stops))
+			/* A hang the judge dismissed (Helgrind out of time on a program the others
+			 * finished) is the tool's, not the program's. */
+			if (!(TL_KINDSET(r->findings.v[f].kind) & stops) || r->findings.v[f].dismissed != NULL)
 				continue;
 			if (ok)
 				append(it->feedback, sizeof it->feedback, "Lost %g: ", it->max);
