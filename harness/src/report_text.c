@@ -92,10 +92,18 @@ static void matrix(FILE *out, const struct tl_config *cfg, enum tl_mode mode, st
 {
 	const int analyze = mode == TL_MODE_ANALYZE;
 	const int width = name_width(targets, n);
+	int cw = 16; /* the tool columns: as wide as the widest cell */
+	for (size_t i = 0; i < n; i++)
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
+			char buf[160];
+			cell(&targets[i]->result[tool], buf, sizeof buf);
+			if ((int)strlen(buf) > cw)
+				cw = (int)strlen(buf);
+		}
 	fprintf(out, "%-*s %-9s", width, analyze ? "program" : "lab", analyze ? "" : "checked");
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
 		if (cfg->tools & (1 << tool))
-			fprintf(out, " %-16s", tl_tool_name((enum tl_tool)tool));
+			fprintf(out, " %-*s", cw, tl_tool_name((enum tl_tool)tool));
 	fprintf(out, " verdict\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_target *t = targets[i];
@@ -105,7 +113,7 @@ static void matrix(FILE *out, const struct tl_config *cfg, enum tl_mode mode, st
 				continue;
 			char buf[160];
 			cell(&t->result[tool], buf, sizeof buf);
-			fprintf(out, " %s%-16s%s", c(cfg, verdict_color(t->result[tool].verdict)), buf, c(cfg, RESET));
+			fprintf(out, " %s%-*s%s", c(cfg, verdict_color(t->result[tool].verdict)), cw, buf, c(cfg, RESET));
 		}
 		char v[160];
 		verdict_cell(t, mode, v, sizeof v);
