@@ -80,7 +80,7 @@ $(ENTRY_POINTS):
 	@$(MAKE) --no-print-directory _$@
 
 _check: all
-	$(THREADLAB) check -j $(J) --format $(FORMAT) $(if $(LAB),--lab $(LAB)) $(if $(SOLUTIONS),--solutions) $(if $(VERBOSE),--verbose)
+	@$(THREADLAB) check -j $(J) --format $(FORMAT) $(if $(LAB),--lab $(LAB)) $(if $(SOLUTIONS),--solutions) $(if $(VERBOSE),--verbose)
 
 # --validators: the report and CI-template checks of `make test` need their npm packages.
 DEPS_OPTS_test := --validators

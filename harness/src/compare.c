@@ -1,4 +1,4 @@
-/* compare.c: sets each lab verdict against what the lab declares for that variant and tool. */
+/* compare.c: sets each lab verdict against what the lab declares for that variant and tool, and the judged verdict against the variant. */
 #include "stages.h"
 
 /* Holds R against what E declares, when E declares something and the tool was run. Returns 1
@@ -30,9 +30,21 @@ static enum tl_verdict verdict(const struct tl_result *r, enum tl_mode mode)
 	return pass ? TL_VERDICT_PASS : TL_VERDICT_FAIL;
 }
 
+/* Holds T's judged verdict against its variant in selftest: the buggy version of a lab must be
+ * judged to have a bug, the fixed one none. Returns 1 when it is not so, else 0. */
+static int compare_judged(struct tl_target *t)
+{
+	struct tl_judgement *j = &t->judged;
+	j->compared = 1;
+	j->match = t->variant == TL_FIXED ? j->kinds == 0 : j->kinds != 0;
+	return !j->match;
+}
+
 int tl_compare_target(struct tl_target *t, enum tl_mode mode)
 {
 	int mismatches = 0;
+	if (mode == TL_MODE_SELFTEST && t->lab != NULL && t->judged.done)
+		mismatches += compare_judged(t);
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 		struct tl_result *r = &t->result[tool];
 		if (mode == TL_MODE_SELFTEST && t->lab != NULL)

@@ -84,7 +84,9 @@ static void score_finishes(struct tl_grade_item *it, const struct tl_lab *lab, c
 	for (int k = 0; k < TL_TOOL_COUNT; k++) {
 		const struct tl_result *r = &t->result[k];
 		for (size_t f = 0; f < r->findings.n; f++) {
-			if (!(TL_KINDSET(r->findings.v[f].kind) & stops))
+			/* A hang the judge dismissed (Helgrind out of time on a program the others
+			 * finished) is the tool's, not the program's. */
+			if (!(TL_KINDSET(r->findings.v[f].kind) & stops) || r->findings.v[f].dismissed != NULL)
 				continue;
 			if (ok)
 				append(it->feedback, sizeof it->feedback, "Lost %g: ", it->max);
@@ -116,15 +118,18 @@ static void score_tool_item(struct tl_grade_item *it, enum tl_item item, const s
 		if (passed < r->tests_total)
 			append(it->feedback, sizeof it->feedback, "Lost %g: %d of %d tests failed (worst of %d runs). ",
 			       it->max - it->points, r->tests_total - passed, r->tests_total, runs);
-	} else if (r->kinds == 0) {
+	} else if (r->kept == 0) {
+		/* Only what the judge kept counts: a report it dismissed (a tool's known blind spot,
+		 * judge.def) costs nothing. */
 		it->points = it->max;
 	} else {
 		append(it->feedback, sizeof it->feedback, "Lost %g: ", it->max);
 	}
 	if (it->points < it->max) {
 		for (size_t f = 0; f < r->findings.n; f++)
-			describe(it->feedback, sizeof it->feedback, lab, &r->findings.v[f]);
-		lesson(it->feedback, sizeof it->feedback, lab, r->kinds);
+			if (r->findings.v[f].dismissed == NULL)
+				describe(it->feedback, sizeof it->feedback, lab, &r->findings.v[f]);
+		lesson(it->feedback, sizeof it->feedback, lab, r->kept);
 	}
 }
 

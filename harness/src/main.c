@@ -408,15 +408,18 @@ static int lab_targets(const struct options *o, struct tl_lab **labs, struct tl_
 	return 0;
 }
 
-/* What the runs of the tools the command line chose came to. */
+/* What the runs of the tools the command line chose came to, and the programs judged to have
+ * a bug (bugs: the exit status follows them). */
 struct tally {
-	int found, errors, ran, mismatches;
+	int found, errors, ran, mismatches, bugs;
 };
 
 static struct tally judge(const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets, size_t n)
 {
-	struct tally y = {0, 0, 0, 0};
+	struct tally y = {0, 0, 0, 0, 0};
 	for (size_t i = 0; i < n; i++) {
+		tl_judge_target(targets[i]);
+		y.bugs += targets[i]->judged.kinds != 0;
 		y.mismatches += tl_compare_target(targets[i], mode);
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 			const struct tl_result *r = &targets[i]->result[tool];
@@ -439,7 +442,7 @@ static int exit_status(enum tl_mode mode, const struct tally *y)
 		return TL_EXIT_SKIP;
 	if (mode == TL_MODE_SELFTEST)
 		return y->mismatches > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
-	return y->found > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
+	return y->bugs > 0 ? TL_EXIT_FAIL : TL_EXIT_PASS;
 }
 
 /* Judges and reports TARGETS (N). Returns the command's exit status. */
@@ -457,7 +460,8 @@ static int report(struct options *o, enum tl_mode mode, struct tl_target *const 
 			printf("\nselftest: %d of %d verdicts differ from their declarations\n", y.mismatches,
 			       y.ran + y.errors);
 		else
-			printf("\n%s: %d of %d tool runs reported something\n", tl_mode_name(mode), y.found, y.ran);
+			printf("\n%s: %d of %zu programs judged to have a bug; %d of %d tool runs reported something\n",
+			       tl_mode_name(mode), y.bugs, n, y.found, y.ran);
 	}
 	return exit_status(mode, &y);
 }
@@ -475,6 +479,7 @@ static int check_main(struct options *o, int argc, char **argv)
 			 ? analyze_targets(o, argv + o->first_arg, argc - o->first_arg, &targets, &n)
 			 : lab_targets(o, &labs, &targets, &n);
 	if (rc == 0) {
+		o->cfg.blocks = mode == TL_MODE_ANALYZE || (o->lab != NULL && o->lab[0] != '\0') || o->cfg.verbose;
 		execute(&o->cfg, targets, n, mode == TL_MODE_SELFTEST);
 		rc = report(o, mode, targets, n);
 	} else {
@@ -649,6 +654,8 @@ static int grade_score(const struct tl_config *cfg, struct grading *gr)
 {
 	int tool_errors = 0;
 	for (size_t i = 0; i < gr->n; i++) {
+		/* Judged before the names are stripped: the rules read the student's files. */
+		tl_judge_target(gr->g.labs[i].target);
 		strip_prefix(gr->targets[i], gr->scratch);
 		tl_grade_score(&gr->rubric, &gr->g.labs[i], cfg->runs);
 		gr->g.points += gr->g.labs[i].points;

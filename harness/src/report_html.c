@@ -1,4 +1,4 @@
-/* report_html.c: one self-contained HTML page: the lab x tool matrix, then each finding explained with its source.
+/* report_html.c: one self-contained HTML page: the lab x tool matrix with the judged verdict, then each bug explained with its source, and what the judge set aside.
  * The page is also well-formed XML (void elements closed), so an XML parser checks it in the tests. */
 #include "stages.h"
 
@@ -13,7 +13,8 @@ static const char style[] =
 	"pre.src{background:#f7f7f7;padding:.4em;overflow-x:auto;margin:.3em 0}"
 	"pre.src span.hit{background:#ffd7d7;display:block;font-weight:bold}"
 	".site{margin:.6em 0 .2em}.hint{background:#fff8dc;padding:.3em .6em;border-radius:3px;margin:.3em 0}"
-	".explain{color:#444;font-size:.95em}svg text{font:13px system-ui,sans-serif}";
+	".explain{color:#444;font-size:.95em}svg text{font:13px system-ui,sans-serif}"
+	".judge{color:#333;margin:.3em 0}.aside{border-left:6px solid #999;background:#f4f4f4;margin:.8em 0;padding:.4em 1em}";
 
 static void excerpt(FILE *out, const struct tl_site *s)
 {
@@ -80,14 +81,63 @@ static void cycle(FILE *out, const struct tl_finding *f)
 	      out);
 }
 
-static void finding(FILE *out, const struct tl_target *t, const struct tl_finding *f, int id)
+/* The tools of SET, comma-separated. */
+static void tools(FILE *out, unsigned set)
+{
+	for (int tool = 0, first = 1; tool < TL_TOOL_COUNT; tool++)
+		if (set & (1u << tool)) {
+			fprintf(out, "%s%s", first ? "" : ", ", tl_tool_name((enum tl_tool)tool));
+			first = 0;
+		}
+}
+
+/* What the judge weighed for bug B of T: who saw it, how sure, where the tools disagree, and
+ * the reports folded into it with their rule and reason. */
+static void evidence(FILE *out, const struct tl_target *t, int b)
+{
+	const struct tl_bug *bug = &t->judged.bug[b];
+	fputs("<p class=\"judge\">Seen by <b>", out);
+	tools(out, bug->seen_by);
+	fprintf(out, "</b>; confidence %s.", tl_confidence_name(bug->confidence));
+	if (bug->note[0] != '\0') {
+		fputs(" ", out);
+		tl_put_xml(out, bug->note, 1);
+	}
+	fputs("</p>\n", out);
+	for (int a = 0; a < t->judged.naside; a++) {
+		const struct tl_aside *x = &t->judged.aside[a];
+		if (x->bug != b)
+			continue;
+		fprintf(out, "<p class=\"judge\">Also %s: %s (<code>%s</code>): ", tl_tool_name(x->ref.tool),
+			tl_kind_name(tl_judge_ref(t, x->ref)->kind), tl_rule_name(x->rule));
+		tl_put_xml(out, x->reason, 1);
+		fputs("</p>\n", out);
+	}
+}
+
+/* A report the judge set aside as its tool's known false report, with the rule and reason. */
+static void set_aside(FILE *out, const struct tl_target *t, const struct tl_aside *x)
+{
+	const struct tl_finding *f = tl_judge_ref(t, x->ref);
+	fprintf(out, "<div class=\"aside\" data-rule=\"%s\"><b>Set aside:</b> %s %s in ", tl_rule_name(x->rule),
+		tl_tool_name(x->ref.tool), tl_kind_name(f->kind));
+	tl_put_xml(out, t->name, 1);
+	fputs(" at <code>", out);
+	tl_put_xml(out, f->site.file, 1);
+	fprintf(out, ":%d</code> (rule <code>%s</code>). ", f->site.line, tl_rule_name(x->rule));
+	tl_put_xml(out, x->reason, 1);
+	fputs("</div>\n", out);
+}
+
+/* One bug of T (B), shown through its standing report F. */
+static void finding(FILE *out, const struct tl_target *t, int b, const struct tl_finding *f, int id)
 {
 	fprintf(out, "<div class=\"finding\" id=\"f%d\" data-kind=\"%s\"><h3>", id, tl_kind_name(f->kind));
 	tl_put_xml(out, tl_kind_name(f->kind), 1);
 	fputs(" in ", out);
 	tl_put_xml(out, t->name, 1);
-	fputs(" <span class=\"tool\">reported by ", out);
-	tl_put_xml(out, tl_tool_name(f->tool), 1);
+	fputs(" <span class=\"tool\">seen by ", out);
+	tools(out, t->judged.bug[b].seen_by);
 	fputs("</span></h3>\n<p><b>", out);
 	tl_put_xml(out, t->lab != NULL ? t->lab->lesson : tl_kind_meaning(f->kind), 1);
 	fputs("</b></p>\n<p>", out);
@@ -99,6 +149,7 @@ static void finding(FILE *out, const struct tl_target *t, const struct tl_findin
 	     f->thread);
 	site(out, f->kind == TL_KIND_RACE ? "Races with" : f->kind == TL_KIND_THREAD_LEAK ? "Created" : "Also",
 	     &f->other, f->other_thread);
+	evidence(out, t, b);
 	if (t->lab != NULL)
 		for (int i = 0; i < t->lab->nhint; i++) {
 			fputs("<div class=\"hint\">Hint: ", out);
@@ -129,6 +180,35 @@ static const char *cell_class(enum tl_verdict v, enum tl_mode mode)
 	return "skip";
 }
 
+/* What a lab target is (see report_text.c): the student's code in labs/, the handout, or the
+ * solution. */
+static const char *checked(const struct tl_target *t, enum tl_mode mode)
+{
+	if (t->lab == NULL)
+		return "";
+	if (t->variant == TL_FIXED)
+		return "solution";
+	return mode == TL_MODE_CHECK ? "your code" : "handout";
+}
+
+/* One tool's cell: its kinds, those the judge set aside struck through. */
+static void tool_cell(FILE *out, const struct tl_result *r, enum tl_mode mode)
+{
+	char kept[128], aside[128];
+	tl_kindset_str(r->kept, kept, sizeof kept);
+	tl_kindset_str(r->kinds & ~r->kept, aside, sizeof aside);
+	fprintf(out, "<td class=\"%s\">", cell_class(r->verdict, mode));
+	if (r->status != TL_ST_RAN)
+		tl_put_xml(out, tl_status_name(r->status), 1);
+	else if (r->kept != 0 || r->kinds == 0)
+		tl_put_xml(out, kept, 1);
+	if (r->status == TL_ST_RAN && (r->kinds & ~r->kept) != 0)
+		fprintf(out, " <s title=\"set aside by the judge\">%s</s>", aside);
+	if (r->compared && !r->match)
+		fputs(" (differs from declaration)", out);
+	fputs("</td>", out);
+}
+
 void tl_report_html(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
 		    size_t n)
 {
@@ -140,46 +220,42 @@ void tl_report_html(FILE *out, const struct tl_config *cfg, enum tl_mode mode, s
 	tl_put_xml(out, tl_mode_name(mode), 1);
 	fputs("</h1>\n<table class=\"matrix\" id=\"matrix\"><thead><tr><th>", out);
 	fputs(mode == TL_MODE_ANALYZE ? "program" : "lab", out);
-	fputs("</th><th>variant</th>", out);
+	fputs("</th><th>checked</th>", out);
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
 		if (cfg->tools & (1 << tool))
 			fprintf(out, "<th>%s</th>", tl_tool_name((enum tl_tool)tool));
-	fputs("</tr></thead><tbody>\n", out);
+	fputs("<th>verdict</th></tr></thead><tbody>\n", out);
 	int id = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_target *t = targets[i];
 		fputs("<tr><td>", out);
 		tl_put_xml(out, t->name, 1);
-		fprintf(out, "</td><td>%s</td>", t->lab != NULL ? tl_variant_name(t->variant) : "");
-		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
-			if (!(cfg->tools & (1 << tool)))
-				continue;
-			const struct tl_result *r = &t->result[tool];
-			char kinds[128];
-			tl_kindset_str(r->kinds, kinds, sizeof kinds);
-			fprintf(out, "<td class=\"%s\">", cell_class(r->verdict, mode));
-			if (r->status != TL_ST_RAN)
-				tl_put_xml(out, tl_status_name(r->status), 1);
-			else if (r->findings.n > 0)
-				fprintf(out, "<a href=\"#f%d\">%s</a>", id + 0, kinds);
-			else
-				tl_put_xml(out, kinds, 1);
-			if (r->compared && !r->match)
-				fputs(" (differs from declaration)", out);
-			fputs("</td>", out);
-			id += (int)r->findings.n;
-		}
-		fputs("</tr>\n", out);
+		fprintf(out, "</td><td>%s</td>", checked(t, mode));
+		for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
+			if (cfg->tools & (1 << tool))
+				tool_cell(out, &t->result[tool], mode);
+		char kinds[128];
+		tl_kindset_str(t->judged.kinds, kinds, sizeof kinds);
+		fprintf(out, "<td class=\"%s\">", t->judged.kinds ? "found" : "clean");
+		if (t->judged.nbug > 0)
+			fprintf(out, "<a href=\"#f%d\">%s</a>", id, kinds);
+		else
+			fputs(t->lab != NULL && t->variant == TL_BUGGY && mode == TL_MODE_CHECK ? "bug gone" : kinds, out);
+		fputs("</td></tr>\n", out);
+		id += t->judged.nbug;
 	}
-	fputs("</tbody></table>\n<h2>Findings</h2>\n", out);
+	fputs("</tbody></table>\n<p>Each tool's own reports; struck through, what the judge set aside as that "
+	      "tool's known false report; verdict: the judge's, one block per bug below.</p>\n<h2>Findings</h2>\n",
+	      out);
 	id = 0;
-	for (size_t i = 0; i < n; i++)
-		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
-			if (!(cfg->tools & (1 << tool)))
-				continue;
-			for (size_t k = 0; k < targets[i]->result[tool].findings.n; k++)
-				finding(out, targets[i], &targets[i]->result[tool].findings.v[k], id++);
-		}
+	for (size_t i = 0; i < n; i++) {
+		const struct tl_target *t = targets[i];
+		for (int b = 0; b < t->judged.nbug; b++)
+			finding(out, t, b, tl_judge_ref(t, t->judged.bug[b].first), id++);
+		for (int a = 0; a < t->judged.naside; a++)
+			if (t->judged.aside[a].decision == TL_DISMISS)
+				set_aside(out, t, &t->judged.aside[a]);
+	}
 	if (id == 0)
 		fputs("<p>Nothing found.</p>\n", out);
 	fputs("</body></html>\n", out);

@@ -1,4 +1,4 @@
-/* report_json.c: the machine report: {"programs":[{"path","tools":{name:{status,kinds,findings}}}]}. */
+/* report_json.c: the machine report: {"programs":[{"path","kinds","findings","dismissed","tools":{name:{status,kinds,findings}}}]}. */
 #include <string.h>
 
 #include "stages.h"
@@ -33,9 +33,10 @@ static void jsite(FILE *out, const char *key, const struct tl_site *s)
 	fputc('}', out);
 }
 
-static void jfinding(FILE *out, const struct tl_config *cfg, const struct tl_finding *f)
+/* The fields of F, from "kind" on, without the braces around them. */
+static void jfields(FILE *out, const struct tl_config *cfg, const struct tl_finding *f)
 {
-	fprintf(out, "{\"kind\":");
+	fprintf(out, "\"kind\":");
 	tl_put_json(out, tl_kind_name(f->kind));
 	fprintf(out, ",\"raw\":");
 	tl_put_json(out, f->raw);
@@ -56,7 +57,97 @@ static void jfinding(FILE *out, const struct tl_config *cfg, const struct tl_fin
 		fprintf(out, ",\"detail\":");
 		tl_put_json(out, f->detail);
 	}
+}
+
+static void jfinding(FILE *out, const struct tl_config *cfg, const struct tl_finding *f)
+{
+	fputc('{', out);
+	jfields(out, cfg, f);
+	if (f->dismissed != NULL) {
+		fprintf(out, ",\"dismissed\":");
+		tl_put_json(out, f->dismissed);
+	}
 	fputc('}', out);
+}
+
+/* The tools of SET as a JSON array of names. */
+static void jtools(FILE *out, unsigned set)
+{
+	fputc('[', out);
+	for (int tool = 0, first = 1; tool < TL_TOOL_COUNT; tool++)
+		if (set & (1u << tool)) {
+			fprintf(out, "%s", first ? "" : ",");
+			tl_put_json(out, tl_tool_name((enum tl_tool)tool));
+			first = 0;
+		}
+	fputc(']', out);
+}
+
+/* A report the judge set aside: whose, what, where, the rule and its reason. */
+static void jaside(FILE *out, const struct tl_target *t, const struct tl_aside *a)
+{
+	const struct tl_finding *f = tl_judge_ref(t, a->ref);
+	fprintf(out, "{\"tool\":");
+	tl_put_json(out, tl_tool_name(a->ref.tool));
+	fprintf(out, ",\"kind\":");
+	tl_put_json(out, tl_kind_name(f->kind));
+	fprintf(out, ",\"file\":");
+	tl_put_json(out, f->site.file);
+	fprintf(out, ",\"line\":%d,\"rule\":", f->site.line);
+	tl_put_json(out, tl_rule_name(a->rule));
+	fprintf(out, ",\"reason\":");
+	tl_put_json(out, a->reason);
+	fputc('}', out);
+}
+
+/* One judged bug: its standing report's fields, the tools that saw it, how sure the judge is,
+ * where tools disagree, and the reports merged into it. */
+static void jbug(FILE *out, const struct tl_config *cfg, const struct tl_target *t, int b)
+{
+	const struct tl_bug *bug = &t->judged.bug[b];
+	fputc('{', out);
+	jfields(out, cfg, tl_judge_ref(t, bug->first));
+	fprintf(out, ",\"seen_by\":");
+	jtools(out, bug->seen_by);
+	fprintf(out, ",\"clean_by\":");
+	jtools(out, bug->clean_by);
+	fprintf(out, ",\"confidence\":");
+	tl_put_json(out, tl_confidence_name(bug->confidence));
+	if (bug->note[0] != '\0') {
+		fprintf(out, ",\"note\":");
+		tl_put_json(out, bug->note);
+	}
+	fprintf(out, ",\"merged\":[");
+	for (int a = 0, first = 1; a < t->judged.naside; a++)
+		if (t->judged.aside[a].bug == b) {
+			fprintf(out, "%s", first ? "" : ",");
+			jaside(out, t, &t->judged.aside[a]);
+			first = 0;
+		}
+	fprintf(out, "]}");
+}
+
+/* The judge's verdict on T: "kinds" (judged, sorted), "findings" (one per bug), "dismissed". */
+static void jjudged(FILE *out, const struct tl_config *cfg, const struct tl_target *t)
+{
+	const struct tl_judgement *j = &t->judged;
+	fprintf(out, ",\"kinds\":");
+	jkinds(out, j->kinds);
+	if (j->compared)
+		fprintf(out, ",\"judged_match\":%s", j->match ? "true" : "false");
+	fprintf(out, ",\"findings\":[");
+	for (int b = 0; b < j->nbug; b++) {
+		fprintf(out, "%s", b ? "," : "");
+		jbug(out, cfg, t, b);
+	}
+	fprintf(out, "],\"dismissed\":[");
+	for (int a = 0, first = 1; a < j->naside; a++)
+		if (j->aside[a].decision == TL_DISMISS) {
+			fprintf(out, "%s", first ? "" : ",");
+			jaside(out, t, &j->aside[a]);
+			first = 0;
+		}
+	fputc(']', out);
 }
 
 void tl_report_json(FILE *out, const struct tl_config *cfg, enum tl_mode mode, struct tl_target *const *targets,
@@ -75,6 +166,7 @@ void tl_report_json(FILE *out, const struct tl_config *cfg, enum tl_mode mode, s
 			fprintf(out, ",\"variant\":");
 			tl_put_json(out, tl_variant_name(t->variant));
 		}
+		jjudged(out, cfg, t);
 		fprintf(out, ",\"build_seconds\":%.3f,\"tools\":{", t->build_seconds);
 		int first = 1;
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {

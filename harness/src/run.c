@@ -511,7 +511,12 @@ static int read_run(const struct tl_config *cfg, const struct tl_target *t, stru
 			tl_finding_strip_dir(&run->v[k], cwd);
 	}
 	check_liveness(cfg, io->tool, &io->s, run);
+	size_t before = run->n;
 	run_level(cfg, t, io->tool, &io->s, io->err, run);
+	/* A timeout's sites come from gdb, which names files by absolute path. */
+	char cwd[TL_PATH];
+	for (size_t k = before; k < run->n && getcwd(cwd, sizeof cwd) != NULL; k++)
+		tl_finding_strip_dir(&run->v[k], cwd);
 	return 0;
 }
 

@@ -113,6 +113,61 @@ struct tl_result {
 	int match;                 /* ran, and reported what is declared */
 	tl_kindset expected;
 	enum tl_verdict verdict;
+	/* judge stage */
+	tl_kindset kept;           /* the kinds of its findings the judge did not dismiss */
+};
+
+/* Judge (judge.c, judge.def): the rules that set a tool's report aside, one row each. */
+enum tl_rule {
+#define X(e, name, kind, tools, cond, decision, reason) TL_RULE_##e,
+#include "judge.def"
+#undef X
+	TL_RULE_COUNT
+};
+const char *tl_rule_name(enum tl_rule r);
+/* What a rule does with a report it applies to: set it aside as a known false report, or fold
+ * it into the bug another report names. */
+enum tl_decision { TL_DISMISS, TL_MERGE };
+/* How sure the judge is of a bug: low when a tool that can see its kind ran to the end and
+ * did not report it, high when two tools saw it or the one tool that decides its kind did. */
+enum tl_confidence { TL_CONF_LOW, TL_CONF_MEDIUM, TL_CONF_HIGH };
+const char *tl_confidence_name(enum tl_confidence c);
+
+/* A tool's report, by place: T->result[tool].findings.v[index]. */
+struct tl_ref {
+	enum tl_tool tool;
+	int index;
+};
+
+/* One bug of a program: the reports of every tool that saw it, as one finding. */
+struct tl_bug {
+	struct tl_ref first;         /* the report that stands for it (TSan's first, for its sites) */
+	enum tl_kind kind;
+	unsigned seen_by;            /* the tools that reported it (bit 1 << enum tl_tool) */
+	unsigned clean_by;           /* tools that can see its kind, ran to the end and did not */
+	enum tl_confidence confidence;
+	char note[256];              /* when tools disagree: who said what ("" when they agree) */
+};
+
+/* A report set aside: dismissed (bug -1), or merged into the bug it is part of. */
+struct tl_aside {
+	struct tl_ref ref;
+	enum tl_rule rule;
+	enum tl_decision decision;
+	int bug;                     /* MERGE: index in the judgement's bugs; DISMISS: -1 */
+	char reason[512];            /* the rule's reason, with what its evidence named */
+};
+
+/* The judge's verdict on one program: its bugs and the reports set aside. */
+struct tl_judgement {
+	int done;
+	tl_kindset kinds;            /* the bugs' kinds: what the program is judged to have */
+	struct tl_bug *bug;
+	int nbug, capbug;
+	struct tl_aside *aside;
+	int naside, capaside;
+	/* compare stage, selftest: a buggy lab must be judged to have a bug, a fixed one none */
+	int compared, match;
 };
 
 /* A growable list of paths (each malloc'd). Zero-initialise; free with tl_paths_free. */
@@ -145,6 +200,7 @@ struct tl_target {
 	int werror;
 	struct tl_result result[TL_TOOL_COUNT];
 	double build_seconds;
+	struct tl_judgement judged;    /* the judge's verdict (tl_judge_target) */
 	int scan;                      /* grading: the anti-tamper scan's verdict (tl_tamper_scan's
 					* result: 0 clean, 1 refused, -1 could not run) */
 	char scan_why[1024];
@@ -176,6 +232,8 @@ struct tl_config {
 	int timeout_s;             /* 0: the lab's own */
 	int runs;                  /* 0: the lab's own */
 	int verbose;
+	int blocks;                /* text report: every bug's full block, not only its line (analyze,
+				    * a chosen lab, --verbose) */
 	int color;
 	int werror;
 	char tc_lib[TL_PATH];      /* libthreadcheck.so */
@@ -325,9 +383,20 @@ void tl_pool_submit(struct tl_pool *p, tl_job_fn fn, void *arg);
 void tl_pool_wait(struct tl_pool *p);
 void tl_pool_free(struct tl_pool *p);
 
+/* Judge: from every tool's findings of T, fills T->judged (the bugs, each with the tools that
+ * saw it, and the reports set aside with their rule and reason), marks each dismissed finding
+ * (tl_finding.dismissed) and sets each result's kept kinds. Call it once the runs are done and
+ * before compare; calling it again judges afresh. Never fails. */
+void tl_judge_target(struct tl_target *t);
+/* Frees what tl_judge_target allocated in J (J may be zeroed). */
+void tl_judgement_free(struct tl_judgement *j);
+/* The report R of T. */
+const struct tl_finding *tl_judge_ref(const struct tl_target *t, struct tl_ref r);
+
 /* Compare: sets the verdict of each tool's result of T under MODE and, for a lab target in
- * selftest, compared/match/expected for each declared tool. Returns the number of results
- * that differ from their declaration (0 outside selftest). */
+ * selftest, compared/match/expected for each declared tool and, once T is judged, the judged
+ * verdict's (T->judged.compared/match). Returns the number of results that differ from their
+ * declaration (0 outside selftest). */
 int tl_compare_target(struct tl_target *t, enum tl_mode mode);
 
 /* Reporters: format and print, no logic. MODE names the command. */

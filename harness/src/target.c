@@ -19,6 +19,7 @@ void tl_target_free(struct tl_target *t)
 		return;
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
 		tl_findings_free(&t->result[tool].findings);
+	tl_judgement_free(&t->judged);
 	tl_paths_free(&t->src);
 	tl_paths_free(&t->test_src);
 	free(t);

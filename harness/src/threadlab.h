@@ -61,6 +61,8 @@ struct tl_finding {
 	char other_thread[64];
 	char message[256];     /* one line, no newline */
 	char *detail;          /* the tool's full original report text (malloc'd), or NULL */
+	const char *dismissed; /* judge: the name of the rule that set this report aside as a known
+				* false report of its tool, or NULL (kept) */
 };
 
 /* A growable list of findings. Zero-initialise before use; free with tl_findings_free. */

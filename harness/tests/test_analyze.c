@@ -262,6 +262,68 @@ static void test_threadcheck_exit_and_detach(void **state)
 	assert_tool_kinds("harness/tests/programs/detach_joined.c", "threadcheck", "[\"misuse\"]", 1);
 }
 
+/* The program's judged kinds (the first "kinds" of the report, before the tools'). */
+static const char *judged_kinds(const char *json, char *buf, size_t len)
+{
+	const char *p = strstr(json, "\"kinds\":");
+	assert_non_null(p);
+	p += strlen("\"kinds\":");
+	const char *end = strchr(p, ']');
+	assert_non_null(end);
+	assert_true((size_t)(end - p + 1) < len);
+	memcpy(buf, p, (size_t)(end - p + 1));
+	buf[end - p + 1] = '\0';
+	return buf;
+}
+
+/* Analyzes PROGRAM: TSan's and threadcheck's kinds, the judged kinds and the exit status. */
+static char *assert_judged(const char *program, const char *tsan, const char *judged, int want_rc)
+{
+	int rc;
+	char *json = analyze(program, NULL, &rc);
+	char k[128];
+	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), tsan);
+	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
+	assert_string_equal(judged_kinds(json, k, sizeof k), judged);
+	assert_int_equal(rc, want_rc);
+	return json;
+}
+
+/* Correct message passing through a C11 atomic flag (release/acquire) is reported by no tool:
+ * what Helgrind, which has no model of C11 atomics, says is dismissed with the reason. */
+static void test_atomic_message_passing_is_clean(void **state)
+{
+	(void)state;
+	char *json = assert_judged("harness/tests/programs/atomic_mp.c", "[]", "[]", 0);
+	/* No judged finding; whatever Helgrind said is under "dismissed", with its rule. */
+	assert_non_null(strstr(json, "\"kinds\":[],\"findings\":[],\"dismissed\":["));
+	const char *hg = strstr(json, "\"helgrind\":{");
+	assert_non_null(hg);
+	assert_true(strstr(hg, "\"kind\":\"race\"") == NULL || strstr(hg, "\"dismissed\":\"helgrind-") != NULL);
+	free(json);
+}
+
+/* The same program with the flag a plain int: a race. */
+static void test_plain_flag_message_passing_is_a_race_fail(void **state)
+{
+	(void)state;
+	free(assert_judged("harness/tests/programs/atomic_mp_plain.c", "[\"race\"]", "[\"race\"]", 1));
+}
+
+/* A table filled under pthread_once is reported by no tool. */
+static void test_pthread_once_is_clean(void **state)
+{
+	(void)state;
+	free(assert_judged("harness/tests/programs/once_init.c", "[]", "[]", 0));
+}
+
+/* The same table behind an unguarded flag: a race. */
+static void test_unguarded_flag_instead_of_once_is_a_race_fail(void **state)
+{
+	(void)state;
+	free(assert_judged("harness/tests/programs/once_flag.c", "[\"race\"]", "[\"race\"]", 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +340,10 @@ int main(void)
 		cmocka_unit_test(test_tsan_mapping_failure_reruns_under_setarch),
 		cmocka_unit_test(test_long_lock_cycle_reported_by_tsan),
 		cmocka_unit_test(test_threadcheck_exit_and_detach),
+		cmocka_unit_test(test_atomic_message_passing_is_clean),
+		cmocka_unit_test(test_plain_flag_message_passing_is_a_race_fail),
+		cmocka_unit_test(test_pthread_once_is_clean),
+		cmocka_unit_test(test_unguarded_flag_instead_of_once_is_a_race_fail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

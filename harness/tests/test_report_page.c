@@ -71,6 +71,22 @@ static void test_page_is_well_formed(void **state)
 	assert_int_equal(run(argv, "/dev/null", 60), 0);
 }
 
+/* One block per bug: lab 01's race, which TSan and Helgrind both report (and the failing test
+ * with it), is shown once, saying who saw it. */
+static void test_page_shows_the_race_once(void **state)
+{
+	(void)state;
+	size_t len;
+	int tr;
+	char *text = tl_read_file(page, 1 << 24, &len, &tr);
+	assert_non_null(text);
+	const char *race = strstr(text, "data-kind=\"race\"");
+	assert_non_null(race);
+	assert_null(strstr(race + 1, "data-kind=\"race\""));
+	assert_non_null(strstr(race, "seen by tsan, helgrind"));
+	free(text);
+}
+
 /* Chromium's DOM of the page has the matrix and a finding whose racing line is highlighted. */
 static void test_page_renders_matrix_and_highlighted_race(void **state)
 {
@@ -127,6 +143,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_is_well_formed),
+		cmocka_unit_test(test_page_shows_the_race_once),
 		cmocka_unit_test(test_page_renders_matrix_and_highlighted_race),
 		cmocka_unit_test(test_page_screenshot),
 	};
