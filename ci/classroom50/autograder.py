@@ -14,7 +14,8 @@ platform-container lets threadlab accept it when bubblewrap cannot start there (
 gets Docker's default seccomp profile); bubblewrap is used whenever it can start. The first test,
 worth no points, says which.
 
-bundle.conf (written by threadlab export): LABS, RUNS. A submission threadlab cannot grade
+bundle.conf (written by threadlab export): LABS, RUNS, RUN_TIMEOUT (grade --timeout; empty for
+each lab's own). A submission threadlab cannot grade
 (exit 2) makes this exit 1: the runner then publishes an error result with the reason.
 """
 import datetime
@@ -81,6 +82,8 @@ def grade(conf):
                "--format", "classroom50", "--out", out]
         if conf.get("LABS"):
             cmd += ["--lab", conf["LABS"]]
+        if conf.get("RUN_TIMEOUT"):
+            cmd += ["--timeout", conf["RUN_TIMEOUT"]]
         rc = subprocess.run(cmd).returncode
         if rc not in (0, 1):
             fail(f"threadlab could not grade this submission (exit {rc}); see the log above")

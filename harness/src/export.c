@@ -21,6 +21,8 @@ static const char export_usage[] =
 	"  classroom50  --out DIR        autograders/SLUG/ (autograder.py and the toolkit) and the\n"
 	"               --assignment SLUG  assignment's entry for assignments.json (default threadlab)\n"
 	"  --runs K       runs of every tool per lab (default 3)\n"
+	"  --run-timeout S  wall-clock limit of one run (grade --timeout; default: each lab's):\n"
+	"                 raise it for a platform whose containers have little CPU\n"
 	"  --root DIR     the toolkit exported (default: found from the binary)\n"
 	"Every bundle grades with --sandbox platform-container: bubblewrap when it can start in the\n"
 	"platform's container, else that throw-away container, as each report then says.\n";
@@ -33,6 +35,7 @@ struct export {
 	struct tl_lab *labs;    /* the labs exported */
 	size_t n;
 	int runs;
+	int run_timeout_s;      /* --run-timeout, or 0: each lab's own */
 	int timeout_s;          /* prairielearn --timeout */
 	const char *details;    /* gradescope --details */
 	const char *image;      /* prairielearn --image */
@@ -147,10 +150,11 @@ static int copy_script(const struct export *x, const char *name, const char *fil
 static int write_conf(const struct export *x, const char *dir, char *err, size_t errlen)
 {
 	char path[TL_PATH], text[1024];
+	/* %.0d prints nothing for 0: RUN_TIMEOUT is then empty, each lab's own. */
 	snprintf(text, sizeof text,
 		 "# bundle.conf: written by threadlab export; read by this bundle's scripts.\n"
-		 "LABS=%s\nRUNS=%d\nDETAILS=%s\nASSIGNMENT=%s\n",
-		 x->lab != NULL ? x->lab : "", x->runs, x->details, x->assignment);
+		 "LABS=%s\nRUNS=%d\nRUN_TIMEOUT=%.0d\nDETAILS=%s\nASSIGNMENT=%s\n",
+		 x->lab != NULL ? x->lab : "", x->runs, x->run_timeout_s, x->details, x->assignment);
 	if (tl_pathf(path, sizeof path, "%s/bundle.conf", dir) != 0) {
 		snprintf(err, errlen, "path too long: %s", dir);
 		return -1;
@@ -403,6 +407,7 @@ static int export_options(int argc, char **argv, struct export *x)
 		{"runs", required_argument, NULL, 'r'},    {"details", required_argument, NULL, 'd'},
 		{"image", required_argument, NULL, 'i'},   {"timeout", required_argument, NULL, 't'},
 		{"assignment", required_argument, NULL, 'a'}, {"root", required_argument, NULL, 'R'},
+		{"run-timeout", required_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0},
 	};
 	static const char *const details[] = {"visible", "after_due_date", "after_published", "hidden"};
@@ -415,6 +420,7 @@ static int export_options(int argc, char **argv, struct export *x)
 		case 'l': x->lab = optarg; break;
 		case 'r': x->runs = (int)strtol(optarg, &end, 10); ok &= *end == '\0' && x->runs >= 1 && x->runs <= 100; break;
 		case 't': x->timeout_s = (int)strtol(optarg, &end, 10); ok &= *end == '\0' && x->timeout_s >= 10 && x->timeout_s <= 600; break;
+		case 'T': x->run_timeout_s = (int)strtol(optarg, &end, 10); ok &= *end == '\0' && x->run_timeout_s >= 1 && x->run_timeout_s <= 3600; break;
 		case 'd': x->details = optarg; break;
 		case 'i': x->image = optarg; break;
 		case 'a': x->assignment = optarg; break;
