@@ -8,6 +8,8 @@ set -euo pipefail
 src=${THREADLAB_GS_ROOT:-/autograder}/source
 "$src/threadlab/scripts/install-deps"
 make -C "$src/threadlab" -j"$(nproc)" all
-# Every graded run gets an unprivileged uid of its own (threadlab runs as root here): the
-# toolkit must be readable by other users.
+# Every graded run gets an unprivileged uid of its own (threadlab runs as root here), only when
+# the toolkit is readable by other users, and every folder above it open to them.
 chmod -R a+rX "$src/threadlab"
+d=$src
+while [ "$d" != / ]; do chmod a+x "$d"; d=$(dirname "$d"); done
