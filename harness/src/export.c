@@ -181,7 +181,7 @@ static int zip_path(const struct export *x, char *buf, size_t len, char *err, si
 	size_t n = strlen(x->out);
 	char cwd[TL_PATH];
 	if (n < 5 || strcmp(x->out + n - 4, ".zip") != 0) {
-		snprintf(err, errlen, "gradescope: --out must name a .zip file, not '%s'", x->out);
+		snprintf(err, errlen, "--out must name a .zip file, not '%s'", x->out);
 		return -1;
 	}
 	if (x->out[0] == '/')
@@ -333,7 +333,7 @@ static int write_prairielearn(const struct export *x, char *err, size_t errlen)
 {
 	char out[TL_PATH], img[TL_PATH], tk[TL_PATH], sfc[TL_PATH];
 	if (x->image == NULL) {
-		snprintf(err, errlen, "prairielearn: --image NAME is required: the image info.json has PrairieLearn pull (build it from OUT/image)");
+		snprintf(err, errlen, "--image NAME is required: the image info.json has PrairieLearn pull (build it from OUT/image)");
 		return -1;
 	}
 	if (new_out_dir(x, out, sizeof out, err, errlen) != 0 || make_dir(img, sizeof img, x->out, "image", err, errlen) != 0 ||
@@ -385,7 +385,7 @@ static int write_classroom50(const struct export *x, char *err, size_t errlen)
 	char out[TL_PATH], rel[256], dir[TL_PATH], tk[TL_PATH];
 	size_t n = strlen(x->assignment);
 	if (n < 2 || n > 39 || strspn(x->assignment, "abcdefghijklmnopqrstuvwxyz0123456789-") != n || x->assignment[0] == '-') {
-		snprintf(err, errlen, "classroom50: --assignment must be 2 to 39 of a-z, 0-9 and '-' (not first), not '%s'",
+		snprintf(err, errlen, "--assignment must be 2 to 39 of a-z, 0-9 and '-' (not first), not '%s'",
 			 x->assignment);
 		return -1;
 	}
