@@ -1,6 +1,7 @@
 /* export.c: threadlab export, which writes a course platform's autograder bundle (Gradescope, PrairieLearn, Classroom 50): the toolkit, the platform's scripts from ci/PLATFORM/ and its settings. */
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,12 @@ static const char *const toolkit_parts[] = {
 	"ci/allow-userns",
 };
 
+/* What of those parts a bundle leaves out: worked fixes of a lab are answers, and a Classroom
+ * 50 bundle is published on the classroom's Pages site. */
+static const char *const toolkit_never[] = {
+	"labs/*/fixes",
+};
+
 /* ---- small helpers ------------------------------------------------------------------------- */
 
 /* Runs ARGV in CWD (NULL: here) for at most 300 s. Returns 0 when it exited 0, else -1 with
@@ -111,6 +118,34 @@ static int make_dir(char *buf, size_t len, const char *root, const char *rel, ch
 	return 0;
 }
 
+/* Removes from the copy in DEST what toolkit_never names. Returns 0, or -1 with ERR. */
+static int drop_never(const char *dest, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof toolkit_never / sizeof toolkit_never[0]; i++) {
+		char pattern[TL_PATH];
+		glob_t g;
+		if (tl_pathf(pattern, sizeof pattern, "%s/%s", dest, toolkit_never[i]) != 0) {
+			snprintf(err, errlen, "path too long: %s", dest);
+			return -1;
+		}
+		int rc = glob(pattern, 0, NULL, &g);
+		if (rc == GLOB_NOMATCH)
+			continue;
+		if (rc != 0) {
+			snprintf(err, errlen, "cannot list %s", pattern);
+			return -1;
+		}
+		for (size_t k = 0; rc == 0 && k < g.gl_pathc; k++) {
+			char *rm[] = {"rm", "-rf", g.gl_pathv[k], NULL};
+			rc = run(rm, NULL, err, errlen);
+		}
+		globfree(&g);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Copies the toolkit's parts into the new folder DEST. Returns 0, or -1 with ERR. */
 static int copy_toolkit(const struct export *x, const char *dest, char *err, size_t errlen)
 {
@@ -128,7 +163,7 @@ static int copy_toolkit(const struct export *x, const char *dest, char *err, siz
 		if (run(cp, NULL, err, errlen) != 0)
 			return -1;
 	}
-	return 0;
+	return drop_never(dest, err, errlen);
 }
 
 /* Copies the platform's scripts, ci/NAME/FILE, into DEST/FILE. Returns 0, or -1 with ERR. */
