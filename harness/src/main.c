@@ -20,9 +20,12 @@ static const char usage[] =
 	"                          (exit 2) without bubblewrap and seccomp unless --unsafe-no-sandbox\n"
 	"       threadlab explain  KIND                                    what a finding kind means, who finds it\n"
 	"       threadlab labs                                          the labs' declarations as a Markdown table\n"
+	"       threadlab export   gradescope|prairielearn|classroom50 --out PATH [--lab NN,...]\n"
+	"                          a course platform's autograder bundle (threadlab export --help)\n"
 	"options:\n"
 	"  --format text|json|tap   report format (default text); check, selftest and analyze\n"
-	"                           also take html; grade takes gradescope|junit|sarif|github\n"
+	"                           also take html; grade takes gradescope|junit|sarif|github|\n"
+	"                           prairielearn|classroom50\n"
 	"  --out FILE               write the report to FILE instead of stdout\n"
 	"  --tools LIST             comma-separated subset of tsan,helgrind,threadcheck,test\n"
 	"  --timeout SECONDS        wall-clock limit of one run (default: the lab's, or 10)\n"
@@ -36,6 +39,9 @@ static const char usage[] =
 	"                           when a tool's canary is missing\n"
 	"  --unsafe-no-sandbox      grade: run student code without bubblewrap and seccomp (every\n"
 	"                           report says so)\n"
+	"  --sandbox platform-container\n"
+	"                           grade: bubblewrap when it can start, else accept the course\n"
+	"                           platform's throw-away container as the sandbox (reported)\n"
 	"exit status: 0 clean / as declared, 1 found / differs, 2 usage or tool error, 4 all skipped\n";
 
 /* The progress line: done/total and the job that just finished, on a terminal only. */
@@ -149,6 +155,7 @@ struct options {
 	struct tl_config cfg;
 	enum tl_format format;
 	const char *lab, *root, *out_path, *rubric;
+	const char *sandbox; /* grade --sandbox MODE: bubblewrap (the default) or platform-container */
 	int solutions, keep, tools_given;
 	int first_arg; /* argv index of the first argument that is not an option */
 };
@@ -185,6 +192,7 @@ static const struct opt {
 	{"keep", 0, OPT_FLAG, offsetof(struct options, keep), 0, 0, ALL_COMMANDS},
 	{"canary", 0, OPT_FLAG, offsetof(struct options, cfg.canary), 0, 0, ONLY(CMD_ANALYZE)},
 	{"unsafe-no-sandbox", 0, OPT_FLAG, offsetof(struct options, cfg.unsafe_no_sandbox), 0, 0, ONLY(CMD_GRADE)},
+	{"sandbox", 0, OPT_TEXT, offsetof(struct options, sandbox), 0, 0, ONLY(CMD_GRADE)},
 	{NULL, 'j', OPT_NUMBER, offsetof(struct options, cfg.jobs), 1, 256, ALL_COMMANDS},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -719,6 +727,11 @@ static int grade_main(struct options *o, int argc, char **argv)
 	(void)argc;
 	const char *submission = argv[o->first_arg];
 	struct tl_config *cfg = &o->cfg;
+	if (o->sandbox != NULL && strcmp(o->sandbox, "bubblewrap") != 0 && strcmp(o->sandbox, "platform-container") != 0) {
+		fprintf(stderr, "threadlab: --sandbox takes bubblewrap or platform-container, not '%s'\n", o->sandbox);
+		return TL_EXIT_ERROR;
+	}
+	cfg->platform_container = o->sandbox != NULL && strcmp(o->sandbox, "platform-container") == 0;
 	struct grading gr;
 	memset(&gr, 0, sizeof gr);
 	if (grade_preflight(o, &gr) != 0) {
@@ -817,6 +830,7 @@ static const struct {
 } commands[] = {
 	{"labs", labs_table, 0},
 	{"explain", explain_main, 0},
+	{"export", tl_export_main, 0},
 	{"check", NULL, CMD_CHECK},
 	{"selftest", NULL, CMD_SELFTEST},
 	{"analyze", NULL, CMD_ANALYZE},

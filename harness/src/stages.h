@@ -244,6 +244,9 @@ struct tl_config {
 	int grading;
 	int sandbox;               /* bubblewrap and seccomp are in use */
 	int unsafe_no_sandbox;     /* grade --unsafe-no-sandbox: run without them (reported) */
+	int platform_container;    /* grade --sandbox platform-container: without them only when
+				    * bubblewrap cannot start, the platform's container then being
+				    * the sandbox (reported) */
 	int canary;                /* link the liveness canaries (harness/canary) into every program
 				    * and test, and require each tool to report them */
 	char sandbox_note[512];    /* what protection the runs have, for the report */
@@ -485,7 +488,9 @@ const struct tl_tool_ops *tl_tool(enum tl_tool tool);
  * when we are root, rlimits always) and fills CFG's limits, sandbox and sandbox_note. It fails
  * closed: returns 0 when bubblewrap runs here with every profile's filter in force (probed:
  * a symlink must be refused), or when CFG->unsafe_no_sandbox is set (no sandbox, and the
- * note says UNSAFE); else -1 with ERR naming what is missing. Either way, from then on
+ * note says UNSAFE), or when bubblewrap cannot start and CFG->platform_container is set (no
+ * sandbox of ours: the note names the platform's container and why bubblewrap failed); else
+ * -1 with ERR naming what is missing. Either way, from then on
  * tl_env_make starts from the fixed environment of graded runs (tl_sandbox_env). */
 int tl_sandbox_init(struct tl_config *cfg, char *err, size_t errlen);
 /* The fixed environment of graded runs (PATH=/usr/bin:/bin, LANG=C, HOME naming no folder),
@@ -596,6 +601,15 @@ void tl_grade_gradescope(FILE *out, const struct tl_grade *g);
 void tl_grade_junit(FILE *out, const struct tl_grade *g);
 void tl_grade_sarif(FILE *out, const struct tl_grade *g);
 void tl_grade_github(FILE *out, const struct tl_grade *g);
+/* Course platforms' result files (report_platform.c): PrairieLearn's external grader
+ * results.json, and Classroom 50's result/v1 without the fields its runner knows (identity,
+ * links, dates), which the bundle's autograder.py adds. */
+void tl_grade_prairielearn(FILE *out, const struct tl_grade *g);
+void tl_grade_classroom50(FILE *out, const struct tl_grade *g);
+
+/* threadlab export PLATFORM ... (export.c): writes a course platform's autograder bundle.
+ * Returns the exit status (0 written, 2 usage or error, said on stderr). */
+int tl_export_main(int argc, char **argv);
 /* Prints G in the grade format named FORMAT (one whose grade printer formats.def names;
  * anything else aborts). */
 void tl_report_grade(FILE *out, const char *format, const struct tl_grade *g);

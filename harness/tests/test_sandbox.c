@@ -424,7 +424,8 @@ static void test_grade_unsafe_no_sandbox_grades_and_says_so(void **state)
 static void test_every_format_says_unsafe(void **state)
 {
 	(void)state;
-	static const char *const formats[] = {"text", "json", "gradescope", "junit", "tap", "sarif", "github"};
+	static const char *const formats[] = {"text", "json", "gradescope", "junit", "tap", "sarif", "github",
+						   "prairielearn", "classroom50"};
 	for (int unsafe = 0; unsafe < 2; unsafe++) {
 		struct tl_grade g;
 		memset(&g, 0, sizeof g);

@@ -1,0 +1,101 @@
+/* report_platform.c: prints a grade as a course platform's result file: PrairieLearn's external grader results.json, or Classroom 50's result/v1 (the part threadlab knows). */
+#include <string.h>
+
+#include "stages.h"
+
+/* Classroom 50 caps a test's name at 100 bytes (schemas/tests-v1.schema.json). */
+#define C50_NAME_MAX 100
+
+/* The one line every platform's result carries: how the grade was made, and in what sandbox. */
+static void how_graded(const struct tl_grade *g, char *buf, size_t len)
+{
+	snprintf(buf, len, "Graded by threadlab; each tool ran %d time(s) per lab.%s Sandbox: %s", g->runs,
+		 g->unsafe ? " UNSAFE: graded with --unsafe-no-sandbox." : "", g->sandbox);
+}
+
+/* What item K of lab GL says to the student: its feedback, with the lab's note (a missing or
+ * refused file) in front, or "ok". */
+static void item_message(const struct tl_grade_lab *gl, int k, char *buf, size_t len)
+{
+	const char *fb = gl->item[k].feedback[0] != '\0' ? gl->item[k].feedback : "ok";
+	if (gl->note[0] != '\0')
+		snprintf(buf, len, "%s (%s)", fb, gl->note);
+	else
+		snprintf(buf, len, "%s", fb);
+}
+
+/* PrairieLearn (https://prairielearn.readthedocs.io/en/latest/externalGrading/#grading-results):
+ * score in [0, 1], gradable, and one test per lab item with its points and message. */
+void tl_grade_prairielearn(FILE *out, const struct tl_grade *g)
+{
+	char line[1024], msg[2048];
+	double score = g->max > 0 ? g->points / g->max : 0;
+	fprintf(out, "{\"gradable\":true,\"score\":%.4f,\"message\":", score < 0 ? 0 : score > 1 ? 1 : score);
+	snprintf(line, sizeof line, "%.1f of %.1f points", g->points, g->max);
+	tl_put_json(out, line);
+	fprintf(out, ",\"output\":");
+	how_graded(g, line, sizeof line);
+	tl_put_json(out, line);
+	fprintf(out, ",\"tests\":[");
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_grade_lab *gl = &g->labs[i];
+		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+			snprintf(line, sizeof line, "%s %s", gl->lab->slug, tl_item_name((enum tl_item)k));
+			fprintf(out, "%s{\"name\":", i + (size_t)k ? "," : "");
+			tl_put_json(out, line);
+			fprintf(out, ",\"description\":");
+			tl_put_json(out, tl_item_what((enum tl_item)k));
+			fprintf(out, ",\"points\":%.2f,\"max_points\":%.2f,\"message\":", gl->item[k].points, gl->item[k].max);
+			item_message(gl, k, msg, sizeof msg);
+			tl_put_json(out, msg);
+			fputc('}', out);
+		}
+	}
+	fprintf(out, "]}\n");
+}
+
+/* Whole points, as Classroom 50 counts them: a part point earned is not a point. */
+static long whole(double points)
+{
+	return points < 0 ? 0 : (long)(points + 1e-9);
+}
+
+/* Classroom 50 (schemas/result-v1.schema.json of foundation50/classroom50): integer scores,
+ * one test per lab item. The runner's fields (classroom, assignment, owner, submission, links,
+ * dates) are the bundle's autograder.py's to add: they come from the runner's environment.
+ * The schema allows no field of threadlab's at the top, so how the grade was made (the sandbox)
+ * is a first test worth no points. */
+void tl_grade_classroom50(FILE *out, const struct tl_grade *g)
+{
+	char name[C50_NAME_MAX + 1], msg[2048], line[1024];
+	long score = 0, max = 0;
+	for (size_t i = 0; i < g->n; i++)
+		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+			long m = whole(g->labs[i].item[k].max);
+			long p = whole(g->labs[i].item[k].points);
+			max += m;
+			score += p > m ? m : p;
+		}
+	fprintf(out, "{\"schema\":\"classroom50/result/v1\",\"score\":%ld,\"max-score\":%ld,\"tests\":[", score, max);
+	how_graded(g, line, sizeof line);
+	fprintf(out, "{\"test-name\":\"how this was graded\",\"passed\":%s,\"score\":0,\"max-score\":0,\"message\":",
+		g->unsafe ? "false" : "true");
+	tl_put_json(out, line);
+	fputc('}', out);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct tl_grade_lab *gl = &g->labs[i];
+		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+			const struct tl_grade_item *it = &gl->item[k];
+			long m = whole(it->max), p = whole(it->points);
+			snprintf(name, sizeof name, "%s %s", gl->lab->slug, tl_item_name((enum tl_item)k));
+			fprintf(out, ",{\"test-name\":");
+			tl_put_json(out, name);
+			fprintf(out, ",\"passed\":%s,\"score\":%ld,\"max-score\":%ld,\"message\":",
+				it->points + 1e-9 >= it->max ? "true" : "false", p > m ? m : p, m);
+			item_message(gl, k, msg, sizeof msg);
+			tl_put_json(out, msg);
+			fputc('}', out);
+		}
+	}
+	fprintf(out, "]}\n");
+}
