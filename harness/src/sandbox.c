@@ -1,5 +1,6 @@
 /* sandbox.c: how untrusted (graded) code is confined: bubblewrap with an allowlisted view and a seccomp filter, an unprivileged uid, rlimits, a fixed environment. */
 #include <errno.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -260,6 +261,40 @@ static int reachable_by_others(const char *path)
 	}
 }
 
+/* The first file or folder below the tree walked that others cannot read (nftw has no context). */
+static char unreadable[TL_PATH];
+
+static int check_readable(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	int ok = type == FTW_F ? (st->st_mode & S_IROTH) != 0
+		 : type == FTW_D ? (st->st_mode & (S_IROTH | S_IXOTH)) == (S_IROTH | S_IXOTH)
+				 : type == FTW_SL;
+	if (!ok)
+		tl_strlcpy(unreadable, path, sizeof unreadable);
+	return !ok;
+}
+
+/* Whether others may read everything the runs read of the toolkit (add_toolkit's list): a file
+ * left 0600 by a umask would make every run of the unprivileged user fail, and the grade
+ * would blame the student. Leaves the first that they may not in UNREADABLE. */
+static int readable_by_others(const struct tl_config *cfg)
+{
+	static const char *const parts[] = {"harness/threadcheck", "harness/src/helgrind.supp", "harness/canary", "labs"};
+	char path[TL_PATH + 64];
+	unreadable[0] = '\0';
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", i == 3 ? cfg->labs_root : cfg->root, parts[i]);
+		if (nftw(path, check_readable, 16, FTW_PHYS) != 0 && unreadable[0] == '\0')
+			tl_strlcpy(unreadable, path, sizeof unreadable);
+		if (unreadable[0] != '\0')
+			return 0;
+	}
+	if (nftw(cfg->tc_lib, check_readable, 1, FTW_PHYS) != 0 && unreadable[0] == '\0')
+		tl_strlcpy(unreadable, cfg->tc_lib, sizeof unreadable);
+	return unreadable[0] == '\0';
+}
+
 /* Fills CFG's rlimits. Returns whether runs drop to an unprivileged uid. */
 static int set_limits(struct tl_config *cfg)
 {
@@ -268,7 +303,8 @@ static int set_limits(struct tl_config *cfg)
 	run.as_bytes = 8LL << 30;
 	run.nofile = 256;
 	run.nproc = 1024;
-	int drop = geteuid() == 0 && reachable_by_others(cfg->root) && reachable_by_others(cfg->build);
+	int drop = geteuid() == 0 && reachable_by_others(cfg->root) && reachable_by_others(cfg->build) &&
+		   readable_by_others(cfg);
 	run.drop_gid = drop ? SANDBOX_GID : 0;
 	cfg->limits = run;
 	/* TSan maps terabytes of shadow memory at start-up, which RLIMIT_AS and RLIMIT_DATA both
@@ -379,10 +415,21 @@ static int start_bubblewrap(struct tl_config *cfg, char *err, size_t errlen)
 int tl_sandbox_init(struct tl_config *cfg, char *err, size_t errlen)
 {
 	int drop = set_limits(cfg);
-	const char *who = drop ? "; runs as an unprivileged user"
-		      : geteuid() == 0 ? "; runs as root (the toolkit is not reachable by other users)" : "";
+	const char *who = drop ? "; runs as an unprivileged user" : geteuid() == 0 ? "; runs as root" : "";
 	env_base = graded_env;
 	cfg->sandbox = 0;
+	/* As root, runs drop to a user of their own, who must be able to reach and read what they
+	 * read of the toolkit. Without that, every run would fail in ways a grade would blame on
+	 * the student (its tests "ended without a result"): refuse instead, saying what to open. */
+	if (geteuid() == 0 && !drop && !cfg->unsafe_no_sandbox) {
+		if (unreadable[0] != '\0')
+			snprintf(err, errlen, "as root, runs drop to an unprivileged user, who cannot read %s (chmod -R o+rX the toolkit)",
+				 unreadable);
+		else
+			snprintf(err, errlen, "as root, runs drop to an unprivileged user, who cannot reach %s or %s (every folder above them needs o+x)",
+				 cfg->root, cfg->build);
+		return -1;
+	}
 	if (cfg->unsafe_no_sandbox) {
 		snprintf(cfg->sandbox_note, sizeof cfg->sandbox_note,
 			 "UNSAFE (--unsafe-no-sandbox): no bubblewrap and no seccomp filter, student code saw and could write what the grader can%s; rlimits, wall-clock timeout, fixed environment",
