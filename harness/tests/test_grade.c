@@ -28,7 +28,12 @@
 #define PATHLEN 1024
 #define NITEMS 5
 
-static const char *const item_names[NITEMS] = {"tests", "tsan", "helgrind", "threads", "finishes"};
+/* Lab 01's rubric, derived from its lab.decl and labs/01-counter/handout.record: TSan and
+ * Helgrind report a race on the handout and nothing on a fix (2.5 points each), one test case
+ * fails on the handout (5 points: "test" stands for the item "test:NAME" whatever its NAME);
+ * threadcheck and the three other test cases already pass on the handout: gates, worth nothing,
+ * each costing 2 points (never more than the lab earned) when it fails. */
+static const char *const item_names[NITEMS] = {"tsan", "helgrind", "test", "threadcheck", "tests"};
 
 /* A case's expect file, parsed strictly: an unknown key is an error. */
 struct expect {
@@ -37,6 +42,7 @@ struct expect {
 	double total;
 	int has_item[NITEMS];
 	double item[NITEMS];
+	char outcome[NITEMS][16]; /* "held", "broken", "earned", "lost", or "" (not said) */
 	int tampered; /* -1: not said */
 	char note[256], feedback[256], stderr_frag[256], args[256];
 };
@@ -164,8 +170,11 @@ static int parse_expect(const char *dir, struct expect *e, char *err, size_t err
 			if (strcmp(key, item_names[i]) == 0)
 				item = i;
 		if (item >= 0) {
-			e->has_item[item] = 1;
-			e->item[item] = atof(val);
+			char word[16] = "";
+			e->has_item[item] = sscanf(val, "%lf %15s", &e->item[item], word) >= 1;
+			snprintf(e->outcome[item], sizeof e->outcome[item], "%s", word);
+			if (!e->has_item[item])
+				rc = -1;
 		} else if (strcmp(key, "exit") == 0) {
 			e->exit_code = atoi(val);
 		} else if (strcmp(key, "total") == 0) {
@@ -187,7 +196,7 @@ static int parse_expect(const char *dir, struct expect *e, char *err, size_t err
 	}
 	fclose(f);
 	if (rc != 0)
-		snprintf(err, errlen, "%s:%d: Bad line (keys: exit total tests tsan helgrind threads finishes tampered note feedback stderr args why)",
+		snprintf(err, errlen, "%s:%d: Bad line (keys: exit total tsan helgrind test threadcheck tests (POINTS [OUTCOME]) tampered note feedback stderr args why)",
 			 path, lineno);
 	else if (e->exit_code < 0) {
 		snprintf(err, errlen, "%s: no 'exit:' line", path);
@@ -668,11 +677,23 @@ static void check_case(void **state)
 	if (e->has_total && (total < e->total - 0.005 || total > e->total + 0.005))
 		fail_msg("%s: total %.2f, expected %.2f", c->name, total, e->total);
 	for (int i = 0; i < NITEMS; i++) {
+		if (!e->has_item[i])
+			continue;
+		/* "test" is the item of the test case that fails on the handout, "test:NAME". */
 		char key[64];
-		snprintf(key, sizeof key, "{\"item\":\"%s\",\"score\":", item_names[i]);
-		double got = number_after(json, key);
-		if (e->has_item[i] && (got < e->item[i] - 0.005 || got > e->item[i] + 0.005))
+		snprintf(key, sizeof key, "{\"item\":\"%s%s", item_names[i], strcmp(item_names[i], "test") == 0 ? ":" : "\"");
+		const char *item = strstr(json, key);
+		if (item == NULL)
+			fail_msg("%s: no item %s in the report %s", c->name, item_names[i], j->out);
+		double got = number_after(item, "\"score\":");
+		if (got < e->item[i] - 0.005 || got > e->item[i] + 0.005)
 			fail_msg("%s: %s %.2f, expected %.2f (report %s)", c->name, item_names[i], got, e->item[i], j->out);
+		char outcome[48];
+		snprintf(outcome, sizeof outcome, "\"outcome\":\"%s\"", e->outcome[i]);
+		const char *end = strchr(item + 1, '}');
+		const char *at = strstr(item, outcome);
+		if (e->outcome[i][0] != '\0' && (at == NULL || end == NULL || at > end))
+			fail_msg("%s: %s is not %s (report %s)", c->name, item_names[i], e->outcome[i], j->out);
 	}
 	if (e->tampered >= 0) {
 		int refused = strstr(json, "\"tampered\":true") != NULL;
