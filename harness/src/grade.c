@@ -157,12 +157,12 @@ static void held(char *fb, size_t len, const struct tl_check *c)
 	char kinds[128];
 	switch (c->kind) {
 	case TL_CHECK_TOOL:
-		append(fb, len, "Held, no points: %s reports %s, as it does on the handout; failing it would cost %g.",
+		append(fb, len, "Held, no points: %s reports %s, as it does on the handout; failing it would cost %.3g.",
 		       tl_tool_name(c->tool), c->want ? tl_kindset_str(c->want, kinds, sizeof kinds) : "nothing", c->points);
 		return;
 	case TL_CHECK_TEST:
 	case TL_CHECK_TESTS:
-		append(fb, len, "Held, no points: the %d test case(s) that pass on the handout still pass; failing them would cost %g.",
+		append(fb, len, "Held, no points: the %d test case(s) that pass on the handout still pass; failing them would cost %.3g.",
 		       c->covers, c->points);
 		return;
 	case TL_CHECK_COUNT:
@@ -198,7 +198,7 @@ static void score_item(struct tl_grade_item *it, const struct tl_grade_lab *gl, 
 		return;
 	}
 	if (early) {
-		append(fb, len, "%s %g: the lab's tests ended without reporting a single result, so the program stopped before its work was done (does the lab code end the process or the main thread?) and a clean run proves nothing. ",
+		append(fb, len, "%s %.3g: the lab's tests ended without reporting a single result, so the program stopped before its work was done (does the lab code end the process or the main thread?) and a clean run proves nothing. ",
 		       c->gate ? "Gate not shown to hold, may cost" : "Lost", c->points);
 		return;
 	}
@@ -209,8 +209,8 @@ static void score_item(struct tl_grade_item *it, const struct tl_grade_lab *gl, 
 			held(fb, len, c);
 		return;
 	}
-	append(fb, len, c->gate ? "Gate failed, costs up to %g (it passes on the handout: your change brought this in): "
-				: "Lost %g: ",
+	append(fb, len, c->gate ? "Gate failed, costs up to %.3g (it passes on the handout: your change brought this in): "
+				: "Lost %.3g: ",
 	       c->points);
 	why_failed(fb, len, c, &gl->rubric, gl->lab, &gl->target->result[c->tool]);
 }
