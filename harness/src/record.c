@@ -254,11 +254,18 @@ static int record_same(const struct tl_target *t, const struct tl_record *saved,
 		same = strcmp(saved->fail[i], fresh->fail[i]) == 0;
 	if (same)
 		return 0;
-	size_t used = (size_t)snprintf(why, len, "the handout's tests now fail %d of %d (", fresh->nfail, fresh->tests);
-	for (int i = 0; i < fresh->nfail && used < len; i++)
-		used += (size_t)snprintf(why + used, len - used, "%s%s", i ? " " : "", fresh->fail[i]);
-	if (used < len)
-		snprintf(why + used, len - used, "), the record says %d of %d", saved->nfail, saved->tests);
+	why[0] = '\0';
+	const struct tl_record *both[2] = {fresh, saved};
+	for (int k = 0; k < 2; k++) {
+		size_t used = strlen(why);
+		used += (size_t)snprintf(why + used, used < len ? len - used : 0, "%s %d of %d (",
+					 k == 0 ? "the handout's tests now fail" : "), the record says", both[k]->nfail,
+					 both[k]->tests);
+		for (int i = 0; i < both[k]->nfail && used < len; i++)
+			used += (size_t)snprintf(why + used, len - used, "%s%s", i ? " " : "", both[k]->fail[i]);
+	}
+	if (strlen(why) + 2 < len)
+		strcat(why, ")");
 	return -1;
 }
 
