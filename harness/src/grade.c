@@ -139,7 +139,11 @@ static void why_failed(char *fb, size_t len, const struct tl_check *c, const str
 		       r->note);
 		return;
 	}
-	if (c->kind == TL_CHECK_TOOL)
+	if (c->kind == TL_CHECK_TOOL && counted_kinds(r) == 0) {
+		char want[128];
+		append(fb, len, "%s reported nothing, where a fix makes it report %s. ", tl_tool_name(c->tool),
+		       tl_kindset_str(c->want, want, sizeof want));
+	} else if (c->kind == TL_CHECK_TOOL)
 		describe_all(fb, len, r, NULL, NULL);
 	else if (!tests_judged(r)) {
 		append(fb, len, "the tests did not run to the end: ");

@@ -127,6 +127,8 @@ void tl_grade_json(FILE *out, const struct tl_grade *g)
 				tl_check_kind_name(it->check.kind));
 			if (it->check.gate)
 				fprintf(out, ",\"cost\":%.2f", it->check.points);
+			fprintf(out, ",\"what\":");
+			tl_put_json(out, tl_check_kind_what(it->check.kind));
 			fprintf(out, ",\"feedback\":");
 			tl_put_json(out, it->feedback);
 			fputc('}', out);

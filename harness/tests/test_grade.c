@@ -878,6 +878,26 @@ static void test_missing_tool_refused(void **state)
 	assert_grade_refused(bare, build, "cannot grade without helgrind", "helgrind.supp is missing");
 }
 
+/* A lab whose files changed since its handout was recorded is not graded: its rubric would come
+ * from a run of other code (a new test that fails on the handout would earn nothing). The
+ * refusal names the command that records it again. */
+static void test_stale_record_refused(void **state)
+{
+	(void)state;
+	if (setup_error[0] != '\0')
+		fail_msg("%s", setup_error);
+	char stale[PATHLEN + 32], build[PATHLEN + 32];
+	snprintf(stale, sizeof stale, "%s/root-stale-record", scratch);
+	snprintf(build, sizeof build, "%s/build", stale);
+	assert_int_equal(shell("rm -rf '%s' && cp -R '%s' '%s' && rm -rf '%s/grade' && "
+			       "echo '/* one more test */' >>'%s/labs/01-counter/test_counter.c'",
+			       stale, root, stale, build, stale),
+			 0);
+	assert_grade_refused(stale, build, "handout.record is stale", "threadlab record --lab 01");
+	assert_int_equal(shell("rm '%s/labs/01-counter/handout.record'", stale), 0);
+	assert_grade_refused(stale, build, "handout.record", "threadlab record --lab 01");
+}
+
 static void test_toolkit_unchanged(void **state)
 {
 	(void)state;
@@ -922,7 +942,7 @@ int main(void)
 {
 	/* The cases are only known once the folder is read: setup grades them all, then the group
 	 * has one test per case and the checks that span them. */
-	static struct CMUnitTest tests[MAX_CASES + 6];
+	static struct CMUnitTest tests[MAX_CASES + 7];
 	static char names[MAX_CASES][80];
 	if (setup(NULL) != 0)
 		return 1;
@@ -939,6 +959,7 @@ int main(void)
 	tests[k++] = (struct CMUnitTest){.name = "report_validators_fail", .test_func = test_report_validators_fail};
 	tests[k++] = (struct CMUnitTest){.name = "batch_shards", .test_func = test_batch_shards};
 	tests[k++] = (struct CMUnitTest){.name = "missing_tool_refused", .test_func = test_missing_tool_refused};
+	tests[k++] = (struct CMUnitTest){.name = "stale_record_refused", .test_func = test_stale_record_refused};
 	tests[k++] = (struct CMUnitTest){.name = "toolkit_unchanged", .test_func = test_toolkit_unchanged};
 	tests[k++] = (struct CMUnitTest){.name = "no_process_left", .test_func = test_no_process_left};
 	return _cmocka_run_group_tests("grade", tests, (size_t)k, NULL, teardown);
