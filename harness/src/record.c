@@ -21,18 +21,25 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
-/* Whether NAME, a file of the lab folder (COMMON: of labs/common), is part of what is built. */
-static int digested(const char *name, int common)
+/* Whether NAME, a file of LAB's folder (LAB NULL: of labs/common), is part of what the record
+ * depends on. The student's files are not: a student's own checkout holds their edits there,
+ * and grades itself (`threadlab grade .`); a change to the handout's version of them is caught
+ * by selftest, which compares the record with a fresh run. */
+static int digested(const char *name, const struct tl_lab *lab)
 {
 	if (name[0] == '.')
 		return 0;
-	if (common)
+	if (lab == NULL)
 		return tl_has_suffix(name, ".c") || tl_has_suffix(name, ".h");
+	for (int i = 0; i < lab->nstudent; i++)
+		if (strcmp(name, lab->student[i]) == 0)
+			return 0;
 	return strcmp(name, "README.md") != 0 && strcmp(name, RECORD_NAME) != 0;
 }
 
-/* Adds the regular files of DIR that digested() takes, in name order, to *H. Returns 0 or -1. */
-static int digest_dir(const char *dir, int common, uint64_t *h, char *err, size_t errlen)
+/* Adds the regular files of DIR that digested() takes (LAB: as above), in name order, to *H.
+ * Returns 0 or -1 with ERR. */
+static int digest_dir(const char *dir, const struct tl_lab *lab, uint64_t *h, char *err, size_t errlen)
 {
 	struct tl_paths names = {0};
 	DIR *d = opendir(dir);
@@ -41,7 +48,7 @@ static int digest_dir(const char *dir, int common, uint64_t *h, char *err, size_
 		return -1;
 	}
 	for (struct dirent *e; (e = readdir(d)) != NULL;)
-		if (digested(e->d_name, common))
+		if (digested(e->d_name, lab))
 			tl_paths_addf(&names, "%s/%s", dir, e->d_name);
 	closedir(d);
 	tl_paths_sort(&names);
@@ -72,7 +79,7 @@ int tl_record_digest(const struct tl_lab *lab, char hex[17], char *err, size_t e
 	uint64_t h = 0xcbf29ce484222325ull;
 	char common[TL_PATH + 16];
 	snprintf(common, sizeof common, "%s/../common", lab->dir);
-	if (digest_dir(lab->dir, 0, &h, err, errlen) != 0 || digest_dir(common, 1, &h, err, errlen) != 0)
+	if (digest_dir(lab->dir, lab, &h, err, errlen) != 0 || digest_dir(common, NULL, &h, err, errlen) != 0)
 		return -1;
 	snprintf(hex, 17, "%016llx", (unsigned long long)h);
 	return 0;

@@ -460,8 +460,8 @@ struct tl_record {
 	int nfail;
 	char tool[TL_TOOL_COUNT][128];  /* what each tool reported over the runs: kind names or "clean" */
 };
-/* Hashes the files the handout of LAB is built and judged from: every file of its folder but
- * README.md and handout.record, and labs/common's .c and .h files. Fills HEX (16 digits).
+/* Hashes the files the handout of LAB is judged with: every file of its folder but README.md,
+ * handout.record and the student's files, and labs/common's .c and .h files. Fills HEX (16 digits).
  * Returns 0, or -1 with ERR filled. */
 int tl_record_digest(const struct tl_lab *lab, char hex[17], char *err, size_t errlen);
 /* Reads LAB's handout.record into REC and checks that it is current: its digest is the lab's

@@ -30,7 +30,8 @@
 
 /* Lab 01's rubric, derived from its lab.decl and labs/01-counter/handout.record: TSan and
  * Helgrind report a race on the handout and nothing on a fix (2.5 points each), one test case
- * fails on the handout (5 points: "test" stands for the item "test:NAME" whatever its NAME);
+ * fails on the handout (5 points: "test" stands for the items "test:NAME", summed, whatever
+ * their names and number);
  * threadcheck and the three other test cases already pass on the handout: gates, worth nothing,
  * each costing 2 points (never more than the lab earned) when it fails. */
 static const char *const item_names[NITEMS] = {"tsan", "helgrind", "test", "threadcheck", "tests"};
@@ -644,6 +645,30 @@ static double number_after(const char *text, const char *key)
 	return p != NULL ? atof(p + strlen(key)) : -1;
 }
 
+/* Checks item I of case C's expectations in its JSON report: the sum of the scores of the
+ * items of that name (for "test", of every "test:NAME": the test cases that fail on the
+ * handout, however many the record lists) and, when said, each one's outcome. */
+static void check_item(const struct hcase *c, const char *report, const char *json, int i)
+{
+	const struct expect *e = &c->e;
+	char key[64], outcome[48];
+	snprintf(key, sizeof key, "{\"item\":\"%s%s", item_names[i], strcmp(item_names[i], "test") == 0 ? ":" : "\"");
+	snprintf(outcome, sizeof outcome, "\"outcome\":\"%s\"", e->outcome[i]);
+	double got = 0;
+	int found = 0;
+	for (const char *item = strstr(json, key); item != NULL; item = strstr(item + 1, key)) {
+		found++;
+		got += number_after(item, "\"score\":");
+		const char *end = strchr(item + 1, '}'), *at = strstr(item, outcome);
+		if (e->outcome[i][0] != '\0' && (at == NULL || end == NULL || at > end))
+			fail_msg("%s: an item %s is not %s (report %s)", c->name, item_names[i], e->outcome[i], report);
+	}
+	if (found == 0)
+		fail_msg("%s: no item %s in the report %s", c->name, item_names[i], report);
+	if (got < e->item[i] - 0.005 || got > e->item[i] + 0.005)
+		fail_msg("%s: %s %.2f, expected %.2f (report %s)", c->name, item_names[i], got, e->item[i], report);
+}
+
 static void check_case(void **state)
 {
 	const struct hcase *c = *state;
@@ -676,25 +701,9 @@ static void check_case(void **state)
 	double total = number_after(json, "\"score\":");
 	if (e->has_total && (total < e->total - 0.005 || total > e->total + 0.005))
 		fail_msg("%s: total %.2f, expected %.2f", c->name, total, e->total);
-	for (int i = 0; i < NITEMS; i++) {
-		if (!e->has_item[i])
-			continue;
-		/* "test" is the item of the test case that fails on the handout, "test:NAME". */
-		char key[64];
-		snprintf(key, sizeof key, "{\"item\":\"%s%s", item_names[i], strcmp(item_names[i], "test") == 0 ? ":" : "\"");
-		const char *item = strstr(json, key);
-		if (item == NULL)
-			fail_msg("%s: no item %s in the report %s", c->name, item_names[i], j->out);
-		double got = number_after(item, "\"score\":");
-		if (got < e->item[i] - 0.005 || got > e->item[i] + 0.005)
-			fail_msg("%s: %s %.2f, expected %.2f (report %s)", c->name, item_names[i], got, e->item[i], j->out);
-		char outcome[48];
-		snprintf(outcome, sizeof outcome, "\"outcome\":\"%s\"", e->outcome[i]);
-		const char *end = strchr(item + 1, '}');
-		const char *at = strstr(item, outcome);
-		if (e->outcome[i][0] != '\0' && (at == NULL || end == NULL || at > end))
-			fail_msg("%s: %s is not %s (report %s)", c->name, item_names[i], e->outcome[i], j->out);
-	}
+	for (int i = 0; i < NITEMS; i++)
+		if (e->has_item[i])
+			check_item(c, j->out, json, i);
 	if (e->tampered >= 0) {
 		int refused = strstr(json, "\"tampered\":true") != NULL;
 		if (refused != e->tampered)
