@@ -65,7 +65,7 @@ void tl_grade_text(FILE *out, const struct tl_grade *g)
 				fprintf(out, "    %-5s %-28s %s", item_role(it), it->check.name, tl_outcome_name(it->outcome));
 			else
 				fprintf(out, "    %-5s %-28s %4.2f / %-4.2f", item_role(it), it->check.name, it->points, it->max);
-			if (it->outcome == TL_OUT_BROKEN)
+			if (it->outcome == TL_OUT_BROKEN && it->points < 0)
 				fprintf(out, ", %.2f", it->points);
 			fputc('\n', out);
 			if (it->feedback[0] != '\0')
