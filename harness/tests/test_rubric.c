@@ -199,6 +199,37 @@ static void test_score_handout(void **state)
 	free(s);
 }
 
+/* The grade of GL alone, in each pass/fail format, passes validate-report: a broken gate's
+ * negative score keeps Gradescope's tests adding up to the score, JUnit's and TAP's counts
+ * match their cases. */
+static void assert_valid_reports(struct tl_grade_lab *gl)
+{
+	static const char *const formats[] = {"gradescope", "junit", "tap"};
+	struct tl_grade g;
+	memset(&g, 0, sizeof g);
+	tl_strlcpy(g.submission, "alice", sizeof g.submission);
+	tl_strlcpy(g.sandbox, "test", sizeof g.sandbox);
+	g.runs = 1;
+	g.labs = gl;
+	g.n = 1;
+	g.points = gl->points;
+	g.max = gl->max;
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		char path[] = "/tmp/tl-report-XXXXXX", cmd[256];
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		FILE *f = fdopen(fd, "w");
+		assert_non_null(f);
+		tl_report_grade(f, formats[i], &g);
+		fclose(f);
+		snprintf(cmd, sizeof cmd, "harness/tests/hostile/validate-report %s %s 2>/dev/null", formats[i], path);
+		int rc = system(cmd);
+		unlink(path);
+		if (rc != 0)
+			fail_msg("%s report of a grade with a broken gate is not valid", formats[i]);
+	}
+}
+
 /* A fix scores 10; the same fix leaking a thread breaks threadcheck's gate: 8, and that item
  * shows the 2 it took, with the kind's explanation rather than the lab's lesson. */
 static void test_score_fix_and_gate(void **state)
@@ -217,6 +248,7 @@ static void test_score_fix_and_gate(void **state)
 	assert_non_null(strstr(tc->feedback, "Gate failed"));
 	assert_non_null(strstr(tc->feedback, "What a thread-leak is"));
 	assert_null(strstr(tc->feedback, "Lesson"));
+	assert_valid_reports(&s->gl);
 	free_scored(s);
 	free(s);
 }
