@@ -99,6 +99,7 @@ struct reading {
 	int seen_digest, seen_tool[TL_TOOL_COUNT];
 };
 
+/* KV's value as a whole number from 0 to 100000 into *OUT. Returns 0, or -1 with ERR. */
 static int read_number(const struct tl_kv *kv, int *out, char *err, size_t errlen)
 {
 	char *end = NULL;
@@ -109,6 +110,9 @@ static int read_number(const struct tl_kv *kv, int *out, char *err, size_t errle
 	return 0;
 }
 
+/* One "key: value" line of a handout.record into CTX's record: digest, runs and tests once, a
+ * fail line per failing test case, one line per tool. Returns 0, or -1 (tl_kv_fail) for any
+ * other key, a repeated one, or a value that does not fit. */
 static int record_line(void *ctx, const struct tl_kv *kv, char *err, size_t errlen)
 {
 	struct reading *rd = ctx;
