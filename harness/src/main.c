@@ -19,7 +19,9 @@ static const char usage[] =
 	"                          grade a folder, git repository or tarball (default K=3); refuses\n"
 	"                          (exit 2) without bubblewrap and seccomp unless --unsafe-no-sandbox\n"
 	"       threadlab explain  KIND                                    what a finding kind means, who finds it\n"
-	"       threadlab labs                                          the labs' declarations as a Markdown table\n"
+	"       threadlab labs                                          the labs' declarations and grading items\n"
+	"       threadlab record   [--lab NN] [--runs K]                 record the handout's runs (default K=3),\n"
+	"                          the source of each lab's grading rubric\n"
 	"       threadlab export   gradescope|prairielearn|classroom50 --out PATH [--lab NN,...]\n"
 	"                          a course platform's autograder bundle (threadlab export --help)\n"
 	"options:\n"
@@ -145,8 +147,8 @@ static void execute(const struct tl_config *cfg, struct tl_target **targets, siz
 /* ---- the command line ----------------------------------------------------------------------- */
 
 /* The commands that build and run code. */
-enum command { CMD_CHECK, CMD_SELFTEST, CMD_ANALYZE, CMD_GRADE };
-#define ALL_COMMANDS 0xfu
+enum command { CMD_CHECK, CMD_SELFTEST, CMD_ANALYZE, CMD_GRADE, CMD_RECORD };
+#define ALL_COMMANDS 0x1fu
 #define ONLY(c) (1u << (c))
 
 /* What the options of a command line set. */
@@ -402,7 +404,7 @@ static int lab_targets(const struct options *o, struct tl_lab **labs, struct tl_
 	TL_ASSERT(*targets != NULL);
 	for (size_t i = 0; i < nlabs; i++)
 		for (int v = 0; v < TL_VARIANT_COUNT; v++) {
-			if (o->cmd == CMD_CHECK && v != (o->solutions ? TL_FIXED : TL_BUGGY))
+			if ((o->cmd == CMD_CHECK || o->cmd == CMD_RECORD) && v != (o->solutions ? TL_FIXED : TL_BUGGY))
 				continue;
 			struct tl_target *t = malloc(sizeof *t);
 			TL_ASSERT(t != NULL);
@@ -477,7 +479,7 @@ static int report(struct options *o, enum tl_mode mode, struct tl_target *const 
 /* threadlab check, selftest, analyze: the targets, built and run under every tool, reported. */
 static int check_main(struct options *o, int argc, char **argv)
 {
-	const enum tl_mode mode = o->cmd == CMD_CHECK ? TL_MODE_CHECK
+	const enum tl_mode mode = o->cmd == CMD_CHECK || o->cmd == CMD_RECORD ? TL_MODE_CHECK
 				  : o->cmd == CMD_SELFTEST ? TL_MODE_SELFTEST
 							   : TL_MODE_ANALYZE;
 	struct tl_lab *labs = NULL;
@@ -486,10 +488,17 @@ static int check_main(struct options *o, int argc, char **argv)
 	int rc = mode == TL_MODE_ANALYZE
 			 ? analyze_targets(o, argv + o->first_arg, argc - o->first_arg, &targets, &n)
 			 : lab_targets(o, &labs, &targets, &n);
-	if (rc == 0) {
+	if (rc == 0 && o->cmd == CMD_RECORD) {
+		/* Every run of every tool, as grading runs them: the failing test cases of all of them. */
+		execute(&o->cfg, targets, n, 0);
+		rc = tl_record_update(targets, n, 1) == 0 ? TL_EXIT_PASS : TL_EXIT_ERROR;
+	} else if (rc == 0) {
 		o->cfg.blocks = mode == TL_MODE_ANALYZE || (o->lab != NULL && o->lab[0] != '\0') || o->cfg.verbose;
 		execute(&o->cfg, targets, n, mode == TL_MODE_SELFTEST);
 		rc = report(o, mode, targets, n);
+		/* The handout's recorded runs must still be what the handout does. */
+		if (mode == TL_MODE_SELFTEST && tl_record_update(targets, n, 0) > 0 && rc == TL_EXIT_PASS)
+			rc = TL_EXIT_FAIL;
 	} else {
 		rc = TL_EXIT_ERROR;
 	}
@@ -658,14 +667,14 @@ static int grade_scans(struct grading *gr)
 }
 
 /* Scores every lab. Returns the number of tool runs that failed on the harness's side. */
-static int grade_score(const struct tl_config *cfg, struct grading *gr)
+static int grade_score(struct grading *gr)
 {
 	int tool_errors = 0;
 	for (size_t i = 0; i < gr->n; i++) {
 		/* Judged before the names are stripped: the rules read the student's files. */
 		tl_judge_target(gr->g.labs[i].target);
 		strip_prefix(gr->targets[i], gr->scratch);
-		tl_grade_score(&gr->rubric, &gr->g.labs[i], cfg->runs);
+		tl_grade_score(&gr->g.labs[i]);
 		gr->g.points += gr->g.labs[i].points;
 		gr->g.max += gr->g.labs[i].max;
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
@@ -706,7 +715,7 @@ static int grade_run(struct options *o, struct grading *gr, double t0)
 	execute(&o->cfg, gr->targets, gr->n, 0);
 	if (grade_scans(gr) != 0)
 		return TL_EXIT_ERROR;
-	int tool_errors = grade_score(&o->cfg, gr);
+	int tool_errors = grade_score(gr);
 	gr->g.seconds = tl_now() - t0;
 	FILE *out = open_report(o->out_path);
 	if (out == NULL)
@@ -752,10 +761,17 @@ static int grade_main(struct options *o, int argc, char **argv)
 	g->labs = calloc(gr.n, sizeof *g->labs);
 	gr.targets = calloc(gr.n, sizeof *gr.targets);
 	TL_ASSERT(g->labs != NULL && gr.targets != NULL);
-	for (size_t i = 0; i < gr.n; i++)
+	int rc = TL_EXIT_ERROR, derived = 1;
+	for (size_t i = 0; i < gr.n; i++) {
+		char err[1024];
 		g->labs[i].lab = &gr.tk_labs[i];
-	int rc = TL_EXIT_ERROR;
-	if (grade_intake(cfg, submission, o->lab, &gr) == 0)
+		/* The rubric comes from the toolkit's lab and its recorded handout run. */
+		if (derived && tl_rubric_for_lab(&gr.rubric, &gr.tk_labs[i], &g->labs[i].rubric, err, sizeof err) != 0) {
+			fprintf(stderr, "threadlab: cannot grade: %s\n", err);
+			derived = 0;
+		}
+	}
+	if (derived && grade_intake(cfg, submission, o->lab, &gr) == 0)
 		rc = grade_run(o, &gr, t0);
 	grade_cleanup(&gr, o->keep);
 	return rc;
@@ -794,8 +810,9 @@ static int labs_table(int argc, char **argv)
 		}
 		printf("\n");
 	}
+	int rc = tl_grade_items_table(stdout, labs, n);
 	free(labs);
-	return TL_EXIT_PASS;
+	return rc == 0 ? TL_EXIT_PASS : TL_EXIT_ERROR;
 }
 
 /* ---- the commands --------------------------------------------------------------------------- */
@@ -810,6 +827,8 @@ static int run_command(enum command cmd, int argc, char **argv)
 	}
 	if (configure(&o) != 0)
 		return TL_EXIT_ERROR;
+	if (cmd == CMD_RECORD && o.cfg.runs == 0)
+		o.cfg.runs = 3;
 	return cmd == CMD_GRADE ? grade_main(&o, argc, argv) : check_main(&o, argc, argv);
 }
 
@@ -835,6 +854,7 @@ static const struct {
 	{"selftest", NULL, CMD_SELFTEST},
 	{"analyze", NULL, CMD_ANALYZE},
 	{"grade", NULL, CMD_GRADE},
+	{"record", NULL, CMD_RECORD},
 };
 
 int main(int argc, char **argv)

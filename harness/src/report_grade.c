@@ -32,24 +32,44 @@ static void gh_str(FILE *out, const char *s, int property)
 	}
 }
 
+/* Whether item IT counts as failed in the pass/fail formats: an earning check that lost
+ * points, or a gate that broke. */
+static int item_failed(const struct tl_grade_item *it)
+{
+	return it->outcome == TL_OUT_LOST || it->outcome == TL_OUT_BROKEN;
+}
+
+/* "earns" or "gate", as the reports call the two sorts of check. */
+static const char *item_role(const struct tl_grade_item *it)
+{
+	return it->check.gate ? "gate" : "earns";
+}
+
 void tl_grade_text(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "threadlab grade: %s\n", g->submission);
 	fprintf(out, "sandbox: %s\n", g->sandbox);
 	if (g->unsafe)
 		fprintf(out, "WARNING: graded with --unsafe-no-sandbox: the student's code ran unconfined\n");
-	fprintf(out, "each tool ran %d time(s) per lab\n\n", g->runs);
+	fprintf(out, "each tool ran %d time(s) per lab\n", g->runs);
+	fprintf(out, "points come from the checks that fail on the handout (earns); a gate passes on the handout\n"
+		     "and earns nothing, but failing it costs points\n\n");
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
 		fprintf(out, "%-16s %5.1f / %-5.1f%s\n", gl->lab->slug, gl->points, gl->max, gl->tampered ? "  REFUSED" : "");
 		if (gl->note[0] != '\0')
 			fprintf(out, "    note: %s\n", gl->note);
-		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+		for (int k = 0; k < gl->nitem; k++) {
 			const struct tl_grade_item *it = &gl->item[k];
-			fprintf(out, "    %-9s %4.1f / %-4.1f %s\n", tl_item_name((enum tl_item)k), it->points, it->max,
-				tl_item_what((enum tl_item)k));
+			if (it->check.gate)
+				fprintf(out, "    %-5s %-28s %s", item_role(it), it->check.name, tl_outcome_name(it->outcome));
+			else
+				fprintf(out, "    %-5s %-28s %4.2f / %-4.2f", item_role(it), it->check.name, it->points, it->max);
+			if (it->outcome == TL_OUT_BROKEN && it->points < 0)
+				fprintf(out, ", %.2f", it->points);
+			fputc('\n', out);
 			if (it->feedback[0] != '\0')
-				fprintf(out, "              %s\n", it->feedback);
+				fprintf(out, "          %s\n", it->feedback);
 		}
 	}
 	fprintf(out, "\ntotal: %.1f / %.1f\n", g->points, g->max);
@@ -98,11 +118,19 @@ void tl_grade_json(FILE *out, const struct tl_grade *g)
 		fprintf(out, ",\"submitted\":%d,\"tampered\":%s,\"note\":", gl->submitted, gl->tampered ? "true" : "false");
 		tl_put_json(out, gl->note);
 		fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"items\":[", gl->points, gl->max);
-		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+		for (int k = 0; k < gl->nitem; k++) {
+			const struct tl_grade_item *it = &gl->item[k];
 			fprintf(out, "%s{\"item\":", k ? "," : "");
-			tl_put_json(out, tl_item_name((enum tl_item)k));
-			fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"feedback\":", gl->item[k].points, gl->item[k].max);
-			tl_put_json(out, gl->item[k].feedback);
+			tl_put_json(out, it->check.name);
+			fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"gate\":%s,\"outcome\":\"%s\",\"check\":\"%s\"",
+				it->points, it->max, it->check.gate ? "true" : "false", tl_outcome_name(it->outcome),
+				tl_check_kind_name(it->check.kind));
+			if (it->check.gate)
+				fprintf(out, ",\"cost\":%.2f", it->check.points);
+			fprintf(out, ",\"what\":");
+			tl_put_json(out, tl_check_kind_what(it->check.kind));
+			fprintf(out, ",\"feedback\":");
+			tl_put_json(out, it->feedback);
 			fputc('}', out);
 		}
 		fprintf(out, "],\"findings\":");
@@ -124,13 +152,15 @@ void tl_grade_gradescope(FILE *out, const struct tl_grade *g)
 	int first = 1;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
-		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+		for (int k = 0; k < gl->nitem; k++) {
+			const struct tl_grade_item *it = &gl->item[k];
 			char name[256];
-			snprintf(name, sizeof name, "%s: %s", gl->lab->slug, tl_item_what((enum tl_item)k));
+			snprintf(name, sizeof name, "%s: %s (%s, %s)", gl->lab->slug, it->check.name, item_role(it),
+				 tl_outcome_name(it->outcome));
 			fprintf(out, "%s{\"name\":", first ? "" : ",");
 			tl_put_json(out, name);
-			fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"output\":", gl->item[k].points, gl->item[k].max);
-			tl_put_json(out, gl->item[k].feedback[0] ? gl->item[k].feedback : "ok");
+			fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"output\":", it->points, it->max);
+			tl_put_json(out, it->feedback[0] ? it->feedback : "ok");
 			fprintf(out, ",\"visibility\":\"visible\"}");
 			first = 0;
 		}
@@ -142,9 +172,9 @@ void tl_grade_junit(FILE *out, const struct tl_grade *g)
 {
 	int tests = 0, failures = 0;
 	for (size_t i = 0; i < g->n; i++)
-		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+		for (int k = 0; k < g->labs[i].nitem; k++) {
 			tests++;
-			failures += g->labs[i].item[k].points < g->labs[i].item[k].max;
+			failures += item_failed(&g->labs[i].item[k]);
 		}
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(out, "<testsuites name=\"threadlab\" tests=\"%d\" failures=\"%d\" errors=\"0\" time=\"%.3f\">\n", tests,
@@ -152,24 +182,29 @@ void tl_grade_junit(FILE *out, const struct tl_grade *g)
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
 		int f = 0;
-		for (int k = 0; k < TL_ITEM_COUNT; k++)
-			f += gl->item[k].points < gl->item[k].max;
+		for (int k = 0; k < gl->nitem; k++)
+			f += item_failed(&gl->item[k]);
 		fprintf(out, "  <testsuite name=\"");
 		tl_put_xml(out, gl->lab->slug, 0);
-		fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\">\n", TL_ITEM_COUNT, f);
+		fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"0\">\n", gl->nitem, f);
 		fprintf(out, "    <properties>\n      <property name=\"sandbox\" value=\"");
 		tl_put_xml(out, g->sandbox, 0);
 		fprintf(out, "\"/>\n      <property name=\"unsafe_no_sandbox\" value=\"%s\"/>\n    </properties>\n",
 			g->unsafe ? "true" : "false");
-		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+		for (int k = 0; k < gl->nitem; k++) {
 			const struct tl_grade_item *it = &gl->item[k];
 			fprintf(out, "    <testcase classname=\"");
 			tl_put_xml(out, gl->lab->slug, 0);
-			fprintf(out, "\" name=\"%s\">", tl_item_name((enum tl_item)k));
-			if (it->points < it->max) {
+			fprintf(out, "\" name=\"");
+			tl_put_xml(out, it->check.name, 0);
+			fprintf(out, "\">");
+			if (item_failed(it)) {
 				char msg[128];
-				snprintf(msg, sizeof msg, "%.1f of %.1f points", it->points, it->max);
-				fprintf(out, "\n      <failure message=\"%s\" type=\"%s\">", msg, tl_item_name((enum tl_item)k));
+				if (it->check.gate)
+					snprintf(msg, sizeof msg, "gate failed: %.2f points taken", -it->points);
+				else
+					snprintf(msg, sizeof msg, "%.2f of %.2f points", it->points, it->max);
+				fprintf(out, "\n      <failure message=\"%s\" type=\"%s\">", msg, item_role(it));
 				tl_put_xml(out, it->feedback, 0);
 				fprintf(out, "</failure>\n    ");
 			}
@@ -182,7 +217,10 @@ void tl_grade_junit(FILE *out, const struct tl_grade *g)
 
 void tl_grade_tap(FILE *out, const struct tl_grade *g)
 {
-	fprintf(out, "TAP version 13\n1..%zu\n", g->n * TL_ITEM_COUNT);
+	size_t plan = 0;
+	for (size_t i = 0; i < g->n; i++)
+		plan += (size_t)g->labs[i].nitem;
+	fprintf(out, "TAP version 13\n1..%zu\n", plan);
 	fprintf(out, "# sandbox: %s", g->unsafe ? "UNSAFE, graded with --unsafe-no-sandbox: " : "");
 	for (const char *p = g->sandbox; *p != '\0'; p++)
 		clean_char(out, (unsigned char)(*p == '\n' ? ' ' : *p));
@@ -190,12 +228,16 @@ void tl_grade_tap(FILE *out, const struct tl_grade *g)
 	int num = 0, pass = 0, fail = 0;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
-		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+		for (int k = 0; k < gl->nitem; k++) {
 			const struct tl_grade_item *it = &gl->item[k];
-			int ok = it->points >= it->max;
+			int ok = !item_failed(it);
 			ok ? pass++ : fail++;
-			fprintf(out, "%s %d - %s %s (%.1f/%.1f)\n", ok ? "ok" : "not ok", ++num, gl->lab->slug,
-				tl_item_name((enum tl_item)k), it->points, it->max);
+			if (it->check.gate)
+				fprintf(out, "%s %d - %s %s (gate %s, %.2f)\n", ok ? "ok" : "not ok", ++num, gl->lab->slug,
+					it->check.name, tl_outcome_name(it->outcome), it->points);
+			else
+				fprintf(out, "%s %d - %s %s (%.2f/%.2f)\n", ok ? "ok" : "not ok", ++num, gl->lab->slug,
+					it->check.name, it->points, it->max);
 			if (!ok) {
 				fputs("# ", out);
 				for (const char *p = it->feedback; *p != '\0'; p++) {

@@ -24,6 +24,29 @@ static void item_message(const struct tl_grade_lab *gl, int k, char *buf, size_t
 		snprintf(buf, len, "%s", fb);
 }
 
+/* The platforms take no negative points, so a broken gate (an item of max 0 whose points are
+ * minus what it took) shows 0 and its cost comes off the lab's earned items, in order: SHOWN[k]
+ * (GL's item count of them) then adds up to the lab's points. */
+static void shown_points(const struct tl_grade_lab *gl, double *shown)
+{
+	double debt = 0;
+	for (int k = 0; k < gl->nitem; k++) {
+		shown[k] = gl->item[k].points < 0 ? 0 : gl->item[k].points;
+		debt += gl->item[k].points < 0 ? -gl->item[k].points : 0;
+	}
+	for (int k = 0; k < gl->nitem && debt > 0; k++) {
+		double take = shown[k] < debt ? shown[k] : debt;
+		shown[k] -= take;
+		debt -= take;
+	}
+}
+
+/* An item's name and what it is, for a platform's test list. */
+static void item_name(const struct tl_grade_lab *gl, int k, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s%s", gl->lab->slug, gl->item[k].check.name, gl->item[k].check.gate ? " (gate)" : "");
+}
+
 /* PrairieLearn (https://prairielearn.readthedocs.io/en/latest/externalGrading/#grading-results):
  * score in [0, 1], gradable, and one test per lab item with its points and message. */
 void tl_grade_prairielearn(FILE *out, const struct tl_grade *g)
@@ -37,15 +60,20 @@ void tl_grade_prairielearn(FILE *out, const struct tl_grade *g)
 	how_graded(g, line, sizeof line);
 	tl_put_json(out, line);
 	fprintf(out, ",\"tests\":[");
+	int first = 1;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
-		for (int k = 0; k < TL_ITEM_COUNT; k++) {
-			snprintf(line, sizeof line, "%s %s", gl->lab->slug, tl_item_name((enum tl_item)k));
-			fprintf(out, "%s{\"name\":", i + (size_t)k ? "," : "");
+		double shown[TL_CHECKS_MAX];
+		shown_points(gl, shown);
+		for (int k = 0; k < gl->nitem; k++) {
+			item_name(gl, k, line, sizeof line);
+			fprintf(out, "%s{\"name\":", first ? "" : ",");
+			first = 0;
 			tl_put_json(out, line);
 			fprintf(out, ",\"description\":");
-			tl_put_json(out, tl_item_what((enum tl_item)k));
-			fprintf(out, ",\"points\":%.2f,\"max_points\":%.2f,\"message\":", gl->item[k].points, gl->item[k].max);
+			tl_put_json(out, gl->item[k].check.gate ? "a gate: passes on the handout, costs points when broken"
+								 : "a check the handout fails and a fix passes");
+			fprintf(out, ",\"points\":%.2f,\"max_points\":%.2f,\"message\":", shown[k], gl->item[k].max);
 			item_message(gl, k, msg, sizeof msg);
 			tl_put_json(out, msg);
 			fputc('}', out);
@@ -69,13 +97,15 @@ void tl_grade_classroom50(FILE *out, const struct tl_grade *g)
 {
 	char name[C50_NAME_MAX + 1], msg[2048], line[1024];
 	long score = 0, max = 0;
-	for (size_t i = 0; i < g->n; i++)
-		for (int k = 0; k < TL_ITEM_COUNT; k++) {
-			long m = whole(g->labs[i].item[k].max);
-			long p = whole(g->labs[i].item[k].points);
+	for (size_t i = 0; i < g->n; i++) {
+		double shown[TL_CHECKS_MAX];
+		shown_points(&g->labs[i], shown);
+		for (int k = 0; k < g->labs[i].nitem; k++) {
+			long m = whole(g->labs[i].item[k].max), p = whole(shown[k]);
 			max += m;
 			score += p > m ? m : p;
 		}
+	}
 	fprintf(out, "{\"schema\":\"classroom50/result/v1\",\"score\":%ld,\"max-score\":%ld,\"tests\":[", score, max);
 	how_graded(g, line, sizeof line);
 	fprintf(out, "{\"test-name\":\"how this was graded\",\"passed\":%s,\"score\":0,\"max-score\":0,\"message\":",
@@ -84,14 +114,16 @@ void tl_grade_classroom50(FILE *out, const struct tl_grade *g)
 	fputc('}', out);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
-		for (int k = 0; k < TL_ITEM_COUNT; k++) {
+		double shown[TL_CHECKS_MAX];
+		shown_points(gl, shown);
+		for (int k = 0; k < gl->nitem; k++) {
 			const struct tl_grade_item *it = &gl->item[k];
-			long m = whole(it->max), p = whole(it->points);
-			snprintf(name, sizeof name, "%s %s", gl->lab->slug, tl_item_name((enum tl_item)k));
+			long m = whole(it->max), p = whole(shown[k]);
+			item_name(gl, k, name, sizeof name);
 			fprintf(out, ",{\"test-name\":");
 			tl_put_json(out, name);
 			fprintf(out, ",\"passed\":%s,\"score\":%ld,\"max-score\":%ld,\"message\":",
-				it->points + 1e-9 >= it->max ? "true" : "false", p > m ? m : p, m);
+				it->outcome == TL_OUT_EARNED || it->outcome == TL_OUT_HELD ? "true" : "false", p > m ? m : p, m);
 			item_message(gl, k, msg, sizeof msg);
 			tl_put_json(out, msg);
 			fputc('}', out);

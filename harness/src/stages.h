@@ -522,35 +522,102 @@ int tl_sandbox_child_fds(char *const *argv);
 /* Makes DIR writable by the sandboxed user. Returns 0 or -1. */
 int tl_sandbox_prepare_dir(const struct tl_config *cfg, const char *dir);
 
-/* Grading. */
-enum tl_item {
-#define X(e, name, what) TL_ITEM_##e,
+/* Grading. A lab's rubric is derived, not kept by hand (rubric.c): the checks that fail on the
+ * handout and pass on a correct fix earn the lab's points; the checks that already pass on the
+ * handout are gates, which earn nothing and cost points when a submission fails them. */
+enum tl_check_kind {
+#define X(e, name, what) TL_CHECK_##e,
 #include "items.def"
 #undef X
-	TL_ITEM_COUNT
+	TL_CHECK_COUNT
 };
-const char *tl_item_name(enum tl_item i);
-const char *tl_item_what(enum tl_item i);
+const char *tl_check_kind_name(enum tl_check_kind k);
+const char *tl_check_kind_what(enum tl_check_kind k);
 
+/* The recorded run of a lab's handout (record.c): labs/NN-slug/handout.record, written by
+ * `threadlab record`, read by grade, labs and selftest. */
+#define TL_RECORD_FAILS 32
+struct tl_record {
+	char digest[17];                /* of the lab's files when it was recorded (tl_record_digest) */
+	int runs;                       /* how many times each tool ran on the handout */
+	int tests;                      /* test cases in one run of the lab's tests */
+	char fail[TL_RECORD_FAILS][64]; /* the test cases that failed on the handout, sorted */
+	int nfail;
+	char tool[TL_TOOL_COUNT][128];  /* what each tool reported over the runs: kind names or "clean" */
+};
+/* Hashes the files the handout of LAB is judged with: every file of its folder but README.md,
+ * handout.record and the student's files, and labs/common's .c and .h files. Fills HEX (16 digits).
+ * Returns 0, or -1 with ERR filled. */
+int tl_record_digest(const struct tl_lab *lab, char hex[17], char *err, size_t errlen);
+/* Reads LAB's handout.record into REC and checks that it is current: its digest is the lab's
+ * and its tools' verdicts are lab.decl's buggy ones. Returns 0, or -1 with ERR saying what is
+ * wrong and naming the command that refreshes it. */
+int tl_record_load(const struct tl_lab *lab, struct tl_record *rec, char *err, size_t errlen);
+/* Record and selftest: for each buggy lab target of TARGETS (N) that ran, makes its record
+ * from the runs and, with WRITE, checks it against lab.decl and saves it; else compares it with
+ * the saved one. Says what differs on stderr. Returns the number of labs that failed. */
+int tl_record_update(struct tl_target *const *targets, size_t n, int write);
+
+/* Points, per lab scope ("default" or a lab's slug): strict like lab.decl. */
+enum tl_rubric_key { TL_RK_POINTS, TL_RK_DETECTORS, TL_RK_TESTS, TL_RK_GATE, TL_RK_COUNT };
 #define TL_RUBRIC_MAX 128
-/* Points per item: defaults, and per-lab overrides ("01-counter.tests: 6"). */
 struct tl_rubric {
-	double def[TL_ITEM_COUNT];
+	double def[TL_RK_COUNT];
 	struct {
 		char slug[64];
-		enum tl_item item;
-		double points;
+		enum tl_rubric_key key;
+		double value;
 	} over[TL_RUBRIC_MAX];
 	int nover;
 };
-/* Loads PATH (NULL: the built-in defaults only). Strict like lab.decl. Returns 0 or -1 with
- * "file:line: reason" in ERR. */
+/* Loads PATH (NULL: the built-in defaults only). Returns 0 or -1 with "file:line: reason" in ERR. */
 int tl_rubric_load(const char *path, struct tl_rubric *r, char *err, size_t errlen);
-double tl_rubric_points(const struct tl_rubric *r, const char *slug, enum tl_item item);
+double tl_rubric_value(const struct tl_rubric *r, const char *slug, enum tl_rubric_key key);
+
+/* One check of a lab's rubric. */
+struct tl_check {
+	enum tl_check_kind kind;
+	enum tl_tool tool;  /* TOOL: the detector; TEST and TESTS: the test tool */
+	char name[80];      /* unique in the lab: "tsan", "test:NAME", "tests" */
+	char test[64];      /* TEST: the test case */
+	int gate;           /* passes on the handout: earns nothing, costs POINTS when failed */
+	double points;      /* earning: what it earns; gate: what failing it costs */
+	tl_kindset handout; /* TOOL: what the tool reports on the handout (lab.decl buggy) */
+	tl_kindset want;    /* TOOL: what it reports on a fix (lab.decl fixed) */
+	int covers;         /* TESTS: how many test cases it stands for (0: unknown) */
+};
+#define TL_CHECKS_MAX 40
+struct tl_lab_rubric {
+	struct tl_check check[TL_CHECKS_MAX];
+	int n;
+	double max; /* the sum of the earning checks' points */
+};
+/* Derives LAB's rubric from its declaration and its recorded handout run REC, with R's points.
+ * Returns 0, or -1 with ERR filled (nothing on the handout differs from a fix, too many checks). */
+int tl_rubric_derive(const struct tl_rubric *r, const struct tl_lab *lab, const struct tl_record *rec,
+		     struct tl_lab_rubric *out, char *err, size_t errlen);
+/* Loads LAB's record and derives its rubric into OUT (tl_record_load, tl_rubric_derive). */
+int tl_rubric_for_lab(const struct tl_rubric *r, const struct tl_lab *lab, struct tl_lab_rubric *out, char *err,
+		      size_t errlen);
+
+/* Prints the Markdown table of every lab's checks (threadlab labs): what earns and its points,
+ * and the gates. Returns 0, or -1 when a lab's rubric could not be derived (said on stderr). */
+int tl_grade_items_table(FILE *out, const struct tl_lab *labs, size_t n);
+
+/* What became of one check. */
+enum tl_outcome {
+	TL_OUT_EARNED, /* an earning check passed */
+	TL_OUT_LOST,   /* an earning check failed */
+	TL_OUT_HELD,   /* a gate passed: listed, no points */
+	TL_OUT_BROKEN, /* a gate failed: its cost taken from what the lab earned */
+};
+const char *tl_outcome_name(enum tl_outcome o);
 
 struct tl_grade_item {
-	double points, max;
-	char feedback[2048]; /* why points were lost: what, where (file:line), which lesson */
+	struct tl_check check;
+	enum tl_outcome outcome;
+	double points, max; /* earned and earnable; a broken gate: minus what it took, and 0 */
+	char feedback[2048]; /* what failed, where (file:line), which lesson; or that a gate held */
 };
 
 struct tl_grade_lab {
@@ -559,7 +626,9 @@ struct tl_grade_lab {
 	int submitted;              /* how many of the lab's student files the submission had */
 	int tampered;
 	char note[1024];            /* intake or tamper message */
-	struct tl_grade_item item[TL_ITEM_COUNT];
+	struct tl_lab_rubric rubric; /* derived from the toolkit's lab before grading */
+	struct tl_grade_item item[TL_CHECKS_MAX];
+	int nitem;
 	double points, max;
 };
 
@@ -590,8 +659,10 @@ int tl_submission_intake(const struct tl_config *cfg, const char *submission, co
  * refused (WHY says what and where), -1 when the check itself could not run (WHY says why). */
 int tl_tamper_scan(const struct tl_config *cfg, const struct tl_target *t, char *why, size_t whylen);
 
-/* Scores one lab from its target's results and the rubric. */
-void tl_grade_score(const struct tl_rubric *r, struct tl_grade_lab *gl, int runs);
+/* Scores one lab from its target's results and its derived rubric (GL->rubric): every check's
+ * outcome and feedback, and the lab's points (what the earning checks earned, less what the
+ * broken gates cost, never below 0). */
+void tl_grade_score(struct tl_grade_lab *gl);
 
 /* Grade printers (report_grade.c), one per grade format of formats.def. */
 void tl_grade_text(FILE *out, const struct tl_grade *g);

@@ -28,7 +28,13 @@
 #define PATHLEN 1024
 #define NITEMS 5
 
-static const char *const item_names[NITEMS] = {"tests", "tsan", "helgrind", "threads", "finishes"};
+/* Lab 01's rubric, derived from its lab.decl and labs/01-counter/handout.record: TSan and
+ * Helgrind report a race on the handout and nothing on a fix (2.5 points each), one test case
+ * fails on the handout (5 points: "test" stands for the items "test:NAME", summed, whatever
+ * their names and number);
+ * threadcheck and the three other test cases already pass on the handout: gates, worth nothing,
+ * each costing 2 points (never more than the lab earned) when it fails. */
+static const char *const item_names[NITEMS] = {"tsan", "helgrind", "test", "threadcheck", "tests"};
 
 /* A case's expect file, parsed strictly: an unknown key is an error. */
 struct expect {
@@ -37,6 +43,7 @@ struct expect {
 	double total;
 	int has_item[NITEMS];
 	double item[NITEMS];
+	char outcome[NITEMS][16]; /* "held", "broken", "earned", "lost", or "" (not said) */
 	int tampered; /* -1: not said */
 	char note[256], feedback[256], stderr_frag[256], args[256];
 };
@@ -165,8 +172,11 @@ static int parse_expect(const char *dir, struct expect *e, char *err, size_t err
 			if (strcmp(key, item_names[i]) == 0)
 				item = i;
 		if (item >= 0) {
-			e->has_item[item] = 1;
-			e->item[item] = atof(val);
+			char word[16] = "";
+			e->has_item[item] = sscanf(val, "%lf %15s", &e->item[item], word) >= 1;
+			snprintf(e->outcome[item], sizeof e->outcome[item], "%s", word);
+			if (!e->has_item[item])
+				rc = -1;
 		} else if (strcmp(key, "exit") == 0) {
 			e->exit_code = atoi(val);
 		} else if (strcmp(key, "total") == 0) {
@@ -188,7 +198,7 @@ static int parse_expect(const char *dir, struct expect *e, char *err, size_t err
 	}
 	fclose(f);
 	if (rc != 0)
-		snprintf(err, errlen, "%s:%d: Bad line (keys: exit total tests tsan helgrind threads finishes tampered note feedback stderr args why)",
+		snprintf(err, errlen, "%s:%d: Bad line (keys: exit total tsan helgrind test threadcheck tests (POINTS [OUTCOME]) tampered note feedback stderr args why)",
 			 path, lineno);
 	else if (e->exit_code < 0) {
 		snprintf(err, errlen, "%s: no 'exit:' line", path);
@@ -653,6 +663,30 @@ static double number_after(const char *text, const char *key)
 	return p != NULL ? atof(p + strlen(key)) : -1;
 }
 
+/* Checks item I of case C's expectations in its JSON report: the sum of the scores of the
+ * items of that name (for "test", of every "test:NAME": the test cases that fail on the
+ * handout, however many the record lists) and, when said, each one's outcome. */
+static void check_item(const struct hcase *c, const char *report, const char *json, int i)
+{
+	const struct expect *e = &c->e;
+	char key[64], outcome[48];
+	snprintf(key, sizeof key, "{\"item\":\"%s%s", item_names[i], strcmp(item_names[i], "test") == 0 ? ":" : "\"");
+	snprintf(outcome, sizeof outcome, "\"outcome\":\"%s\"", e->outcome[i]);
+	double got = 0;
+	int found = 0;
+	for (const char *item = strstr(json, key); item != NULL; item = strstr(item + 1, key)) {
+		found++;
+		got += number_after(item, "\"score\":");
+		const char *end = strchr(item + 1, '}'), *at = strstr(item, outcome);
+		if (e->outcome[i][0] != '\0' && (at == NULL || end == NULL || at > end))
+			fail_msg("%s: an item %s is not %s (report %s)", c->name, item_names[i], e->outcome[i], report);
+	}
+	if (found == 0)
+		fail_msg("%s: no item %s in the report %s", c->name, item_names[i], report);
+	if (got < e->item[i] - 0.005 || got > e->item[i] + 0.005)
+		fail_msg("%s: %s %.2f, expected %.2f (report %s)", c->name, item_names[i], got, e->item[i], report);
+}
+
 static void check_case(void **state)
 {
 	const struct hcase *c = *state;
@@ -685,13 +719,9 @@ static void check_case(void **state)
 	double total = number_after(json, "\"score\":");
 	if (e->has_total && (total < e->total - 0.005 || total > e->total + 0.005))
 		fail_msg("%s: total %.2f, expected %.2f", c->name, total, e->total);
-	for (int i = 0; i < NITEMS; i++) {
-		char key[64];
-		snprintf(key, sizeof key, "{\"item\":\"%s\",\"score\":", item_names[i]);
-		double got = number_after(json, key);
-		if (e->has_item[i] && (got < e->item[i] - 0.005 || got > e->item[i] + 0.005))
-			fail_msg("%s: %s %.2f, expected %.2f (report %s)", c->name, item_names[i], got, e->item[i], j->out);
-	}
+	for (int i = 0; i < NITEMS; i++)
+		if (e->has_item[i])
+			check_item(c, j->out, json, i);
 	if (e->tampered >= 0) {
 		int refused = strstr(json, "\"tampered\":true") != NULL;
 		if (refused != e->tampered)
@@ -875,6 +905,26 @@ static void test_missing_tool_refused(void **state)
 	assert_grade_refused(bare, build, "cannot grade without helgrind", "helgrind.supp is missing");
 }
 
+/* A lab whose files changed since its handout was recorded is not graded: its rubric would come
+ * from a run of other code (a new test that fails on the handout would earn nothing). The
+ * refusal names the command that records it again. */
+static void test_stale_record_refused(void **state)
+{
+	(void)state;
+	if (setup_error[0] != '\0')
+		fail_msg("%s", setup_error);
+	char stale[PATHLEN + 32], build[PATHLEN + 32];
+	snprintf(stale, sizeof stale, "%s/root-stale-record", scratch);
+	snprintf(build, sizeof build, "%s/build", stale);
+	assert_int_equal(shell("rm -rf '%s' && cp -R '%s' '%s' && rm -rf '%s/grade' && "
+			       "echo '/* one more test */' >>'%s/labs/01-counter/test_counter.c'",
+			       stale, root, stale, build, stale),
+			 0);
+	assert_grade_refused(stale, build, "handout.record is stale", "threadlab record --lab 01");
+	assert_int_equal(shell("rm '%s/labs/01-counter/handout.record'", stale), 0);
+	assert_grade_refused(stale, build, "handout.record", "threadlab record --lab 01");
+}
+
 static void test_toolkit_unchanged(void **state)
 {
 	(void)state;
@@ -919,7 +969,7 @@ int main(void)
 {
 	/* The cases are only known once the folder is read: setup grades them all, then the group
 	 * has one test per case and the checks that span them. */
-	static struct CMUnitTest tests[MAX_CASES + 6];
+	static struct CMUnitTest tests[MAX_CASES + 7];
 	static char names[MAX_CASES][80];
 	if (setup(NULL) != 0)
 		return 1;
@@ -936,6 +986,7 @@ int main(void)
 	tests[k++] = (struct CMUnitTest){.name = "report_validators_fail", .test_func = test_report_validators_fail};
 	tests[k++] = (struct CMUnitTest){.name = "batch_shards", .test_func = test_batch_shards};
 	tests[k++] = (struct CMUnitTest){.name = "missing_tool_refused", .test_func = test_missing_tool_refused};
+	tests[k++] = (struct CMUnitTest){.name = "stale_record_refused", .test_func = test_stale_record_refused};
 	tests[k++] = (struct CMUnitTest){.name = "toolkit_unchanged", .test_func = test_toolkit_unchanged};
 	tests[k++] = (struct CMUnitTest){.name = "no_process_left", .test_func = test_no_process_left};
 	return _cmocka_run_group_tests("grade", tests, (size_t)k, NULL, teardown);
