@@ -20,6 +20,7 @@ static const char usage[] =
 	"                          (exit 2) without bubblewrap and seccomp unless --unsafe-no-sandbox\n"
 	"       threadlab explain  KIND                                    what a finding kind means, who finds it\n"
 	"       threadlab labs                                          the labs' declarations as a Markdown table\n"
+	"       threadlab explore  PATH | -- PROG [ARG...] [options]     schedules until one fails (explore --help)\n"
 	"options:\n"
 	"  --format text|json|tap   report format (default text); check, selftest and analyze\n"
 	"                           also take html; grade takes gradescope|junit|sarif|github\n"
@@ -814,6 +815,7 @@ static const struct {
 	{"selftest", NULL, CMD_SELFTEST},
 	{"analyze", NULL, CMD_ANALYZE},
 	{"grade", NULL, CMD_GRADE},
+	{"explore", tl_explore_main, 0},
 };
 
 int main(int argc, char **argv)

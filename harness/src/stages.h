@@ -543,6 +543,8 @@ const struct tl_format_ops *tl_format(enum tl_format f);
 /* Explanations of finding kinds (threadlab explain KIND). tl_explain prints the whole text,
  * or returns -1 naming the known kinds on stderr when KIND is not one. */
 int tl_explain(FILE *out, const char *kind);
+/* threadlab explore (explore.c): ARGV[1] is "explore". Returns a TL_EXIT_* status. */
+int tl_explore_main(int argc, char **argv);
 const char *tl_explain_short(enum tl_kind k);
 const char *tl_explain_tools(enum tl_kind k);
 

@@ -451,12 +451,18 @@ void tc__sched_point(enum tc__sop op, const void *obj, void *site)
 {
 	struct tc__st *me = tc__sme;
 
+	int other = -1;
+
 	if (me == NULL || atomic_load(&tc__s.stopped))
 		return;
 	tc__lock();
 	if (me->state == TC__SS_OUT)
 		tc__rejoin(me);
-	tc__step(tc__idx(me), op, obj, site, -1, 1);
+	/* A join names the joined thread in the trace, not its handle. */
+	for (int i = 0; op == TC__SOP_JOIN && i < tc__s.n && other < 0; i++)
+		if (tc__s.st[i].state != TC__SS_FREE && tc__s.st[i].handle == (uintptr_t)obj)
+			other = tc__s.st[i].label;
+	tc__step(tc__idx(me), op, obj, site, other, 1);
 }
 
 /* The calling thread blocks on OBJ (for a timeout too when TIMED) at SITE until a wake. Returns 0 when woken,
@@ -476,7 +482,13 @@ static int tc__block(const void *obj, int timed, void *site)
 	me->timed = timed;
 	me->timed_out = 0;
 	me->since = ++tc__s.block_seq;
-	tc__step(tc__idx(me), TC__SOP_BLOCK, obj, site, -1, 1);
+	/* Blocked in a join: on the joined thread's entry, named by its label. */
+	tc__step(tc__idx(me), TC__SOP_BLOCK, obj, site,
+		 (const char *)obj >= (const char *)tc__s.st &&
+				 (const char *)obj < (const char *)(tc__s.st + TC__SCHED_MAX)
+			 ? ((const struct tc__st *)obj)->label
+			 : -1,
+		 1);
 	if (atomic_load(&tc__s.stopped))
 		return -1;
 	return me->timed_out ? ETIMEDOUT : 0;
