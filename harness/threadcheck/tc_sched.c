@@ -704,13 +704,17 @@ int tc__sched_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, int timed, void *
 	if ((rc = tc__real_pthread_mutex_unlock()(m)) != 0)
 		return rc;
 	tc__sched_wake(m, 1);
-	/* Stopped (at exit): a spurious wakeup, which every caller must expect anyway. */
+	/* Stopped (at exit) while waiting: see below. */
 	woke = tc__block(c, timed, site);
 	rc = tc__sched_mutex_wait(m, 0, site);
 	if (rc < 0)
 		rc = tc__real_pthread_mutex_lock()(m);
 	if (rc != 0 && rc != EOWNERDEAD)
 		return rc;
+	/* Still waiting when the explorer stopped (at exit): the real wait, so that a thread
+	 * that nobody will signal stays blocked and the exit report sees it. */
+	if (woke < 0 && !timed)
+		return tc__real_pthread_cond_wait()(c, m);
 	return woke == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
@@ -755,13 +759,13 @@ int tc__sched_barrier_wait(pthread_barrier_t *b, void *site)
 	unsigned gen;
 
 	if (!tc__sched_driving())
-		return -1;
+		return -2;
 	tc__lock();
 	for (i = 0; i < TC__BARRIER_MAX && tc__s.bar[i].b != b; i++)
 		;
 	if (i == TC__BARRIER_MAX) {
 		tc__unlock();
-		return -1;
+		return -2;
 	}
 	if (++tc__s.bar[i].arrived == tc__s.bar[i].count) {
 		tc__s.bar[i].arrived = 0;

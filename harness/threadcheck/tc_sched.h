@@ -88,7 +88,7 @@ int tc__sched_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, int timed, void *
  * caller. */
 int tc__sched_sem_wait(sem_t *s, int timed, void *site);
 /* pthread_barrier_wait on a barrier whose count the explorer saw at its init: 0 or
- * PTHREAD_BARRIER_SERIAL_THREAD; -1 when it does not know the barrier. */
+ * PTHREAD_BARRIER_SERIAL_THREAD (which is -1); -2 when it does not know the barrier. */
 int tc__sched_barrier_wait(pthread_barrier_t *b, void *site);
 void tc__sched_barrier_init(pthread_barrier_t *b, unsigned count);
 /* Whether the calling thread is driven by the explorer now. */

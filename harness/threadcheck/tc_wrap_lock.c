@@ -685,7 +685,7 @@ static __attribute__((noinline)) int tc__barrier_wait_sched(pthread_barrier_t *b
 	tc__sched_point(TC__SOP_BARRIER, b, site);
 	tc__wait_begin(TC__OP_BARRIER, b, site, 0);
 	rc = tc__sched_barrier_wait(b, site);
-	if (rc < 0)
+	if (rc == -2)
 		rc = tc__real_pthread_barrier_wait()(b);
 	tc__wait_end();
 	return rc;
