@@ -517,7 +517,7 @@ static int ex_search(struct ex_ctx *c, struct ex_run *fail, struct tl_ex_report 
 			 c->o->depth, rep->steps_hint);
 		if (ex_run(c, spec, NULL, 0, fail) != 0)
 			return -1;
-		rep->schedules = i + 1;
+		rep->schedules = i + 2;
 		if (fail->outcome != TL_EX_NONE)
 			return 0;
 	}
@@ -633,6 +633,7 @@ static int ex_setup(struct ex_ctx *c, struct ex_opts *o, struct tl_ex_report *re
 	snprintf(rep->program, sizeof rep->program, "%s", o->path != NULL ? o->path : o->prog[0]);
 	snprintf(rep->strategy, sizeof rep->strategy, "%s", o->strategy);
 	rep->depth = o->depth;
+	rep->first_seed = o->seed;
 	if (o->path == NULL)
 		return 0;
 	if (tl_pathf(c->exe, sizeof c->exe, "%s/program", c->dir) != 0)

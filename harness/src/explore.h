@@ -39,8 +39,10 @@ struct tl_ex_report {
 	char program[1024];         /* what was run, as the user named it */
 	char strategy[16];
 	unsigned long long seed;    /* of the failing schedule */
+	unsigned long long first_seed; /* of the first schedule after the default one */
 	int depth;
-	long schedules;             /* schedules run, the failing one included */
+	long schedules;             /* runs made: the default schedule (no preemption) first,
+				     * then one per seed; the failing one included */
 	long steps_hint;            /* the steps of a first run, PCT's k */
 	double seconds;
 	enum tl_ex_outcome outcome;

@@ -43,9 +43,9 @@ static void ex_text_head(FILE *out, const struct tl_ex_report *r)
 {
 	fprintf(out, "threadlab explore: %s\n", r->program);
 	if (r->outcome == TL_EX_NONE) {
-		fprintf(out, "survived %ld schedules (%s, depth %d, first seed %llu; %ld steps) in %.1f s\n",
-			r->schedules, r->strategy, r->depth, r->seed - (unsigned long long)(r->schedules - 1),
-			r->steps_hint, r->seconds);
+		fprintf(out, "survived %ld schedules (the default one, then %s, depth %d, seeds %llu..%llu; %ld steps) in %.1f s\n",
+			r->schedules, r->strategy, r->depth, r->first_seed,
+			r->first_seed + (unsigned long long)(r->schedules - 2), r->steps_hint, r->seconds);
 		return;
 	}
 	fprintf(out, "FAILED at schedule %ld (%s, depth %d, seed %llu; %ld steps) in %.1f s: %s (status %d)\n",
