@@ -465,12 +465,14 @@ void tc__sched_point(enum tc__sop op, const void *obj, void *site)
 	tc__step(tc__idx(me), op, obj, site, other, 1);
 }
 
-/* The calling thread blocks on OBJ (for a timeout too when TIMED) at SITE until a wake. Returns 0 when woken,
- * ETIMEDOUT when the schedule let the wait time out, -1 when the explorer does not drive
- * it. */
+/* The calling thread blocks on OBJ (for a timeout too when TIMED) at SITE until a wake.
+ * Returns 0 when woken, ETIMEDOUT when the schedule let the wait time out, -1 when the
+ * explorer does not drive it, or stopped while it was still blocked (a thread woken before
+ * the stop was woken: it returns 0). */
 static int tc__block(const void *obj, int timed, void *site)
 {
 	struct tc__st *me = tc__sme;
+	int blocked;
 
 	if (me == NULL || atomic_load(&tc__s.stopped))
 		return -1;
@@ -489,7 +491,10 @@ static int tc__block(const void *obj, int timed, void *site)
 			 ? ((const struct tc__st *)obj)->label
 			 : -1,
 		 1);
-	if (atomic_load(&tc__s.stopped))
+	tc__lock();
+	blocked = me->state == TC__SS_BLOCKED;
+	tc__unlock();
+	if (blocked)
 		return -1;
 	return me->timed_out ? ETIMEDOUT : 0;
 }
