@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <threads.h>
 #include <time.h>
@@ -56,7 +57,11 @@
 	X(tc__nanosleep_fn, nanosleep, NULL)                                                \
 	X(tc__clock_nanosleep_fn, clock_nanosleep, NULL)                                    \
 	X(tc__usleep_fn, usleep, NULL)                                                      \
-	X(tc__sleep_fn, sleep, NULL)
+	X(tc__sleep_fn, sleep, NULL)                                                        \
+	X(tc__once_fn, pthread_once, NULL)                                                  \
+	X(tc__sigwait_fn, sigwait, NULL)                                                    \
+	X(tc__sigwaitinfo_fn, sigwaitinfo, NULL)                                            \
+	X(tc__sigtimedwait_fn, sigtimedwait, NULL)
 
 typedef int (*tc__create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 typedef int (*tc__join_fn)(pthread_t, void **);
@@ -87,6 +92,10 @@ typedef int (*tc__nanosleep_fn)(const struct timespec *, struct timespec *);
 typedef int (*tc__clock_nanosleep_fn)(clockid_t, int, const struct timespec *, struct timespec *);
 typedef int (*tc__usleep_fn)(useconds_t);
 typedef unsigned (*tc__sleep_fn)(unsigned);
+typedef int (*tc__once_fn)(pthread_once_t *, void (*)(void));
+typedef int (*tc__sigwait_fn)(const sigset_t *, int *);
+typedef int (*tc__sigwaitinfo_fn)(const sigset_t *, siginfo_t *);
+typedef int (*tc__sigtimedwait_fn)(const sigset_t *, siginfo_t *, const struct timespec *);
 
 /* Returns the real NAME, cached in *CACHE; aborts when it does not exist, since the caller
  * has nothing to forward to. */

@@ -21,6 +21,7 @@
 #define TC__REPLAY_MAX 8192         /* entries of a replayed decision list */
 #define TC__CHANGE_MAX 16           /* PCT change points, delay-bounding delays */
 #define TC__BARRIER_MAX 64
+#define TC__ONCE_MAX 64
 #define TC__STALL_MS 250            /* no sync point for this long: the holder is stalled */
 
 int tc__sched_on;
@@ -90,6 +91,7 @@ static struct {
 	int rep_label[TC__REPLAY_MAX];
 	int nrep, irep;
 	struct { pthread_barrier_t *b; unsigned count, arrived, gen; } bar[TC__BARRIER_MAX];
+	struct { pthread_once_t *ctl; int state; } once[TC__ONCE_MAX];
 } tc__s = { .logfd = -1, .cur = -1 };
 
 static struct tc__row tc__rows[TC__TRACE_MAX];
@@ -658,7 +660,80 @@ int tc__sched_timed_join(pthread_t handle, void *site)
 	return tc__sched_join(handle, 1, site) == ETIMEDOUT;
 }
 
+void tc__sched_leave(const void *obj, void *site)
+{
+	struct tc__st *me = tc__sme;
+
+	if (me == NULL || atomic_load(&tc__s.stopped))
+		return;
+	tc__lock();
+	if (me->state == TC__SS_OUT)
+		tc__rejoin(me);
+	me->state = TC__SS_OUT;
+	tc__step(tc__idx(me), TC__SOP_LEAVE, obj, site, -1, 0);
+}
+
+void tc__sched_back(void)
+{
+	struct tc__st *me = tc__sme;
+
+	if (me == NULL || atomic_load(&tc__s.stopped))
+		return;
+	tc__lock();
+	if (me->state == TC__SS_OUT)
+		tc__rejoin(me);
+	tc__unlock();
+}
+
 /* ---- the modelled blocking calls -------------------------------------------------------- */
+
+/* Does nothing: marks a pthread_once_t done in glibc after the explorer ran its routine. */
+static void tc__once_noop(void)
+{
+}
+
+/* The state of a once control the explorer runs: 0 new, 1 its routine runs, 2 done. */
+static int *tc__once_state(pthread_once_t *once)
+{
+	for (int i = 0; i < TC__ONCE_MAX; i++)
+		if (tc__s.once[i].ctl == once || tc__s.once[i].ctl == NULL) {
+			tc__s.once[i].ctl = once;
+			return &tc__s.once[i].state;
+		}
+	return NULL;
+}
+
+int tc__sched_once(pthread_once_t *once, void (*init)(void), void *site)
+{
+	int *st;
+
+	if (!tc__sched_driving())
+		return -1;
+	tc__sched_point(TC__SOP_ONCE, once, site);
+	tc__lock();
+	st = tc__once_state(once);
+	/* glibc marks a finished once control with bit 2 (__PTHREAD_ONCE_DONE). */
+	if (st == NULL || (atomic_load((_Atomic int *)once) & 2) != 0) {
+		tc__unlock();
+		return st == NULL ? -1 : 0;
+	}
+	if (*st == 0) {
+		*st = 1;
+		tc__unlock();
+		init();
+		tc__lock();
+		*st = 2;
+		tc__unlock();
+		(void)tc__real_pthread_once()(once, tc__once_noop);
+		tc__sched_wake(once, 1);
+		return 0;
+	}
+	tc__unlock();
+	while (*st != 2)
+		if (tc__block(once, 0, site) < 0)
+			return tc__real_pthread_once()(once, tc__once_noop);
+	return 0;
+}
 
 int tc__sched_mutex_wait(pthread_mutex_t *m, int timed, void *site)
 {

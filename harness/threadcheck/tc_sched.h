@@ -34,6 +34,8 @@
 	X(YIELD, "yield")                                                                   \
 	X(SLEEP, "sleep")                                                                   \
 	X(BLOCK, "block")                                                                   \
+	X(ONCE, "once")                                                                     \
+	X(LEAVE, "leave")                                                                   \
 	X(ATEXIT, "exit-process")
 
 enum tc__sop {
@@ -91,6 +93,15 @@ int tc__sched_sem_wait(sem_t *s, int timed, void *site);
  * PTHREAD_BARRIER_SERIAL_THREAD (which is -1); -2 when it does not know the barrier. */
 int tc__sched_barrier_wait(pthread_barrier_t *b, void *site);
 void tc__sched_barrier_init(pthread_barrier_t *b, unsigned count);
+/* pthread_once, modelled: the first caller runs INIT while later ones wait in the explorer
+ * (not in glibc, where the explorer could not see them). Returns 0, or -1 when the explorer
+ * does not drive the caller (who then makes the real call). */
+int tc__sched_once(pthread_once_t *once, void (*init)(void), void *site);
+/* Around a call that may block for long where the explorer cannot see it (sigwait...):
+ * LEAVE gives the turn away first (the caller runs unscheduled meanwhile), BACK waits for it
+ * again afterwards. Both return at once for a thread the explorer does not drive. */
+void tc__sched_leave(const void *obj, void *site);
+void tc__sched_back(void);
 /* Whether the calling thread is driven by the explorer now. */
 int tc__sched_driving(void);
 

@@ -1,11 +1,12 @@
 /* tc_wrap_sched.c: the calls interposed only for the schedule explorer (tc_sched.h): posts and
- * tries of semaphores, barrier inits, yields and sleeps. With the explorer off each one is
+ * tries of semaphores, barrier inits, yields and sleeps, pthread_once, signal waits. With the explorer off each one is
  * the real call behind one predictable branch. */
 #include "tc_real.h"
 #include "tc_sched.h"
 
 #include <errno.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,4 +88,51 @@ unsigned sleep(unsigned seconds)
 		return 0;
 	}
 	return tc__real_sleep()(seconds);
+}
+
+/* pthread_once: a second caller would wait inside glibc while the first runs the routine,
+ * where the explorer cannot see it; the explorer runs the routine itself. */
+int pthread_once(pthread_once_t *once, void (*init)(void))
+{
+	if (__builtin_expect(tc__sched_on, 0) && tc__sched_once(once, init, __builtin_return_address(0)) == 0)
+		return 0;
+	return tc__real_pthread_once()(once, init);
+}
+
+/* Waits for signals: they block for as long as nobody signals, unseen by the explorer, which
+ * gives the turn away meanwhile. */
+int sigwait(const sigset_t *set, int *sig)
+{
+	int rc;
+
+	if (__builtin_expect(!tc__sched_on, 1))
+		return tc__real_sigwait()(set, sig);
+	tc__sched_leave(set, __builtin_return_address(0));
+	rc = tc__real_sigwait()(set, sig);
+	tc__sched_back();
+	return rc;
+}
+
+int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	int rc;
+
+	if (__builtin_expect(!tc__sched_on, 1))
+		return tc__real_sigwaitinfo()(set, info);
+	tc__sched_leave(set, __builtin_return_address(0));
+	rc = tc__real_sigwaitinfo()(set, info);
+	tc__sched_back();
+	return rc;
+}
+
+int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout)
+{
+	int rc;
+
+	if (__builtin_expect(!tc__sched_on, 1))
+		return tc__real_sigtimedwait()(set, info, timeout);
+	tc__sched_leave(set, __builtin_return_address(0));
+	rc = tc__real_sigtimedwait()(set, info, timeout);
+	tc__sched_back();
+	return rc;
 }
