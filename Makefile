@@ -5,7 +5,7 @@
 #   make report [LAB=NN] [SOLUTIONS=1]
 #   make test
 #   make analyze FILE=path/to/your.c
-#   make bench [BENCH_ONLY=overhead,latency,check,stability,grade,growth]   (see README)
+#   make bench [BENCH_ONLY=overhead,latency,check,stability,grade,growth,explore]   (see README)
 #   make all | deps | clean
 
 BUILD ?= build

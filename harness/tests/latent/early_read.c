@@ -20,6 +20,8 @@ int main(void)
 	start_all(&t, 1, work);
 #ifdef FIXED
 	join_all(&t, 1);
+#else
+	busy(5000);
 #endif
 	pthread_mutex_lock(&m);
 	int r = result;

@@ -9,6 +9,7 @@ static int items, done;
 static void *consumer(void *arg)
 {
 	(void)arg;
+	busy(2000);
 	pthread_mutex_lock(&m);
 #ifdef FIXED
 	while (items == 0 && !done)

@@ -8,6 +8,7 @@ static int limit;
 static void *worker(void *arg)
 {
 	(void)arg;
+	busy(2000);
 	pthread_mutex_lock(&m);
 	int l = limit;
 	pthread_mutex_unlock(&m);

@@ -16,6 +16,8 @@ static void *step(void *arg)
 	pthread_mutex_unlock(&m);
 #ifdef FIXED
 	pthread_barrier_wait(&phase);
+#else
+	busy(5000);
 #endif
 	pthread_mutex_lock(&m);
 	int seen = cell[(i + 1) % N];

@@ -13,6 +13,7 @@ static void *consumer(void *arg)
 {
 	(void)arg;
 	sem_wait(&full);
+	busy(2000);
 	pthread_mutex_lock(&m);
 	int v = slot[next_take++];
 	pthread_mutex_unlock(&m);

@@ -10,6 +10,7 @@ static int a_ready, b_ready;
 static void *wait_for(void *arg)
 {
 	int *flag = (long)arg == 0 ? &a_ready : &b_ready;
+	busy(2000);
 	pthread_mutex_lock(&m);
 	while (!*flag)
 		pthread_cond_wait(&c, &m);
