@@ -26,6 +26,8 @@ static void tc__finish(struct tc__thread *t, void *site)
 {
 	if (t == NULL || tc__me != t)
 		return;
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer: a cancelled thread leaves */
+		tc__sched_exit();
 	if (atomic_load_explicit(&t->nheld, memory_order_relaxed) > 0) {
 		struct tc__misuse_info mi = { .what = TC__MISUSE_EXIT_HOLDING_LOCK, .me = t,
 					      .call = "pthread_exit", .site = site,
