@@ -48,7 +48,8 @@ struct ex_opts {
 
 /* Where runs happen, and the library. */
 struct ex_ctx {
-	struct tl_config cfg;
+	const struct tl_config *cfg; /* the sandbox (none from the command line) */
+	struct tl_config own;        /* the command line's: no sandbox */
 	char dir[TL_PATH];           /* a fresh folder for this invocation's logs */
 	char lib[TL_PATH];
 	char exe[TL_PATH];           /* the program built from PATH */
@@ -185,11 +186,15 @@ static int ex_parse(int argc, char **argv, struct ex_opts *o)
 
 /* ---- the program --------------------------------------------------------------------------- */
 
-/* Finds libthreadcheck.so beside our own binary (<build>/bin/threadlab -> <build>/lib).
- * Returns 0, or -1 after saying why. */
+/* Finds libthreadcheck.so: the configuration's, else beside our own binary
+ * (<build>/bin/threadlab -> <build>/lib). Returns 0, or -1 after saying why. */
 static int ex_find_lib(struct ex_ctx *c)
 {
 	char self[TL_PATH];
+	if (c->cfg->tc_lib[0] != '\0') {
+		tl_strlcpy(c->lib, c->cfg->tc_lib, sizeof c->lib);
+		return 0;
+	}
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n <= 0)
 		return -1;
@@ -342,14 +347,19 @@ static int ex_run(struct ex_ctx *c, const char *spec, const char *replay, int tr
 	snprintf(out, sizeof out, "%s/out", c->dir);
 	snprintf(errp, sizeof errp, "%s/err", c->dir);
 	struct tl_spawn s = { .stdout_path = out, .stderr_path = errp, .timeout_s = c->o->timeout };
-	if (tl_spawn_jailed(&c->cfg, NULL, c->o->prog, extra, &s, err, sizeof err) != 0) {
+	/* Like threadcheck's own runs: its profile, the log folder writable, the program shown. */
+	const char *const ro[] = { c->o->prog[0], NULL };
+	const struct tl_jail jail = { tl_sb_profile_of(TL_TOOL_THREADCHECK), c->dir, ro };
+	if (tl_spawn_jailed(c->cfg, &jail, c->o->prog, extra, &s, err, sizeof err) != 0) {
 		fprintf(stderr, "threadlab: cannot run %s: %s\n", c->o->prog[0], err);
 		return -1;
 	}
-	snprintf(file, sizeof file, "%s/tc.%d", c->dir, s.pid);
+	/* In the sandbox the program is pid 2 of its own namespace (bubblewrap is 1). */
+	int pid = c->cfg->sandbox ? 2 : s.pid;
+	snprintf(file, sizeof file, "%s/tc.%d", c->dir, pid);
 	char *tc = ex_slurp(file);
 	unlink(file);
-	snprintf(file, sizeof file, "%s/sched.%d", c->dir, s.pid);
+	snprintf(file, sizeof file, "%s/sched.%d", c->dir, pid);
 	r->sched_log = ex_slurp(file);
 	unlink(file);
 	r->outcome = ex_classify(&s, tc);
@@ -618,9 +628,10 @@ static int ex_print(const struct ex_opts *o, const struct tl_ex_report *rep)
 
 /* Sets up C for O: the library, a fresh folder, the program (built from PATH). Returns 0, or
  * -1 after saying why. */
-static int ex_setup(struct ex_ctx *c, struct ex_opts *o, struct tl_ex_report *rep)
+static int ex_setup(struct ex_ctx *c, const struct tl_config *cfg, struct ex_opts *o, struct tl_ex_report *rep)
 {
 	memset(c, 0, sizeof *c);
+	c->cfg = cfg != NULL ? cfg : &c->own;
 	c->o = o;
 	snprintf(c->dir, sizeof c->dir, "/tmp/threadlab-explore.XXXXXX");
 	if (ex_find_lib(c) != 0)
@@ -630,6 +641,10 @@ static int ex_setup(struct ex_ctx *c, struct ex_opts *o, struct tl_ex_report *re
 		return -1;
 	}
 	c->made = 1;
+	if (c->cfg->sandbox && tl_sandbox_prepare_dir(c->cfg, c->dir) != 0) {
+		fprintf(stderr, "threadlab: cannot open %s to the sandbox\n", c->dir);
+		return -1;
+	}
 	snprintf(rep->program, sizeof rep->program, "%s", o->path != NULL ? o->path : o->prog[0]);
 	snprintf(rep->strategy, sizeof rep->strategy, "%s", o->strategy);
 	rep->depth = o->depth;
@@ -662,7 +677,7 @@ int tl_explore_main(int argc, char **argv)
 		return TL_EXIT_ERROR;
 	}
 	double start = tl_now();
-	if (ex_setup(&c, &o, &rep) != 0)
+	if (ex_setup(&c, NULL, &o, &rep) != 0)
 		goto out;
 	if (o.replay != NULL ? ex_replay_only(&c, &rep) != 0
 			     : ex_search(&c, &fail, &rep) != 0 ||
@@ -677,4 +692,58 @@ out:
 	ex_run_free(&fail);
 	ex_report_free(&rep);
 	return rc;
+}
+
+/* ---- for selftest and grading ------------------------------------------------------------------ */
+
+int tl_explore_program(const struct tl_config *cfg, const char *prog, long schedules, int timeout_s,
+		       char *what, size_t whatlen)
+{
+	struct ex_opts o = { .schedules = schedules, .seed = 1, .strategy = "pct", .depth = 3,
+			     .timeout = timeout_s > 0 ? timeout_s : 10, .minimize = 1, .format = "text" };
+	struct ex_ctx c;
+	struct ex_run fail = { 0 };
+	struct tl_ex_report rep = { 0 };
+	int rc = -1;
+	o.prog[0] = (char *)prog;
+	if (ex_setup(&c, cfg, &o, &rep) != 0 || ex_search(&c, &fail, &rep) != 0) {
+		tl__errf(what, whatlen, "explore could not run %s", prog);
+		goto out;
+	}
+	rc = fail.outcome != TL_EX_NONE;
+	if (rc == 0) {
+		tl__errf(what, whatlen, "survived %ld schedules", rep.schedules);
+		goto out;
+	}
+	if (ex_explain_failure(&c, &fail, &rep) != 0) {
+		rc = -1;
+		tl__errf(what, whatlen, "explore could not replay %s", prog);
+		goto out;
+	}
+	tl__errf(what, whatlen, "failed at schedule %ld: %s; replay: %s", rep.schedules,
+		 tl_ex_outcome_what(rep.outcome), rep.replay_cmd);
+out:
+	if (c.made)
+		ex_cleanup(&c);
+	ex_run_free(&fail);
+	ex_report_free(&rep);
+	return rc;
+}
+
+int tl_explore_selftest(const struct tl_config *cfg, struct tl_target *const *targets, size_t n)
+{
+	int bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct tl_target *t = targets[i];
+		if (t->lab == NULL || t->lab->explore == 0 || access(t->bin_plain, X_OK) != 0)
+			continue;
+		char what[8192];
+		int failed = tl_explore_program(cfg, t->bin_plain, t->lab->explore, t->timeout_s, what, sizeof what);
+		/* The buggy program must fail within N schedules, the solution survive them. */
+		int as_declared = failed >= 0 && failed == (t->variant == TL_BUGGY);
+		bad += !as_declared;
+		fprintf(stderr, "explore %s %s (%d schedules): %s%s\n", t->name, tl_variant_name(t->variant),
+			t->lab->explore, as_declared ? "" : "NOT AS DECLARED: ", what);
+	}
+	return bad;
 }

@@ -302,6 +302,74 @@ static void test_off_by_default(void **state)
 	free(log);
 }
 
+/* The selftest check: a buggy program must fail within N schedules and its solution survive
+ * them; a pair the other way round is two verdicts not as declared. */
+static void test_selftest_check(void **state)
+{
+	(void)state;
+	struct tl_config cfg;
+	struct tl_lab lab;
+	struct tl_target buggy, fixed;
+	struct tl_target *const targets[] = { &buggy, &fixed };
+	memset(&cfg, 0, sizeof cfg);
+	memset(&lab, 0, sizeof lab);
+	memset(&buggy, 0, sizeof buggy);
+	memset(&fixed, 0, sizeof fixed);
+	snprintf(cfg.tc_lib, sizeof cfg.tc_lib, "%s/lib/libthreadcheck.so", build_dir());
+	lab.explore = 50;
+	buggy.lab = fixed.lab = &lab;
+	buggy.variant = TL_BUGGY;
+	fixed.variant = TL_FIXED;
+	snprintf(buggy.bin_plain, sizeof buggy.bin_plain, "%s/latent/withdraw", build_dir());
+	snprintf(fixed.bin_plain, sizeof fixed.bin_plain, "%s/latent/withdraw_ok", build_dir());
+	assert_int_equal(tl_explore_selftest(&cfg, targets, 2), 0);
+	snprintf(buggy.bin_plain, sizeof buggy.bin_plain, "%s/latent/withdraw_ok", build_dir());
+	snprintf(fixed.bin_plain, sizeof fixed.bin_plain, "%s/latent/withdraw", build_dir());
+	assert_int_equal(tl_explore_selftest(&cfg, targets, 2), 2);
+	lab.explore = 0;
+	assert_int_equal(tl_explore_selftest(&cfg, targets, 2), 0);
+}
+
+/* lab.decl's `explore: N` is read, and a value out of 1..100000 is refused (lab 03's
+ * declaration with its explore line replaced). */
+static void test_decl_explore(void **state)
+{
+	static const char *const values[] = { "250", "0", "lots" };
+	size_t len = 0;
+	int trunc = 0;
+	char *decl = tl_read_file("labs/03-deadlock/lab.decl", 1 << 16, &len, &trunc);
+	(void)state;
+	assert_non_null(decl);
+	for (int k = 0; k < 3; k++) {
+		char path[] = "/tmp/threadlab-test-decl-XXXXXX", err[512];
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		FILE *f = fdopen(fd, "w");
+		assert_non_null(f);
+		for (const char *p = decl; *p != '\0';) {
+			size_t n = strcspn(p, "\n");
+			if (strncmp(p, "explore:", 8) != 0)
+				fprintf(f, "%.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+		fprintf(f, "explore: %s\n", values[k]);
+		fclose(f);
+		struct tl_lab lab;
+		memset(&lab, 0, sizeof lab);
+		int rc = tl_decl_parse(path, &lab, err, sizeof err);
+		unlink(path);
+		if (k == 0) {
+			if (rc != 0)
+				fail_msg("%s", err);
+			assert_int_equal(lab.explore, 250);
+		} else {
+			assert_int_not_equal(rc, 0);
+			assert_non_null(strstr(err, "explore"));
+		}
+	}
+	free(decl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +385,8 @@ int main(void)
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_same_seed_same_schedule),
 		cmocka_unit_test(test_off_by_default),
+		cmocka_unit_test(test_selftest_check),
+		cmocka_unit_test(test_decl_explore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
