@@ -112,10 +112,24 @@ static int ex_number(const char *name, const char *v, double lo, double hi, doub
 	return 0;
 }
 
+/* Where the value of option A goes when it takes a name or a path; NULL for the others. */
+static const char **ex_string_option(struct ex_opts *o, const char *a)
+{
+	if (strcmp(a, "--strategy") == 0)
+		return &o->strategy;
+	if (strcmp(a, "--replay") == 0)
+		return &o->replay;
+	if (strcmp(a, "--format") == 0)
+		return &o->format;
+	if (strcmp(a, "--out") == 0)
+		return &o->out;
+	return NULL;
+}
+
 /* Applies option ARGV[*I] (and its value). Returns 0, or -1 on a bad option. */
 static int ex_option(struct ex_opts *o, int argc, char **argv, int *i)
 {
-	const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+	const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL, **str = ex_string_option(o, a);
 	double d = 0;
 	int rc = 0, takes = 1;
 	if (strcmp(a, "--schedules") == 0 && (rc = ex_number(a, v, 1, 1e9, &d)) == 0)
@@ -126,11 +140,10 @@ static int ex_option(struct ex_opts *o, int argc, char **argv, int *i)
 		o->depth = (int)d;
 	else if (strcmp(a, "--timeout") == 0 && (rc = ex_number(a, v, 0.1, 86400, &d)) == 0)
 		o->timeout = d;
-	else if (strcmp(a, "--strategy") == 0 || strcmp(a, "--replay") == 0 ||
-		 strcmp(a, "--format") == 0 || strcmp(a, "--out") == 0) {
+	else if (str != NULL) {
 		if (v == NULL)
 			return -1;
-		*(a[2] == 's' ? &o->strategy : a[2] == 'r' ? &o->replay : a[2] == 'f' ? &o->format : &o->out) = v;
+		*str = v;
 	} else if (strcmp(a, "--no-minimize") == 0) {
 		o->minimize = 0;
 		takes = 0;

@@ -520,8 +520,9 @@ void tc__sched_wake(const void *obj, int all)
 	}
 	if (pick >= 0)
 		tc__s.st[pick].state = TC__SS_RUN;
-	/* A wake from outside (an unscheduled thread) while nobody holds the turn. */
-	if (tc__s.cur < 0 && (pick = tc__default(-1)) >= 0)
+	/* A wake from outside (an unscheduled thread) while nobody holds the turn: someone can
+	 * run now. */
+	if (tc__s.cur < 0 && tc__default(-1) >= 0)
 		tc__hand(tc__choose(-1));
 	tc__unlock();
 }
