@@ -143,13 +143,10 @@ static __attribute__((noinline)) int tc__mutex_lock_other(struct tc__thread *me,
  * plain mutex itself (tc_glibc.h) and pushes it on its held list. The entry is written
  * before the lock is taken (readers look only below nheld), so that holding it costs one
  * store after the lock is taken. */
-int pthread_mutex_lock(pthread_mutex_t *m)
+static inline __attribute__((always_inline)) int tc__mutex_lock(pthread_mutex_t *m, void *site)
 {
 	struct tc__thread *me = tc__me;
-	void *site = __builtin_return_address(0);
 
-	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
-		tc__sched_point(TC__SOP_LOCK, m, site);
 	if (__builtin_expect(me != NULL && tc__mutex_fast(m), 1) &&
 	    atomic_load_explicit(&me->nheld, memory_order_relaxed) == 0) {
 		tc__held_stage0(me, m, TC__HOLD_MUTEX, site);
@@ -162,6 +159,21 @@ int pthread_mutex_lock(pthread_mutex_t *m)
 		return tc__mutex_lock_slow(me, m, EBUSY, site);
 	}
 	return tc__mutex_lock_other(me, m, site);
+}
+
+/* pthread_mutex_lock under the schedule explorer: a point first. Out of line, so that the
+ * explorer's hook costs the fast path one load and one branch (a tail call when taken). */
+static __attribute__((noinline)) int tc__mutex_lock_sched(pthread_mutex_t *m, void *site)
+{
+	tc__sched_point(TC__SOP_LOCK, m, site);
+	return tc__mutex_lock(m, site);
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		return tc__mutex_lock_sched(m, __builtin_return_address(0));
+	return tc__mutex_lock(m, __builtin_return_address(0));
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *m)
