@@ -163,6 +163,20 @@ static void test_stall_fallback(void **state)
 	free(json);
 }
 
+/* A signal handler that posts a semaphore while its thread is inside the explorer (parked,
+ * or at the explorer's lock) neither hangs the run nor breaks the schedule. */
+static void test_signal_handler(void **state)
+{
+	static const char *const opts[] = { "--format", "json", "--strategy", "random", "--schedules", "10",
+					    "--timeout", "20", NULL };
+	(void)state;
+	int rc;
+	char *json = explore(opts, "signal_post", &rc);
+	if (rc != TL_EXIT_PASS)
+		fail_msg("signal_post did not end cleanly:\n%s", json);
+	free(json);
+}
+
 /* --replay runs the one schedule it is given, and shows the same failure: the failing
  * schedule's minimal list replayed from the command line. */
 static void test_replay_command(void **state)
@@ -379,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_finds_thread_leak),
 		cmocka_unit_test(test_twins_survive),
 		cmocka_unit_test(test_stall_fallback),
+		cmocka_unit_test(test_signal_handler),
 		cmocka_unit_test(test_replay_command),
 		cmocka_unit_test(test_path_and_text),
 		cmocka_unit_test(test_html),

@@ -23,6 +23,7 @@
 #define TC__BARRIER_MAX 64
 #define TC__ONCE_MAX 64
 #define TC__STALL_MS 250            /* no sync point for this long: the holder is stalled */
+#define TC__GRACE_MS 20             /* nobody can run for this long: a deadlock */
 
 int tc__sched_on;
 
@@ -98,6 +99,13 @@ static struct tc__row tc__rows[TC__TRACE_MAX];
 static long tc__nrow;
 
 static __thread struct tc__st *tc__sme __attribute__((tls_model("initial-exec")));
+/* A signal handler may call sem_post or another interposed call while its thread is inside
+ * the explorer (parked, or holding the lock): DEPTH makes such a nested point a no-op, and a
+ * wake made while the thread holds (or takes) the lock is put off until it lets go. */
+static __thread int tc__depth __attribute__((tls_model("initial-exec")));
+static __thread int tc__holding __attribute__((tls_model("initial-exec")));
+static __thread const void *tc__later[8] __attribute__((tls_model("initial-exec")));
+static __thread int tc__nlater __attribute__((tls_model("initial-exec")));
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
@@ -310,12 +318,20 @@ static int tc__choose(int me)
 
 static void tc__lock(void)
 {
+	tc__holding = 1;
+	atomic_signal_fence(memory_order_seq_cst);
 	tc__spin_lock(&tc__s.lock);
 }
+
+void tc__sched_wake(const void *obj, int all);
 
 static void tc__unlock(void)
 {
 	tc__spin_unlock(&tc__s.lock);
+	atomic_signal_fence(memory_order_seq_cst);
+	tc__holding = 0;
+	while (tc__nlater > 0)
+		tc__sched_wake(tc__later[--tc__nlater], 1);
 }
 
 /* Gives the turn to NEXT (the lock is held). */
@@ -335,15 +351,26 @@ static int tc__any_out(void)
 	return 0;
 }
 
-/* Nobody can run and nobody is outside: a deadlock. threadcheck's detector describes it
- * (the cycle, or every thread blocked forever) and ends the process. A thread that just
- * ended may still be leaving glibc, which the detector waits out; when it finds nothing
- * after that, the explorer stays idle and the run's timeout ends it. */
+/* Nobody can run and nobody is outside: a deadlock, unless a signal handler (or a thread
+ * the explorer does not drive) wakes someone within the grace time, which the explorer
+ * cannot foresee. threadcheck's detector then describes it (the cycle, or every thread
+ * blocked forever) and ends the process. A thread that just ended may still be leaving
+ * glibc, which the detector waits out; when it finds nothing after that, the explorer stays
+ * idle and the run's timeout ends it. */
 static void tc__deadlock_found(void)
 {
+	long step0 = atomic_load(&tc__s.step);
+
 	for (int k = 0; k < 100; k++) {
+		int woke;
+
+		tc__sleep_ms(k == 0 ? TC__GRACE_MS : 2);
+		tc__lock();
+		woke = tc__s.cur >= 0 || atomic_load(&tc__s.step) != step0;
+		tc__unlock();
+		if (woke)
+			return;
 		tc__deadlock_now();
-		tc__sleep_ms(2);
 	}
 }
 
@@ -455,8 +482,9 @@ void tc__sched_point(enum tc__sop op, const void *obj, void *site)
 
 	int other = -1;
 
-	if (me == NULL || atomic_load(&tc__s.stopped))
+	if (me == NULL || atomic_load(&tc__s.stopped) || tc__depth > 0)
 		return;
+	tc__depth++;
 	tc__lock();
 	if (me->state == TC__SS_OUT)
 		tc__rejoin(me);
@@ -465,6 +493,7 @@ void tc__sched_point(enum tc__sop op, const void *obj, void *site)
 		if (tc__s.st[i].state != TC__SS_FREE && tc__s.st[i].handle == (uintptr_t)obj)
 			other = tc__s.st[i].label;
 	tc__step(tc__idx(me), op, obj, site, other, 1);
+	tc__depth--;
 }
 
 /* The calling thread blocks on OBJ (for a timeout too when TIMED) at SITE until a wake.
@@ -476,8 +505,9 @@ static int tc__block(const void *obj, int timed, void *site)
 	struct tc__st *me = tc__sme;
 	int blocked;
 
-	if (me == NULL || atomic_load(&tc__s.stopped))
+	if (me == NULL || atomic_load(&tc__s.stopped) || tc__depth > 0)
 		return -1;
+	tc__depth++;
 	tc__lock();
 	if (me->state == TC__SS_OUT)
 		tc__rejoin(me);
@@ -496,6 +526,7 @@ static int tc__block(const void *obj, int timed, void *site)
 	tc__lock();
 	blocked = me->state == TC__SS_BLOCKED;
 	tc__unlock();
+	tc__depth--;
 	if (blocked)
 		return -1;
 	return me->timed_out ? ETIMEDOUT : 0;
@@ -507,6 +538,12 @@ void tc__sched_wake(const void *obj, int all)
 
 	if (!tc__sched_on || atomic_load(&tc__s.stopped))
 		return;
+	if (tc__holding) {
+		/* From a signal handler that interrupted this thread at the lock: later. */
+		if (tc__nlater < (int)(sizeof tc__later / sizeof tc__later[0]))
+			tc__later[tc__nlater++] = obj;
+		return;
+	}
 	tc__lock();
 	for (int i = 0; i < tc__s.n; i++) {
 		struct tc__st *e = &tc__s.st[i];
