@@ -685,6 +685,10 @@ int tl_explore_main(int argc, char **argv)
 	struct ex_run fail = { 0 };
 	struct tl_ex_report rep = { 0 };
 	int rc = TL_EXIT_ERROR;
+	if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		fputs(ex_usage, stdout);
+		return TL_EXIT_PASS;
+	}
 	if (ex_parse(argc, argv, &o) != 0) {
 		fputs(ex_usage, stderr);
 		return TL_EXIT_ERROR;
