@@ -126,9 +126,10 @@ def cost(b, progs, runs, section, rounds):
             if c == "tsan":
                 argv = [tsan]
                 env = {"TSAN_OPTIONS": f"log_path={tmp}/tsan exitcode=66"}
-            rec = b.spawn(argv, 120, env, os.path.join(tmp, f"{name}.{c}.out"))
-            if rec["timed_out"]:
-                b.problem(section, f"{name} under {c} (round {r}) timed out")
+            rec = b.spawn(argv, 120, env, os.path.join(tmp, f"{name.replace('/', '-')}.{c}.out"))
+            # Correct programs only: any failure means the figure is not a run's cost.
+            if rec["timed_out"] or rec["exit"] != 0 or rec["signal"] != 0:
+                b.problem(section, f"{name} under {c} (round {r}) ended {rec}")
             return rec["wall_s"]
 
         got = rounds(contenders, runs, one)

@@ -334,36 +334,58 @@ static void ex_decisions(const char *log, struct ex_run *r)
 	r->decisions = d;
 }
 
-/* Runs the program once under the explorer with THREADCHECK_SCHED=SPEC or, when REPLAY is
- * not NULL, THREADCHECK_REPLAY=REPLAY; TRACE asks for the interleaving. Fills R. Returns 0,
- * or -1 when the program could not be started. */
+/* The variables of one run: the library, its two logs in C's folder, the schedule. */
+struct ex_env {
+	char pre[TL_PATH + 16], log[TL_PATH + 32], slog[TL_PATH + 32], sched[256];
+	char *rep;                  /* malloc'd: a decision list has no fixed size */
+	const char *v[8];           /* NULL-terminated, for tl_spawn_jailed */
+};
+
+/* Fills E for a run with THREADCHECK_SCHED=SPEC or, when REPLAY is not NULL,
+ * THREADCHECK_REPLAY=REPLAY; TRACE asks for the interleaving. Free E->rep after the run. */
+static void ex_env_make(const struct ex_ctx *c, const char *spec, const char *replay, int trace,
+			struct ex_env *e)
+{
+	int n = 0;
+	snprintf(e->pre, sizeof e->pre, "LD_PRELOAD=%s", c->lib);
+	snprintf(e->log, sizeof e->log, "THREADCHECK_LOG=%s/tc", c->dir);
+	snprintf(e->slog, sizeof e->slog, "THREADCHECK_SCHED_LOG=%s/sched", c->dir);
+	e->v[n++] = e->pre;
+	e->v[n++] = e->log;
+	e->v[n++] = e->slog;
+	e->rep = NULL;
+	if (replay != NULL) {
+		size_t len = strlen(replay) + sizeof "THREADCHECK_REPLAY=";
+		e->rep = malloc(len);
+		TL_ASSERT(e->rep != NULL);
+		snprintf(e->rep, len, "THREADCHECK_REPLAY=%s", replay);
+		e->v[n++] = e->rep;
+	} else if (spec != NULL) {
+		snprintf(e->sched, sizeof e->sched, "THREADCHECK_SCHED=%s", spec);
+		e->v[n++] = e->sched;
+	}
+	if (trace)
+		e->v[n++] = "THREADCHECK_SCHED_TRACE=1";
+	e->v[n] = NULL;
+}
+
+/* Runs the program once under the explorer (see ex_env_make for SPEC, REPLAY and TRACE) and
+ * fills R. Returns 0, or -1 when the program could not be started. */
 static int ex_run(struct ex_ctx *c, const char *spec, const char *replay, int trace, struct ex_run *r)
 {
-	char e_pre[TL_PATH + 16], e_log[TL_PATH + 32], e_slog[TL_PATH + 32], e_sched[256], e_rep[65536];
 	char out[TL_PATH + 16], errp[TL_PATH + 16], file[TL_PATH + 48], err[512];
-	const char *extra[8];
-	int n = 0;
+	struct ex_env e;
 	memset(r, 0, sizeof *r);
-	snprintf(e_pre, sizeof e_pre, "LD_PRELOAD=%s", c->lib);
-	snprintf(e_log, sizeof e_log, "THREADCHECK_LOG=%s/tc", c->dir);
-	snprintf(e_slog, sizeof e_slog, "THREADCHECK_SCHED_LOG=%s/sched", c->dir);
-	extra[n++] = e_pre;
-	extra[n++] = e_log;
-	extra[n++] = e_slog;
-	if (replay != NULL && snprintf(e_rep, sizeof e_rep, "THREADCHECK_REPLAY=%s", replay) < (int)sizeof e_rep)
-		extra[n++] = e_rep;
-	else if (spec != NULL && snprintf(e_sched, sizeof e_sched, "THREADCHECK_SCHED=%s", spec) > 0)
-		extra[n++] = e_sched;
-	if (trace)
-		extra[n++] = "THREADCHECK_SCHED_TRACE=1";
-	extra[n] = NULL;
+	ex_env_make(c, spec, replay, trace, &e);
 	snprintf(out, sizeof out, "%s/out", c->dir);
 	snprintf(errp, sizeof errp, "%s/err", c->dir);
 	struct tl_spawn s = { .stdout_path = out, .stderr_path = errp, .timeout_s = c->o->timeout };
 	/* Like threadcheck's own runs: its profile, the log folder writable, the program shown. */
 	const char *const ro[] = { c->o->prog[0], NULL };
 	const struct tl_jail jail = { tl_sb_profile_of(TL_TOOL_THREADCHECK), c->dir, ro };
-	if (tl_spawn_jailed(c->cfg, &jail, c->o->prog, extra, &s, err, sizeof err) != 0) {
+	int started = tl_spawn_jailed(c->cfg, &jail, c->o->prog, e.v, &s, err, sizeof err);
+	free(e.rep);
+	if (started != 0) {
 		fprintf(stderr, "threadlab: cannot run %s: %s\n", c->o->prog[0], err);
 		return -1;
 	}
