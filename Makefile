@@ -5,7 +5,7 @@
 #   make report [LAB=NN] [SOLUTIONS=1]
 #   make test
 #   make analyze FILE=path/to/your.c
-#   make bench [BENCH_ONLY=overhead,latency,check,stability,grade,growth]   (see README)
+#   make bench [BENCH_ONLY=overhead,latency,check,stability,grade,growth,explore]   (see README)
 #   make all | deps | clean
 
 BUILD ?= build
@@ -55,6 +55,13 @@ CHILD_SRC := $(wildcard harness/tests/children/*.c)
 CHILD_BIN := $(patsubst harness/tests/children/%.c,$(BUILD)/tests/children/%,$(CHILD_SRC))
 LAB_COMMON_SRC := $(filter-out labs/common/test_%.c,$(wildcard labs/common/*.c))
 
+# The latent-bug corpus of `threadlab explore` (harness/tests/latent/, expect.txt): each
+# program as it is, its correct twin (-DFIXED), and the twin under TSan for the bench's cost
+# comparison; built with the TSan compiler throughout, so that ratio measures the sanitizer.
+LATENT_SRC := $(wildcard harness/tests/latent/*.c)
+LATENT_BIN := $(patsubst harness/tests/latent/%.c,$(BUILD)/latent/%,$(LATENT_SRC))
+LATENT_ALL := $(LATENT_BIN) $(addsuffix _ok,$(LATENT_BIN)) $(addsuffix _ok-tsan,$(LATENT_BIN))
+
 # Benchmark helpers (harness/bench/): each workload is also built with -fsanitize=thread, with the
 # same compiler and flags otherwise, so the TSan ratio measures the sanitizer only.
 BENCH_BIN := $(patsubst harness/bench/%.c,$(BUILD)/bench/bin/%,$(wildcard harness/bench/*.c))
@@ -86,7 +93,7 @@ _check: all
 DEPS_OPTS_test := --validators
 
 _test: all $(THREADLAB_TSAN) $(UNIT_BIN) $(UNIT_TSAN_BIN) $(BUILD)/tests/test_threadcheck $(CHILD_BIN) \
-       $(BUILD)/tests/test_chan $(BUILD)/tests-tsan/test_chan $(BENCH_BIN) $(BENCH_TSAN_BIN)
+       $(BUILD)/tests/test_chan $(BUILD)/tests-tsan/test_chan $(BENCH_BIN) $(BENCH_TSAN_BIN) $(LATENT_ALL)
 	@scripts/run-tests $(BUILD)
 
 _analyze: all
@@ -101,11 +108,11 @@ _report: all
 	@echo "report: $(BUILD)/report/index.html"
 
 # Benchmarks (not part of `make check`/`make test`): build/bench/results.json and a Markdown table.
-_bench: all $(BENCH_BIN) $(BENCH_TSAN_BIN)
+_bench: all $(BENCH_BIN) $(BENCH_TSAN_BIN) $(LATENT_ALL)
 	scripts/bench --build $(BUILD)
 
 # The seconds-long version that `make test` runs: the machinery works, the JSON is well-formed.
-_bench-smoke: all $(BENCH_BIN) $(BENCH_TSAN_BIN)
+_bench-smoke: all $(BENCH_BIN) $(BENCH_TSAN_BIN) $(LATENT_ALL)
 	scripts/bench --build $(BUILD) --smoke
 
 clean:
@@ -165,5 +172,17 @@ $(BUILD)/bench/bin/%: harness/bench/%.c
 $(BUILD)/bench/bin/%-tsan: harness/bench/%.c
 	@mkdir -p $(@D)
 	$(TSAN_CC) $(BENCH_CFLAGS) $(TSAN) -o $@ $<
+
+$(BUILD)/latent/%: harness/tests/latent/%.c harness/tests/latent/latent.h
+	@mkdir -p $(@D)
+	$(TSAN_CC) $(CHILD_CFLAGS) -o $@ $<
+
+$(BUILD)/latent/%_ok: harness/tests/latent/%.c harness/tests/latent/latent.h
+	@mkdir -p $(@D)
+	$(TSAN_CC) $(CHILD_CFLAGS) -DFIXED -o $@ $<
+
+$(BUILD)/latent/%_ok-tsan: harness/tests/latent/%.c harness/tests/latent/latent.h
+	@mkdir -p $(@D)
+	$(TSAN_CC) $(CHILD_CFLAGS) $(TSAN) -DFIXED -o $@ $<
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj-tsan/*.d $(BUILD)/tests/*.d $(BUILD)/tests-tsan/*.d)

@@ -159,6 +159,18 @@ static int set_runs(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_
 	return set_number(kv, &lab->runs, err, errlen);
 }
 
+/* explore: N, the schedules under which the buggy program must fail and the solution must
+ * survive (threadlab explore), 1..100000. */
+static int set_explore(struct tl_lab *lab, const struct tl_kv *kv, char *err, size_t errlen)
+{
+	char *end;
+	long n = strtol(kv->value, &end, 10);
+	if (*end != '\0' || n < 1 || n > 100000)
+		return tl_kv_fail(kv, err, errlen, "'explore' must be a whole number 1..100000");
+	lab->explore = (int)n;
+	return 0;
+}
+
 /* lab.decl's keys that name no tool: what each sets, and whether it may be given again. */
 static const struct decl_key {
 	const char *name;
@@ -168,6 +180,7 @@ static const struct decl_key {
 	{"title", set_title, 0},     {"lesson", set_lesson, 0},   {"hint", add_hint, 1},
 	{"student", set_student, 0}, {"program", set_program, 0}, {"test", set_test, 0},
 	{"allow", set_allow, 0},     {"timeout", set_timeout, 0}, {"runs", set_runs, 0},
+	{"explore", set_explore, 0},
 };
 #define NDECL_KEYS (sizeof decl_keys / sizeof decl_keys[0])
 

@@ -24,6 +24,7 @@ static const char usage[] =
 	"                          the source of each lab's grading rubric\n"
 	"       threadlab export   gradescope|prairielearn|classroom50 --out PATH [--lab NN,...]\n"
 	"                          a course platform's autograder bundle (threadlab export --help)\n"
+	"       threadlab explore  PATH | -- PROG [ARG...] [options]     schedules until one fails (explore --help)\n"
 	"options:\n"
 	"  --format text|json|tap   report format (default text); check, selftest and analyze\n"
 	"                           also take html; grade takes gradescope|junit|sarif|github|\n"
@@ -499,6 +500,9 @@ static int check_main(struct options *o, int argc, char **argv)
 		/* The handout's recorded runs must still be what the handout does. */
 		if (mode == TL_MODE_SELFTEST && tl_record_update(targets, n, 0) > 0 && rc == TL_EXIT_PASS)
 			rc = TL_EXIT_FAIL;
+		/* The labs' `explore: N` declarations (explore.c). */
+		if (mode == TL_MODE_SELFTEST && tl_explore_selftest(&o->cfg, targets, n) > 0 && rc == TL_EXIT_PASS)
+			rc = TL_EXIT_FAIL;
 	} else {
 		rc = TL_EXIT_ERROR;
 	}
@@ -855,6 +859,7 @@ static const struct {
 	{"analyze", NULL, CMD_ANALYZE},
 	{"grade", NULL, CMD_GRADE},
 	{"record", NULL, CMD_RECORD},
+	{"explore", tl_explore_main, 0},
 };
 
 int main(int argc, char **argv)

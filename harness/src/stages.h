@@ -48,6 +48,7 @@ struct tl_lab {
 	int ntest;
 	int timeout_s;
 	int runs;
+	int explore;                /* schedules `threadlab explore` must fail within / survive (0: none) */
 	struct tl_expect expect[TL_VARIANT_COUNT][TL_TOOL_COUNT];
 	char blind[TL_TOOL_COUNT][256];
 	char allow[TL_MAX_ALLOW][64]; /* lab-specific additions to the import allowlist */
@@ -708,6 +709,18 @@ const struct tl_format_ops *tl_format(enum tl_format f);
 /* Explanations of finding kinds (threadlab explain KIND). tl_explain prints the whole text,
  * or returns -1 naming the known kinds on stderr when KIND is not one. */
 int tl_explain(FILE *out, const char *kind);
+/* threadlab explore (explore.c): ARGV[1] is "explore". Returns a TL_EXIT_* status. */
+int tl_explore_main(int argc, char **argv);
+/* Explores the built program PROG as threadlab explore does (PCT, depth 3, seeds from 1, up to
+ * SCHEDULES schedules after the default one, each run limited to TIMEOUT_S), in CFG's sandbox
+ * when it has one. Returns 1 when a schedule failed, 0 when every one passed, -1 when PROG could
+ * not be run; WHAT says which (with the replay command of a failure). */
+int tl_explore_program(const struct tl_config *cfg, const char *prog, long schedules, int timeout_s,
+		       char *what, size_t whatlen);
+/* selftest: every target of a lab that declares `explore: N` must fail within N schedules
+ * (buggy) or survive them (fixed). Prints one line per such target on stderr; returns how many
+ * are not as declared. */
+int tl_explore_selftest(const struct tl_config *cfg, struct tl_target *const *targets, size_t n);
 const char *tl_explain_short(enum tl_kind k);
 const char *tl_explain_tools(enum tl_kind k);
 

@@ -1408,7 +1408,7 @@ static const struct {
 	{ "tc_symbolize", 0 }, { "tc_registry", 1 }, { "tc_report", 2 },   { "threadcheck", 4 },
 	{ "tc_leak", 3 },     { "tc_deadlock", 3 }, { "tc_misuse", 3 },  { "tc_order", 3 },
 	{ "tc_wrap", 4 },     { "tc_wrap_thread", 4 }, { "tc_wrap_lock", 4 }, { "tc_end", 4 },
-	{ "tc_api", 4 },
+	{ "tc_api", 4 },      { "tc_sched", 3 },   { "tc_wrap_sched", 4 },
 };
 #define TC_NUNITS (sizeof tc_layers / sizeof tc_layers[0])
 

@@ -62,6 +62,8 @@ static struct tc__node tc__g[TC__MAX_THREADS];
 static int tc__color[TC__MAX_THREADS], tc__pos[TC__MAX_THREADS];
 static int tc__stk[TC__MAX_THREADS], tc__iter[TC__MAX_THREADS];
 static struct tc__cand tc__c1, tc__c2;
+/* Guards the working data above: the watchdog and the schedule explorer both check. */
+static atomic_flag tc__g_lock;
 
 /* ---- reading the registry ---------------------------------------------------------- */
 
@@ -461,12 +463,15 @@ static int tc__find_global(int n, struct tc__cand *c)
 /* One full check: a cycle first (it names the culprits), else the global case. */
 static int tc__check(struct tc__cand *c)
 {
-	int n = tc__snapshot();
+	int n, found = 0;
 
+	tc__spin_lock(&tc__g_lock);
 	c->kind = TC__DL_NONE;
-	if (n <= 0)
-		return 0;
-	return tc__find_cycle(n, c) || tc__find_global(n, c);
+	n = tc__snapshot();
+	if (n > 0)
+		found = tc__find_cycle(n, c) || tc__find_global(n, c);
+	tc__spin_unlock(&tc__g_lock);
+	return found;
 }
 
 /* Whether B is A seen again: same threads, none of which has begun another wait since, and
@@ -778,6 +783,15 @@ void tc__deadlock_self(struct tc__thread *me)
 	if (tc__wait_read(me, &self.w[0], &self.seq[0]) != 0)
 		self.w[0].op = TC__OP_MUTEX;
 	tc__report_deadlock(&self);
+}
+
+void tc__deadlock_now(void)
+{
+	static struct tc__cand now;
+
+	if (tc__report_owner() == TC__REPORT_NONE && tc__check(&now) &&
+	    tc__report_claim(TC__REPORT_DEADLOCK, NULL) == 0)
+		tc__report_deadlock(&now);
 }
 
 /* ---- the watchdog ------------------------------------------------------------------ */

@@ -37,6 +37,11 @@ void tc__deadlock_probe_owner(struct tc__thread *me, pid_t owner);
  * reports a self-deadlock and ends the process, or returns when another report is already
  * under way. */
 void tc__deadlock_self(struct tc__thread *me);
+/* The schedule explorer (tc_sched.c) saw that no thread can run: checks the graph once,
+ * without the watchdog's wait for confirmation (the explorer lets no thread move meanwhile),
+ * and reports what it finds; it does not return then. Returns when it found nothing or
+ * another report is under way. */
+void tc__deadlock_now(void);
 
 #pragma GCC visibility pop
 

@@ -4,6 +4,7 @@
 #include "tc_leak.h"
 #include "tc_misuse.h"
 #include "tc_order.h"
+#include "tc_sched.h"
 #include "tc_util.h"
 
 #include <unistd.h>
@@ -40,6 +41,7 @@ void tc__end_deadlock(const struct tc__rep *rep)
 	tc__misuse_note_lost();
 	if (logfd >= 0)
 		close(logfd);
+	tc__sched_end("deadlock");
 	tc__flush_stdio();
 	_exit(tc__env_exitcode("THREADCHECK_DEADLOCK_EXITCODE", TC__DEFAULT_DEADLOCK_EXITCODE));
 }

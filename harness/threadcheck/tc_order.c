@@ -90,7 +90,7 @@ static struct tc__edge *tc__edge_get(uintptr_t from, uintptr_t to)
 		}
 		/* Keying takes two stores: wait for them rather than skip a slot that may be ours. */
 		while (st == 1) {
-			sched_yield();
+			tc__cpu_yield();
 			st = atomic_load_explicit(&e->state, memory_order_acquire);
 		}
 		if (atomic_load_explicit(&e->from, memory_order_relaxed) == from &&

@@ -5,9 +5,11 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <threads.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Internal to the library: not exported, and called directly rather than through the PLT. */
 #pragma GCC visibility push(hidden)
@@ -46,7 +48,20 @@
 	X(tc__rwlock_fn, pthread_rwlock_unlock, NULL)                                       \
 	X(tc__sem_fn, sem_wait, NULL)                                                       \
 	X(tc__sem_timed_fn, sem_timedwait, NULL)                                            \
-	X(tc__barrier_fn, pthread_barrier_wait, NULL)
+	X(tc__barrier_fn, pthread_barrier_wait, NULL)                                       \
+	/* Only the schedule explorer (tc_sched.c, tc_wrap_sched.c) needs these. */         \
+	X(tc__sem_fn, sem_post, NULL)                                                       \
+	X(tc__sem_fn, sem_trywait, NULL)                                                    \
+	X(tc__barrier_init_fn, pthread_barrier_init, NULL)                                  \
+	X(tc__yield_fn, sched_yield, NULL)                                                  \
+	X(tc__nanosleep_fn, nanosleep, NULL)                                                \
+	X(tc__clock_nanosleep_fn, clock_nanosleep, NULL)                                    \
+	X(tc__usleep_fn, usleep, NULL)                                                      \
+	X(tc__sleep_fn, sleep, NULL)                                                        \
+	X(tc__once_fn, pthread_once, NULL)                                                  \
+	X(tc__sigwait_fn, sigwait, NULL)                                                    \
+	X(tc__sigwaitinfo_fn, sigwaitinfo, NULL)                                            \
+	X(tc__sigtimedwait_fn, sigtimedwait, NULL)
 
 typedef int (*tc__create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 typedef int (*tc__join_fn)(pthread_t, void **);
@@ -71,6 +86,16 @@ typedef int (*tc__rwlock_timed_fn)(pthread_rwlock_t *, const struct timespec *);
 typedef int (*tc__sem_fn)(sem_t *);
 typedef int (*tc__sem_timed_fn)(sem_t *, const struct timespec *);
 typedef int (*tc__barrier_fn)(pthread_barrier_t *);
+typedef int (*tc__barrier_init_fn)(pthread_barrier_t *, const pthread_barrierattr_t *, unsigned);
+typedef int (*tc__yield_fn)(void);
+typedef int (*tc__nanosleep_fn)(const struct timespec *, struct timespec *);
+typedef int (*tc__clock_nanosleep_fn)(clockid_t, int, const struct timespec *, struct timespec *);
+typedef int (*tc__usleep_fn)(useconds_t);
+typedef unsigned (*tc__sleep_fn)(unsigned);
+typedef int (*tc__once_fn)(pthread_once_t *, void (*)(void));
+typedef int (*tc__sigwait_fn)(const sigset_t *, int *);
+typedef int (*tc__sigwaitinfo_fn)(const sigset_t *, siginfo_t *);
+typedef int (*tc__sigtimedwait_fn)(const sigset_t *, siginfo_t *, const struct timespec *);
 
 /* Returns the real NAME, cached in *CACHE; aborts when it does not exist, since the caller
  * has nothing to forward to. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,15 +117,22 @@ void tc__sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	/* The system call, not nanosleep: the library's own sleeps must never become a
+	 * scheduling point of the schedule explorer (tc_sched.c), which interposes nanosleep. */
+	while (syscall(SYS_nanosleep, &ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+void tc__cpu_yield(void)
+{
+	(void)syscall(SYS_sched_yield);
 }
 
 void tc__spin_lock(atomic_flag *f)
 {
 	for (int n = 0; atomic_flag_test_and_set_explicit(f, memory_order_acquire); n++)
 		if (n > 100)
-			sched_yield();
+			tc__cpu_yield();
 }
 
 int tc__spin_try(atomic_flag *f)
@@ -132,7 +140,7 @@ int tc__spin_try(atomic_flag *f)
 	for (int n = 0; atomic_flag_test_and_set_explicit(f, memory_order_acquire); n++) {
 		if (n > 10000)
 			return -1;
-		sched_yield();
+		tc__cpu_yield();
 	}
 	return 0;
 }

@@ -42,6 +42,9 @@ int tc__env_exitcode(const char *name, int def);
 uint64_t tc__now_ns(void);
 /* Sleeps MS milliseconds, resuming after signals (nanosleep is not interposed). */
 void tc__sleep_ms(long ms);
+/* Gives up the CPU with the system call itself (sched_yield is interposed by the schedule
+ * explorer; the library's own spinning must not become a scheduling point). */
+void tc__cpu_yield(void);
 
 /* A spinlock for the library's own short critical sections (never a program lock, which
  * would go through the interposers). Lock spins, then yields; try gives up after a while and

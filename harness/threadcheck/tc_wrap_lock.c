@@ -7,6 +7,7 @@
 #include "tc_order.h"
 #include "tc_real.h"
 #include "tc_registry.h"
+#include "tc_sched.h"
 #include "tc_util.h"
 
 #include <errno.h>
@@ -100,7 +101,13 @@ static __attribute__((noinline)) int tc__mutex_lock_slow(struct tc__thread *me, 
 		tc__deadlock_self(me);
 	else
 		tc__deadlock_probe_owner(me, tc__mutex_owner(m));
-	rc = tc__real_pthread_mutex_lock()(m);
+	rc = -1;
+	/* Schedule explorer: a modelled wait, but for an errorcheck relock (EDEADLK at once). */
+	if (__builtin_expect(tc__sched_on, 0) &&
+	    (kind != PTHREAD_MUTEX_ERRORCHECK_NP || tc__held_find(me, m) < 0))
+		rc = tc__sched_mutex_wait(m, 0, site);
+	if (rc < 0)
+		rc = tc__real_pthread_mutex_lock()(m);
 	tc__wait_end();
 	if (tc__mutex_owned(rc))
 		tc__took_blocking(me, m, TC__HOLD_MUTEX, site, kind == PTHREAD_MUTEX_RECURSIVE_NP);
@@ -136,10 +143,9 @@ static __attribute__((noinline)) int tc__mutex_lock_other(struct tc__thread *me,
  * plain mutex itself (tc_glibc.h) and pushes it on its held list. The entry is written
  * before the lock is taken (readers look only below nheld), so that holding it costs one
  * store after the lock is taken. */
-int pthread_mutex_lock(pthread_mutex_t *m)
+static inline __attribute__((always_inline)) int tc__mutex_lock(pthread_mutex_t *m, void *site)
 {
 	struct tc__thread *me = tc__me;
-	void *site = __builtin_return_address(0);
 
 	if (__builtin_expect(me != NULL && tc__mutex_fast(m), 1) &&
 	    atomic_load_explicit(&me->nheld, memory_order_relaxed) == 0) {
@@ -155,10 +161,29 @@ int pthread_mutex_lock(pthread_mutex_t *m)
 	return tc__mutex_lock_other(me, m, site);
 }
 
+/* pthread_mutex_lock under the schedule explorer: a point first. Out of line, so that the
+ * explorer's hook costs the fast path one load and one branch (a tail call when taken). */
+static __attribute__((noinline)) int tc__mutex_lock_sched(pthread_mutex_t *m, void *site)
+{
+	tc__sched_point(TC__SOP_LOCK, m, site);
+	return tc__mutex_lock(m, site);
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		return tc__mutex_lock_sched(m, __builtin_return_address(0));
+	return tc__mutex_lock(m, __builtin_return_address(0));
+}
+
 int pthread_mutex_trylock(pthread_mutex_t *m)
 {
 	struct tc__thread *me;
-	int rc = tc__real_pthread_mutex_trylock()(m);
+	int rc;
+
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(TC__SOP_TRYLOCK, m, __builtin_return_address(0));
+	rc = tc__real_pthread_mutex_trylock()(m);
 
 	if (tc__mutex_owned(rc) && tc__active() && (me = tc__me) != NULL)
 		tc__held_add(me, m, TC__HOLD_MUTEX, __builtin_return_address(0),
@@ -174,8 +199,12 @@ int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 
 	if (!tc__active() || (me = tc__me) == NULL)
 		return tc__real_pthread_mutex_timedlock()(m, abstime);
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(TC__SOP_LOCK, m, site);
 	tc__wait_begin(TC__OP_MUTEX, m, site, 1);
-	rc = tc__real_pthread_mutex_timedlock()(m, abstime);
+	rc = __builtin_expect(tc__sched_on, 0) ? tc__sched_mutex_wait(m, 1, site) : -1;
+	if (rc < 0)
+		rc = tc__real_pthread_mutex_timedlock()(m, abstime);
 	tc__wait_end();
 	if (tc__mutex_owned(rc))
 		tc__held_add(me, m, TC__HOLD_MUTEX, site,
@@ -192,6 +221,21 @@ static __attribute__((noinline)) int tc__mutex_unlock_other(struct tc__thread *m
 	return tc__real_pthread_mutex_unlock()(m);
 }
 
+/* pthread_mutex_unlock under the schedule explorer: a point, the unlock, then the threads
+ * it holds blocked on M may run. */
+static __attribute__((noinline)) int tc__mutex_unlock_sched(pthread_mutex_t *m, void *site)
+{
+	struct tc__thread *me = tc__me;
+	int rc;
+
+	tc__sched_point(TC__SOP_UNLOCK, m, site);
+	if (me != NULL && tc__held_pop(me, m) == 0)
+		tc__unlock_check(me, m, site);
+	rc = tc__real_pthread_mutex_unlock()(m);
+	tc__sched_wake(m, 1);
+	return rc;
+}
+
 /* The fast path, a leaf function but for the wake-up of a sleeper: a plain mutex that is the
  * last lock the caller took is taken off its held list and released by the fast path (a
  * plain mutex's entry is never a re-entry). Forgotten before the release: the record may
@@ -202,6 +246,8 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 	struct tc__thread *me = tc__me;
 	int n;
 
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		return tc__mutex_unlock_sched(m, __builtin_return_address(0));
 	if (__builtin_expect(me != NULL && tc__mutex_fast(m), 1)) {
 		n = atomic_load_explicit(&me->nheld, memory_order_relaxed);
 		if (__builtin_expect(n > 0, 1) &&
@@ -369,9 +415,14 @@ int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 	struct tc__cond_hold h;
 	int rc;
 
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(TC__SOP_COND_WAIT, c, __builtin_return_address(0));
+
 	if (!tc__cond_wait_begin(&h, c, m, "pthread_cond_wait", __builtin_return_address(0), 0))
 		return tc__real_pthread_cond_wait()(c, m);
-	rc = tc__real_pthread_cond_wait()(c, m);
+	rc = __builtin_expect(tc__sched_on, 0) ? tc__sched_cond_wait(c, m, 0, h.where) : -1;
+	if (rc < 0)
+		rc = tc__real_pthread_cond_wait()(c, m);
 	tc__cond_wait_end(&h);
 	return rc;
 }
@@ -381,10 +432,15 @@ int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct t
 	struct tc__cond_hold h;
 	int rc;
 
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(TC__SOP_COND_WAIT, c, __builtin_return_address(0));
+
 	if (!tc__cond_wait_begin(&h, c, m, "pthread_cond_timedwait", __builtin_return_address(0),
 				 1))
 		return tc__real_pthread_cond_timedwait()(c, m, abstime);
-	rc = tc__real_pthread_cond_timedwait()(c, m, abstime);
+	rc = __builtin_expect(tc__sched_on, 0) ? tc__sched_cond_wait(c, m, 1, h.where) : -1;
+	if (rc < 0)
+		rc = tc__real_pthread_cond_timedwait()(c, m, abstime);
 	tc__cond_wait_end(&h);
 	return rc;
 }
@@ -395,10 +451,15 @@ int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 	struct tc__cond_hold h;
 	int rc;
 
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(TC__SOP_COND_WAIT, c, __builtin_return_address(0));
+
 	if (!tc__cond_wait_begin(&h, c, m, "pthread_cond_clockwait", __builtin_return_address(0),
 				 1))
 		return tc__real_pthread_cond_clockwait()(c, m, clk, abstime);
-	rc = tc__real_pthread_cond_clockwait()(c, m, clk, abstime);
+	rc = __builtin_expect(tc__sched_on, 0) ? tc__sched_cond_wait(c, m, 1, h.where) : -1;
+	if (rc < 0)
+		rc = tc__real_pthread_cond_clockwait()(c, m, clk, abstime);
 	tc__cond_wait_end(&h);
 	return rc;
 }
@@ -424,6 +485,10 @@ int pthread_cond_signal(pthread_cond_t *c)
 	if (tc__active() &&
 	    (rc = tc__cond_wake_check(c, "pthread_cond_signal", __builtin_return_address(0))) != 0)
 		return rc;
+	if (__builtin_expect(tc__sched_on, 0)) { /* schedule explorer: wakes one it holds */
+		tc__sched_point(TC__SOP_SIGNAL, c, __builtin_return_address(0));
+		tc__sched_wake(c, 0);
+	}
 	return tc__real_pthread_cond_signal()(c);
 }
 
@@ -434,6 +499,10 @@ int pthread_cond_broadcast(pthread_cond_t *c)
 	if (tc__active() &&
 	    (rc = tc__cond_wake_check(c, "pthread_cond_broadcast", __builtin_return_address(0))) != 0)
 		return rc;
+	if (__builtin_expect(tc__sched_on, 0)) { /* schedule explorer: wakes all it holds */
+		tc__sched_point(TC__SOP_BROADCAST, c, __builtin_return_address(0));
+		tc__sched_wake(c, 1);
+	}
 	return tc__real_pthread_cond_broadcast()(c);
 }
 
@@ -453,6 +522,8 @@ static int tc__rwlock(pthread_rwlock_t *l, int wr, void *site)
 
 	if (!tc__active() || (me = tc__me) == NULL)
 		return lock(l);
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(wr ? TC__SOP_WRLOCK : TC__SOP_RDLOCK, l, site);
 	rc = try(l);
 	if (rc != EBUSY) {
 		if (rc == 0)
@@ -461,7 +532,9 @@ static int tc__rwlock(pthread_rwlock_t *l, int wr, void *site)
 	}
 	tc__wait_begin(wr ? TC__OP_RWLOCK_WR : TC__OP_RWLOCK_RD, l, site, 0);
 	tc__deadlock_probe(me);
-	rc = lock(l);
+	rc = __builtin_expect(tc__sched_on, 0) ? tc__sched_rwlock_wait(l, wr, 0, site) : -1;
+	if (rc < 0)
+		rc = lock(l);
 	tc__wait_end();
 	if (rc == 0)
 		tc__took_blocking(me, l, mode, site, !wr);
@@ -481,7 +554,11 @@ int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
 	struct tc__thread *me;
-	int rc = tc__real_pthread_rwlock_tryrdlock()(l);
+	int rc;
+
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(TC__SOP_TRYLOCK, l, __builtin_return_address(0));
+	rc = tc__real_pthread_rwlock_tryrdlock()(l);
 
 	if (rc == 0 && tc__active() && (me = tc__me) != NULL)
 		tc__held_add(me, l, TC__HOLD_RD, __builtin_return_address(0), 1);
@@ -491,7 +568,11 @@ int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 {
 	struct tc__thread *me;
-	int rc = tc__real_pthread_rwlock_trywrlock()(l);
+	int rc;
+
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(TC__SOP_TRYLOCK, l, __builtin_return_address(0));
+	rc = tc__real_pthread_rwlock_trywrlock()(l);
 
 	if (rc == 0 && tc__active() && (me = tc__me) != NULL)
 		tc__held_add(me, l, TC__HOLD_WR, __builtin_return_address(0), 0);
@@ -508,9 +589,13 @@ static int tc__rwlock_timed(pthread_rwlock_t *l, int wr, const struct timespec *
 	if (!tc__active() || (me = tc__me) == NULL)
 		return wr ? tc__real_pthread_rwlock_timedwrlock()(l, abstime)
 			  : tc__real_pthread_rwlock_timedrdlock()(l, abstime);
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(wr ? TC__SOP_WRLOCK : TC__SOP_RDLOCK, l, site);
 	tc__wait_begin(wr ? TC__OP_RWLOCK_WR : TC__OP_RWLOCK_RD, l, site, 1);
-	rc = wr ? tc__real_pthread_rwlock_timedwrlock()(l, abstime)
-		: tc__real_pthread_rwlock_timedrdlock()(l, abstime);
+	rc = __builtin_expect(tc__sched_on, 0) ? tc__sched_rwlock_wait(l, wr, 1, site) : -1;
+	if (rc < 0)
+		rc = wr ? tc__real_pthread_rwlock_timedwrlock()(l, abstime)
+			: tc__real_pthread_rwlock_timedrdlock()(l, abstime);
 	tc__wait_end();
 	if (rc == 0)
 		tc__held_add(me, l, wr ? TC__HOLD_WR : TC__HOLD_RD, site, !wr);
@@ -530,10 +615,16 @@ int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *absti
 int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
 	struct tc__thread *me;
+	int rc;
 
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(TC__SOP_RWUNLOCK, l, __builtin_return_address(0));
 	if (tc__active() && (me = tc__me) != NULL)
 		(void)tc__held_drop(me, l, 0, NULL);
-	return tc__real_pthread_rwlock_unlock()(l);
+	rc = tc__real_pthread_rwlock_unlock()(l);
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_wake(l, 1);
+	return rc;
 }
 
 int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
@@ -567,17 +658,54 @@ int pthread_rwlock_destroy(pthread_rwlock_t *l)
 		return rc_;                                                                 \
 	} while (0)
 
+/* A semaphore wait under the schedule explorer, from SITE: a point, then a modelled wait
+ * (ABSTIME: NULL for sem_wait), published like the real one. */
+static __attribute__((noinline)) int tc__sem_wait_sched(sem_t *s, const struct timespec *abstime,
+							void *site)
+{
+	int rc;
+
+	tc__sched_point(TC__SOP_SEM_WAIT, s, site);
+	tc__wait_begin(TC__OP_SEM, s, site, abstime != NULL);
+	rc = tc__sched_sem_wait(s, abstime != NULL, site);
+	if (rc == -2)
+		rc = abstime != NULL ? tc__real_sem_timedwait()(s, abstime) : tc__real_sem_wait()(s);
+	tc__wait_end();
+	return rc;
+}
+
 int sem_wait(sem_t *s)
 {
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		return tc__sem_wait_sched(s, NULL, __builtin_return_address(0));
 	TC__WAITING(TC__OP_SEM, s, 0, tc__real_sem_wait()(s));
 }
 
 int sem_timedwait(sem_t *s, const struct timespec *abstime)
 {
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		return tc__sem_wait_sched(s, abstime, __builtin_return_address(0));
 	TC__WAITING(TC__OP_SEM, s, 1, tc__real_sem_timedwait()(s, abstime));
+}
+
+/* A barrier wait under the schedule explorer, from SITE: a point, then a modelled wait when
+ * the explorer saw the barrier's init, published like the real one. */
+static __attribute__((noinline)) int tc__barrier_wait_sched(pthread_barrier_t *b, void *site)
+{
+	int rc;
+
+	tc__sched_point(TC__SOP_BARRIER, b, site);
+	tc__wait_begin(TC__OP_BARRIER, b, site, 0);
+	rc = tc__sched_barrier_wait(b, site);
+	if (rc == -2)
+		rc = tc__real_pthread_barrier_wait()(b);
+	tc__wait_end();
+	return rc;
 }
 
 int pthread_barrier_wait(pthread_barrier_t *b)
 {
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		return tc__barrier_wait_sched(b, __builtin_return_address(0));
 	TC__WAITING(TC__OP_BARRIER, b, 0, tc__real_pthread_barrier_wait()(b));
 }

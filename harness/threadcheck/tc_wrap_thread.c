@@ -5,6 +5,7 @@
 #include "tc_misuse.h"
 #include "tc_real.h"
 #include "tc_registry.h"
+#include "tc_sched.h"
 #include "tc_util.h"
 #include "tc_wrap.h"
 
@@ -25,6 +26,8 @@ static void tc__finish(struct tc__thread *t, void *site)
 {
 	if (t == NULL || tc__me != t)
 		return;
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer: a cancelled thread leaves */
+		tc__sched_exit();
 	if (atomic_load_explicit(&t->nheld, memory_order_relaxed) > 0) {
 		struct tc__misuse_info mi = { .what = TC__MISUSE_EXIT_HOLDING_LOCK, .me = t,
 					      .call = "pthread_exit", .site = site,
@@ -86,7 +89,11 @@ static void *tc__trampoline(void *arg)
 	 * pthread_exit, cancellation), once its cleanup handlers and destructors have run
 	 * (tc__key_destructor). Only without the key is it done here, after a return. */
 	keyed = atomic_load(&tc__key_ok) && pthread_setspecific(tc__key, t) == 0;
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer: wait for the first turn */
+		tc__sched_start(t);
 	ret = t->user_start(t->user_arg);
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer: give up the turn */
+		tc__sched_exit();
 	if (!keyed)
 		tc__finish(t, NULL);
 	return ret;
@@ -103,6 +110,8 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 	if (!tc__active())
 		return tc__real_pthread_create()(thread, attr, start, arg);
 	tc__watchdog_start();
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(TC__SOP_CREATE, NULL, site);
 	if (attr != NULL && pthread_attr_getdetachstate(attr, &ds) == 0 &&
 	    ds == PTHREAD_CREATE_DETACHED)
 		detached = 1;
@@ -113,15 +122,18 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 			tc__gone_forget(*thread);
 		return rc;
 	}
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_create_begin(t);
 	rc = tc__real_pthread_create()(thread, attr, tc__trampoline, t);
-	if (rc != 0) {
+	if (rc != 0)
 		atomic_store(&t->state, TC__FREE);
-		return rc;
-	}
-	/* The child stores the same value; storing it here too means that a join issued as
-	 * soon as we return finds the slot even if the child has not run yet. */
-	atomic_store(&t->self, (uintptr_t)*thread);
-	return 0;
+	else
+		/* The child stores the same value; storing it here too means that a join
+		 * issued as soon as we return finds the slot even if the child has not run. */
+		atomic_store(&t->self, (uintptr_t)*thread);
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer: the child may run now */
+		tc__sched_create_end(t, rc, rc == 0 ? *thread : 0, site);
+	return rc;
 }
 
 /* A C11 thread: glibc starts it without going through the pthread_create symbol, so it is
@@ -200,9 +212,13 @@ int pthread_join(pthread_t thread, void **ret)
 		return tc__real_pthread_join()(thread, ret);
 	if (tc__join_check(thread, &t, "pthread_join", site) != 0)
 		return EINVAL;
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer */
+		tc__sched_point(TC__SOP_JOIN, (void *)thread, site);
 	tc__wait_begin(TC__OP_JOIN, (void *)thread, site, 0);
 	if (tc__me != NULL)
 		tc__deadlock_probe(tc__me);
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer: until it ended */
+		(void)tc__sched_join(thread, 0, site);
 	rc = tc__real_pthread_join()(thread, ret);
 	tc__wait_end();
 	return tc__joined(t, thread, rc);
@@ -230,7 +246,10 @@ int pthread_timedjoin_np(pthread_t thread, void **ret, const struct timespec *ab
 	if (tc__join_check(thread, &t, "pthread_timedjoin_np", site) != 0)
 		return EINVAL;
 	tc__wait_begin(TC__OP_JOIN, (void *)thread, site, 1);
-	rc = tc__real_pthread_timedjoin_np()(thread, ret, abstime);
+	if (__builtin_expect(tc__sched_on, 0) && tc__sched_timed_join(thread, site) != 0)
+		rc = ETIMEDOUT; /* schedule explorer: the schedule let it time out */
+	else
+		rc = tc__real_pthread_timedjoin_np()(thread, ret, abstime);
 	tc__wait_end();
 	return tc__joined(t, thread, rc);
 }
@@ -247,7 +266,10 @@ int pthread_clockjoin_np(pthread_t thread, void **ret, clockid_t clk,
 	if (tc__join_check(thread, &t, "pthread_clockjoin_np", site) != 0)
 		return EINVAL;
 	tc__wait_begin(TC__OP_JOIN, (void *)thread, site, 1);
-	rc = tc__real_pthread_clockjoin_np()(thread, ret, clk, abstime);
+	if (__builtin_expect(tc__sched_on, 0) && tc__sched_timed_join(thread, site) != 0)
+		rc = ETIMEDOUT; /* schedule explorer: the schedule let it time out */
+	else
+		rc = tc__real_pthread_clockjoin_np()(thread, ret, clk, abstime);
 	tc__wait_end();
 	return tc__joined(t, thread, rc);
 }
@@ -324,6 +346,8 @@ void pthread_exit(void *ret)
 	/* The locks still held are judged at the thread's real end, after the cleanup handlers
 	 * that pthread_exit runs (pthread_cleanup_push) had their chance to release them. The
 	 * key is set again for the main thread, which never went through the trampoline. */
+	if (__builtin_expect(tc__sched_on, 0)) /* schedule explorer: give up the turn */
+		tc__sched_exit();
 	if (tc__active() && (t = tc__me) != NULL) {
 		t->exit_site = __builtin_return_address(0);
 		if (!atomic_load(&tc__key_ok) || pthread_setspecific(tc__key, t) != 0)

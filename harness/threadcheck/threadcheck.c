@@ -8,6 +8,7 @@
 #include "tc_order.h"
 #include "tc_real.h"
 #include "tc_registry.h"
+#include "tc_sched.h"
 #include "tc_symbolize.h"
 #include "tc_util.h"
 #include "tc_wrap.h"
@@ -88,6 +89,8 @@ static void tc__at_exit(void)
 
 	if (!tc__active())
 		return;
+	/* The schedule explorer lets every thread run freely from here on, as without it. */
+	tc__sched_at_exit();
 	if (tc__report_claim(TC__REPORT_EXIT, &owner) != 0) {
 		/* The deadlock reporter owns the end of the process and will _exit it; leaving
 		 * now would cut its report short. */
@@ -117,6 +120,7 @@ static void tc__atfork_child(void)
 	tc__watchdog_atfork_child();
 	tc__order_atfork_child();
 	tc__misuse_atfork_child();
+	tc__sched_atfork_child();
 }
 
 /* Notes on stderr that the library is passive, and why. */
@@ -144,6 +148,7 @@ __attribute__((constructor)) static void tc__init(void)
 	}
 	tc__registry_init_main();
 	tc__wrap_thread_init();
+	tc__sched_init();
 	tc__symbolize_init();
 	tc__misuse_init();
 	tc__glibc_init();
