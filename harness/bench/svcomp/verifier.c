@@ -1,0 +1,190 @@
+/* verifier.c: the __VERIFIER_* functions an SV-COMP task calls, for a native run under threadlab.
+ *
+ * SV-COMP's tasks are written for verifiers, which read these calls as specifications; a native
+ * run needs them as code. What each one does here:
+ *
+ *   __VERIFIER_nondet_T()       a value drawn from SVCOMP_SEED (default 1) and the calling thread's
+ *                               own generator: 0 one time in four, 1..16 two times in four, any
+ *                               value of T one time in four, so "while (nondet())" loops end soon
+ *                               and small bounds are met. Each thread has its own state, so no
+ *                               draw makes one thread's accesses ordered before another's.
+ *   __VERIFIER_assume(c)        false: the path is not one the task describes; the program ends
+ *                               quietly (exit 0). The bench rewrites assume statements into
+ *                               "while (!(c)) __svcomp_assume_wait(n)" (see tasks.py), which waits
+ *                               for another thread to make c true, and ends the program quietly
+ *                               after SVCOMP_ASSUME_MS (default 1000) of waiting.
+ *   __VERIFIER_atomic_begin/end one process-wide recursive mutex; __VERIFIER_atomic_* functions
+ *                               are made to take it on entry and release it on every exit. This is
+ *                               atomic only against other atomic sections, not against plain
+ *                               accesses (a mutex cannot give more); README.md says where that
+ *                               matters.
+ *   __VERIFIER_error, reach_error, __VERIFIER_assert(0)
+ *                               the task's assertion failed: a message on stderr, then abort(),
+ *                               which every tool reports as a crash. reach_error and
+ *                               __VERIFIER_assert are weak: the task's own definitions win. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* ---- nondeterministic values ------------------------------------------------------------- */
+
+static _Thread_local uint64_t gen_state;
+static _Thread_local int gen_ready;
+
+/* The next 64 bits of this thread's generator (splitmix64), seeded on first use. */
+static uint64_t draw(void)
+{
+	if (!gen_ready) {
+		const char *s = getenv("SVCOMP_SEED");
+		uint64_t seed = s != NULL ? strtoull(s, NULL, 10) : 1;
+		gen_state = seed * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)pthread_self();
+		gen_ready = 1;
+	}
+	uint64_t z = (gen_state += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+/* A value as described at the top: 0, 1..16, or all 64 drawn bits, which the caller truncates. */
+static uint64_t pick(void)
+{
+	uint64_t r = draw();
+	switch (r & 3) {
+	case 0:
+		return 0;
+	case 1:
+	case 2:
+		return 1 + (r >> 2) % 16;
+	}
+	return r >> 2 ^ r << 62;
+}
+
+#define NONDET(name, type) \
+	type __VERIFIER_nondet_##name(void); \
+	type __VERIFIER_nondet_##name(void) { return (type)pick(); }
+
+NONDET(int, int)
+NONDET(uint, unsigned int)
+NONDET(unsigned_int, unsigned int)
+NONDET(long, long)
+NONDET(ulong, unsigned long)
+NONDET(longlong, long long)
+NONDET(ulonglong, unsigned long long)
+NONDET(short, short)
+NONDET(ushort, unsigned short)
+NONDET(char, char)
+NONDET(uchar, unsigned char)
+NONDET(bool, _Bool)
+NONDET(_Bool, _Bool)
+NONDET(size_t, size_t)
+NONDET(u32, uint32_t)
+NONDET(loff_t, long long)
+
+/* A pointer: NULL or the address of a static cell, never memory the task does not own. */
+void *__VERIFIER_nondet_pointer(void);
+void *__VERIFIER_nondet_pointer(void)
+{
+	static _Thread_local char cell[64];
+	return pick() == 0 ? NULL : cell;
+}
+
+float __VERIFIER_nondet_float(void);
+float __VERIFIER_nondet_float(void) { return (float)(int)pick(); }
+
+double __VERIFIER_nondet_double(void);
+double __VERIFIER_nondet_double(void) { return (double)(int)pick(); }
+
+/* ---- atomic sections ---------------------------------------------------------------------- */
+
+static pthread_mutex_t atomic_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static _Thread_local int atomic_depth;
+
+void __VERIFIER_atomic_begin(void);
+void __VERIFIER_atomic_begin(void)
+{
+	pthread_mutex_lock(&atomic_mu);
+	atomic_depth++;
+}
+
+void __VERIFIER_atomic_end(void);
+void __VERIFIER_atomic_end(void)
+{
+	atomic_depth--;
+	pthread_mutex_unlock(&atomic_mu);
+}
+
+/* The cleanup handler the rewritten __VERIFIER_atomic_* functions attach to a local variable:
+ * it runs on every way out of the function, return statements included. */
+void __svcomp_atomic_leave(int *unused);
+void __svcomp_atomic_leave(int *unused)
+{
+	(void)unused;
+	__VERIFIER_atomic_end();
+}
+
+/* ---- assumptions -------------------------------------------------------------------------- */
+
+void __VERIFIER_assume(int cond);
+void __VERIFIER_assume(int cond)
+{
+	if (!cond)
+		exit(0);
+}
+
+static _Thread_local struct timespec wait_start;
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* One failed check of a rewritten assume (ROUND counts from 0): lets other threads run, with the
+ * atomic section released for the while if this thread is in one, and ends the program quietly
+ * once the condition has stayed false for SVCOMP_ASSUME_MS. */
+void __svcomp_assume_wait(unsigned long round);
+void __svcomp_assume_wait(unsigned long round)
+{
+	if (round == 0)
+		clock_gettime(CLOCK_MONOTONIC, &wait_start);
+	const char *s = getenv("SVCOMP_ASSUME_MS");
+	if (ms_since(&wait_start) > (s != NULL ? atol(s) : 1000))
+		exit(0);
+	int depth = atomic_depth;
+	for (int i = 0; i < depth; i++)
+		__VERIFIER_atomic_end();
+	struct timespec nap = {0, 100000};
+	nanosleep(&nap, NULL);
+	sched_yield();
+	for (int i = 0; i < depth; i++)
+		__VERIFIER_atomic_begin();
+}
+
+/* ---- failures ------------------------------------------------------------------------------ */
+
+void __VERIFIER_error(void);
+void __VERIFIER_error(void)
+{
+	fputs("svcomp: __VERIFIER_error reached\n", stderr);
+	abort();
+}
+
+__attribute__((weak)) void reach_error(void);
+__attribute__((weak)) void reach_error(void)
+{
+	fputs("svcomp: reach_error reached\n", stderr);
+	abort();
+}
+
+__attribute__((weak)) void __VERIFIER_assert(int cond);
+__attribute__((weak)) void __VERIFIER_assert(int cond)
+{
+	if (!cond)
+		reach_error();
+}
