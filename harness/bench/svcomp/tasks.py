@@ -74,12 +74,40 @@ def small_pthread_types(t):
     return t.source.endswith(".i") and re.search(r"char __size\[24\];\s*long int __align;\s*}\s*pthread_mutex_t", t.text)
 
 
+def creates_threads_forever(text):
+    """Whether a while (1) or for (;;) loop of TEXT calls pthread_create in its body."""
+    for m in re.finditer(r"\b(while\s*\(\s*1\s*\)|for\s*\(\s*;\s*;\s*\))\s*", text):
+        i = m.end()
+        if text.startswith("{", i):
+            depth, j = 0, i
+            while j < len(text):
+                depth += {"{": 1, "}": -1}.get(text[j], 0)
+                j += 1
+                if depth == 0:
+                    break
+            body = text[i:j]
+        else:
+            body = text[i:text.find(";", i) + 1]
+        if "pthread_create" in body:
+            return True
+    return False
+
+
 # Each rule: (id, applies(task) -> bool, the reason shown in the table and README). First match wins.
 RULES = [
     ("no-source", lambda t: t.source is None,
      "the .yml names no single input file that is present"),
     ("no-property", lambda t: not t.judged(),
      "no no-data-race or unreach-call property (termination, memory safety, overflow only)"),
+    ("kernel-module", lambda t: re.search(r"#\s*include\s*<linux/", t.text),
+     "a Linux kernel module (<linux/*.h>): it builds against kernel headers and runs inside a "
+     "kernel, with its entry points called by the kernel"),
+    ("no-main", lambda t: not re.search(r"\bmain\s*\(", t.text),
+     "no main function: a fragment whose every function the verifier takes as an entry point; "
+     "a native run has nothing to start"),
+    ("unbounded-threads", lambda t: creates_threads_forever(t.text),
+     "creates threads in an endless loop (the verifier checks every number of threads): a native "
+     "run creates threads until the system refuses, and never ends"),
     ("weak-memory", lambda t: t.folder == "pthread-wmm",
      "weak-memory litmus tests (TSO/PSO/Power): the bug needs a store reordering that x86 "
      "shows rarely in a bounded native run, and SV-COMP's verdict assumes the model's reorderings"),
@@ -124,10 +152,11 @@ def decide(t, measured):
 
 
 def rewrite_assumes(text):
-    """The source with each assume statement "__VERIFIER_assume(c);" turned into a loop that
-    waits for c (see verifier.c); declarations and any other use are left as they are."""
+    """The source with each assume statement, "__VERIFIER_assume(c);" or the tasks' own
+    "assume_abort_if_not(c);", turned into a loop that waits for c (see verifier.c);
+    declarations, definitions and any other use are left as they are."""
     out, i = [], 0
-    for m in re.finditer(r"\b__VERIFIER_assume\s*\(", text):
+    for m in re.finditer(r"\b(__VERIFIER_assume|assume_abort_if_not)\s*\(", text):
         if m.start() < i:
             continue
         before = text[max(0, m.start() - 40):m.start()]
@@ -153,12 +182,18 @@ def rewrite_assumes(text):
 ATOMIC_DEF = re.compile(r"(\b__VERIFIER_atomic_(?!begin\b|end\b)\w+\s*\([^;{()]*\)\s*)\{")
 PROLOGUE = ("/* Added by the bench (harness/bench/svcomp/tasks.py): see verifier.c. */\n"
             "void __svcomp_assume_wait(unsigned long); void __svcomp_atomic_leave(int *);\n"
-            "void __VERIFIER_atomic_begin(void); void __VERIFIER_atomic_end(void);\n")
+            "void __VERIFIER_atomic_begin(void); void __VERIFIER_atomic_end(void);\n"
+            "void reach_error(void);\n")
+
+
+REACH_ERROR_DEF = re.compile(r"\bvoid\s+reach_error\s*\(\s*(void)?\s*\)\s*\{")
 
 
 def program_text(t):
-    """The task's source as the bench builds it: assumes waiting, atomic functions atomic."""
+    """The task's source as the bench builds it: assumes waiting, atomic functions atomic, and
+    the task's own reach_error renamed, so that its calls reach verifier.c's."""
     text = rewrite_assumes(t.text)
+    text = REACH_ERROR_DEF.sub("static void __svcomp_task_reach_error(void) {", text)
     text = ATOMIC_DEF.sub(lambda m: m.group(1) + "{ __VERIFIER_atomic_begin(); "
                           "int __svc_guard __attribute__((cleanup(__svcomp_atomic_leave))) = 0; "
                           "(void)__svc_guard; ", text)

@@ -18,17 +18,30 @@
  *                               atomic only against other atomic sections, not against plain
  *                               accesses (a mutex cannot give more); README.md says where that
  *                               matters.
+ *   (at exit)                   threads that main leaves running get SVCOMP_EXIT_GRACE_MS
+ *                               (default 100) to run before the process ends: exit() lets them
+ *                               run on while it works, so this is a schedule the program has,
+ *                               and the one in which most tasks that never join show their race.
  *   __VERIFIER_error, reach_error, __VERIFIER_assert(0)
- *                               the task's assertion failed: a message on stderr, then abort(),
- *                               which every tool reports as a crash. reach_error and
- *                               __VERIFIER_assert are weak: the task's own definitions win. */
+ *                               the task's error is reached: a message on stderr, then SIGABRT,
+ *                               which every tool reports as a crash. tasks.py renames a task's
+ *                               own reach_error (often empty: the task's abort() that follows it
+ *                               was the signal) so that calls come here.
+ *   abort()                     SV-COMP's tasks call abort() to cut a path short, the way assume
+ *                               does ("if (!(c)) abort();", assume_abort_if_not), and right after
+ *                               reach_error(). Neither is a failure, so the task's own abort()
+ *                               ends the program quietly (exit 0). glibc's internal aborts (a
+ *                               failed assert(), heap corruption) do not come here and stay
+ *                               crashes. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- nondeterministic values ------------------------------------------------------------- */
 
@@ -166,25 +179,55 @@ void __svcomp_assume_wait(unsigned long round)
 		__VERIFIER_atomic_begin();
 }
 
+/* ---- exit ------------------------------------------------------------------------------------ */
+
+/* The atexit handler: sleeps for the grace period, so that threads main did not join run now. */
+static void exit_grace(void)
+{
+	const char *s = getenv("SVCOMP_EXIT_GRACE_MS");
+	long ms = s != NULL ? atol(s) : 100;
+	struct timespec nap = {ms / 1000, (ms % 1000) * 1000000};
+	nanosleep(&nap, NULL);
+}
+
+/* Registered when the program starts, after the tools' own handlers, so it runs before them. */
+__attribute__((constructor)) static void register_exit_grace(void)
+{
+	atexit(exit_grace);
+}
+
 /* ---- failures ------------------------------------------------------------------------------ */
+
+/* The task's error: says so on stderr and ends the program with SIGABRT, as abort() would. */
+static void error_reached(const char *how)
+{
+	fprintf(stderr, "svcomp: %s reached\n", how);
+	signal(SIGABRT, SIG_DFL);
+	raise(SIGABRT);
+	_exit(134);
+}
 
 void __VERIFIER_error(void);
 void __VERIFIER_error(void)
 {
-	fputs("svcomp: __VERIFIER_error reached\n", stderr);
-	abort();
+	error_reached("__VERIFIER_error");
 }
 
 __attribute__((weak)) void reach_error(void);
 __attribute__((weak)) void reach_error(void)
 {
-	fputs("svcomp: reach_error reached\n", stderr);
-	abort();
+	error_reached("reach_error");
 }
 
 __attribute__((weak)) void __VERIFIER_assert(int cond);
 __attribute__((weak)) void __VERIFIER_assert(int cond)
 {
 	if (!cond)
-		reach_error();
+		error_reached("__VERIFIER_assert");
+}
+
+/* The task's abort(): a path SV-COMP cuts short, not a failure (see the top of this file). */
+void abort(void)
+{
+	exit(0);
 }
