@@ -5,7 +5,8 @@ tool alone, the plain union of the tools, and threadlab's judged verdict against
     harness/bench/svcomp/score.py --svcomp DIR [--subset default|all] [options]
     harness/bench/svcomp/score.py --corpus DIR [options]
 options: --build BUILD (default build)  --jobs N (2)  --timeout S (one tool run, 10)
-         --out FILE (results JSON)  --only NAME,...  --work DIR
+         --runs N (threadlab's --runs, 1)  --threadlab PATH (default BUILD/bin/threadlab: e.g. a
+         build with the judge)  --out FILE (results JSON)  --only NAME,...  --work DIR
 
 --svcomp: the tasks of an sv-benchmarks checkout that tasks.py selects; a task is right when the
 reported kinds, minus thread-leak, decide its property as the .yml says (README.md: Scoring).
@@ -31,7 +32,7 @@ TOOLS = ["tsan", "helgrind", "threadcheck"]
 COLUMNS = TOOLS + ["union", "judged"]
 # The default SV-COMP subset: the folders whose tasks are small, run in about a second each under
 # every tool, and together take under ten minutes on 2 cores (README.md gives the timings).
-DEFAULT_FOLDERS = ("goblint-regression", "pthread-race-challenges")
+DEFAULT_FOLDERS = ("goblint-regression", "pthread", "pthread-atomic", "pthread-lit")
 # Kinds no SV-COMP property speaks about: main's return ends a C program with its threads, and
 # SV-COMP's tasks rely on that, so a thread still running at exit is not a bug there.
 SVCOMP_IGNORED = {"thread-leak"}
@@ -129,12 +130,12 @@ def verdict(p, kinds):
     return False, sorted([f"missed {k}" for k in exp - seen] + [f"false {k}" for k in seen - exp])
 
 
-def run_chunk(threadlab, build, chunk, jobs, timeout):
+def run_chunk(threadlab, build, chunk, jobs, timeout, runs=1):
     """threadlab analyze on CHUNK's paths; {path: program json}. A failed run returns {}."""
-    cmd = [threadlab, "analyze", "--format", "json", "-j", str(jobs), "--timeout", str(timeout)]
+    cmd = [threadlab, "analyze", "--format", "json", "-j", str(jobs), "--timeout", str(timeout), "--runs", str(runs)]
     cmd += [p.path for p in chunk]
     env = dict(os.environ, THREADLAB_BUILD=build, NO_COLOR="1")
-    limit = 60 + len(chunk) * timeout * 4
+    limit = 60 + len(chunk) * timeout * 4 * runs
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, env=env)
     except subprocess.TimeoutExpired:
@@ -150,13 +151,13 @@ def build_error(q):
     return all(("build-error" in t.get("kinds", [])) for t in q["tools"].values())
 
 
-def score(progs, threadlab, build, jobs, timeout, chunk_size=8):
-    """Runs and scores PROGS; returns the results dict (per program and totals)."""
+def score(progs, threadlab, build, jobs, timeout, runs=1, chunk_size=8):
+    """Runs and scores PROGS; returns (totals, rows, runs that gave no report)."""
     rows, failed = [], 0
     for i in range(0, len(progs), chunk_size):
         chunk = progs[i:i + chunk_size]
         t0 = time.monotonic()
-        got = run_chunk(threadlab, build, chunk, jobs, timeout)
+        got = run_chunk(threadlab, build, chunk, jobs, timeout, runs)
         print(f"score: {min(i + chunk_size, len(progs))}/{len(progs)} ({time.monotonic() - t0:.0f} s)",
               file=sys.stderr, flush=True)
         for p in chunk:
@@ -166,7 +167,8 @@ def score(progs, threadlab, build, jobs, timeout, chunk_size=8):
                 rows.append({"name": p.name, "expected": p.expected, "error": "no report"})
                 continue
             if build_error(q):
-                rows.append({"name": p.name, "expected": p.expected, "build_error": True})
+                msg = [f.get("message", "") for t in q["tools"].values() for f in t.get("findings", [])]
+                rows.append({"name": p.name, "expected": p.expected, "build_error": (msg or [""])[0][:300]})
                 continue
             cols = reported(p, q["tools"], q)
             row = {"name": p.name, "expected": p.expected, "columns": {}, "seconds":
@@ -220,9 +222,11 @@ def fresh_build(build, name):
     return d
 
 
-def run(kind, source, build, jobs=2, timeout=10, subset="default", only=None, work=None):
+def run(kind, source, build, jobs=2, timeout=10, subset="default", only=None, work=None, runs=1,
+        threadlab=None):
     """Scores one corpus (kind 'svcomp' or 'corpus'); returns the results dict."""
     build = os.path.abspath(build)
+    threadlab = threadlab or os.path.join(build, "bin", "threadlab")
     wb = fresh_build(build, kind)
     t0 = time.monotonic()
     left = []
@@ -234,12 +238,12 @@ def run(kind, source, build, jobs=2, timeout=10, subset="default", only=None, wo
         progs = corpus_programs(source)
     if only:
         progs = [p for p in progs if p.name in only or os.path.basename(p.name) in only]
-    tot, rows, failed = score(progs, os.path.join(build, "bin", "threadlab"), wb, jobs, timeout)
+    tot, rows, failed = score(progs, threadlab, wb, jobs, timeout, runs)
     left_counts = {}
     for _, rid, _ in left:
         left_counts[rid] = left_counts.get(rid, 0) + 1
     return {"kind": kind, "source": os.path.abspath(source), "subset": subset if kind == "svcomp" else None,
-            "timeout": timeout, "jobs": jobs, "seconds": round(time.monotonic() - t0, 1),
+            "timeout": timeout, "runs": runs, "jobs": jobs, "threadlab": threadlab, "seconds": round(time.monotonic() - t0, 1),
             "totals": tot, "left_out": left_counts, "left_out_tasks": left, "programs": rows,
             "failed_runs": failed}
 
@@ -253,6 +257,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--threadlab")
     ap.add_argument("--only", default="")
     ap.add_argument("--out")
     ap.add_argument("--work")
@@ -262,7 +268,8 @@ def main():
         print(f"score: {source} has no c/ folder (an sv-benchmarks checkout, or export.sh's output)", file=sys.stderr)
         return 2
     try:
-        res = run(kind, source, a.build, a.jobs, a.timeout, a.subset, [s for s in a.only.split(",") if s], a.work)
+        res = run(kind, source, a.build, a.jobs, a.timeout, a.subset, [s for s in a.only.split(",") if s], a.work,
+                  a.runs, a.threadlab)
     except ValueError as e:
         print(f"score: {e}", file=sys.stderr)
         return 2

@@ -189,17 +189,26 @@ PROLOGUE = ("/* Added by the bench (harness/bench/svcomp/tasks.py): see verifier
 REACH_ERROR_DEF = re.compile(r"\bvoid\s+reach_error\s*\(\s*(void)?\s*\)\s*\{")
 
 
+PTHREAD_CREATE_CALL = re.compile(r"\bpthread_create(\s*\()")
+
+
 def program_text(t):
     """The task's source as the bench builds it: assumes waiting, atomic functions atomic, and
     the task's own reach_error renamed, so that its calls reach verifier.c's."""
     text = rewrite_assumes(t.text)
     text = REACH_ERROR_DEF.sub("static void __svcomp_task_reach_error(void) {", text)
+    prologue = PROLOGUE
+    # A preprocessed task carries its own copy of the pthread types: pthread.h would clash.
+    if t.source.endswith(".c"):
+        text = PTHREAD_CREATE_CALL.sub(r"__svcomp_pthread_create\1", text)
+        prologue += ("#include <pthread.h>\nint __svcomp_pthread_create(pthread_t *, const pthread_attr_t *, "
+                     "void *(*)(void *), void *);\n")
     text = ATOMIC_DEF.sub(lambda m: m.group(1) + "{ __VERIFIER_atomic_begin(); "
                           "int __svc_guard __attribute__((cleanup(__svcomp_atomic_leave))) = 0; "
                           "(void)__svc_guard; ", text)
     # The prologue goes after any leading #line marker-free comment; line numbers move by 3,
     # which a #line directive puts back.
-    return PROLOGUE + f'#line 1 "task.c"\n' + text
+    return prologue + '#line 1 "task.c"\n' + text
 
 
 def prepare(t, work):

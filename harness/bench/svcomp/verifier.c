@@ -18,6 +18,11 @@
  *                               atomic only against other atomic sections, not against plain
  *                               accesses (a mutex cannot give more); README.md says where that
  *                               matters.
+ *   pthread_create              tasks.py makes a task's calls go to __svcomp_pthread_create,
+ *                               which starts the thread SVCOMP_START_DELAY_US (default 5000)
+ *                               late: the creator runs ahead first, the order a verifier also
+ *                               explores and the one that shows most races of tasks where the
+ *                               new thread would otherwise finish before its creator's access.
  *   (at exit)                   threads that main leaves running get SVCOMP_EXIT_GRACE_MS
  *                               (default 100) to run before the process ends: exit() lets them
  *                               run on while it works, so this is a schedule the program has,
@@ -34,6 +39,7 @@
  *                               failed assert(), heap corruption) do not come here and stay
  *                               crashes. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -177,6 +183,40 @@ void __svcomp_assume_wait(unsigned long round)
 	sched_yield();
 	for (int i = 0; i < depth; i++)
 		__VERIFIER_atomic_begin();
+}
+
+/* ---- thread start ----------------------------------------------------------------------------- */
+
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+/* The new thread's first function: waits out the start delay, then runs the task's routine. */
+static void *delayed_start(void *p)
+{
+	struct start st = *(struct start *)p;
+	free(p);
+	const char *s = getenv("SVCOMP_START_DELAY_US");
+	long us = s != NULL ? atol(s) : 5000;
+	struct timespec nap = {us / 1000000, (us % 1000000) * 1000};
+	nanosleep(&nap, NULL);
+	return st.fn(st.arg);
+}
+
+/* pthread_create for the task's calls: the same contract, the thread started late (see top). */
+int __svcomp_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+int __svcomp_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	struct start *st = malloc(sizeof *st);
+	if (st == NULL)
+		return EAGAIN;
+	st->fn = fn;
+	st->arg = arg;
+	int rc = pthread_create(t, attr, delayed_start, st);
+	if (rc != 0)
+		free(st);
+	return rc;
 }
 
 /* ---- exit ------------------------------------------------------------------------------------ */
