@@ -121,23 +121,28 @@ class Scoring(unittest.TestCase):
 
 NATIVE = r'''
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 extern int __VERIFIER_nondet_int(void);
 extern void __VERIFIER_assume(int);
 extern void __VERIFIER_error(void);
 void reach_error() { }
-int count, flag;
-void __VERIFIER_atomic_inc(void) { int v = count; count = v + 1; }
-void *adder(void *a) { for (int i = 0; i < 20000; i++) __VERIFIER_atomic_inc(); return a; }
+volatile int count; int flag;
+void __VERIFIER_atomic_inc(void) { int v = count; sched_yield(); count = v + 1; }
+void *adder(void *a) { for (int i = 0; i < 3000; i++) __VERIFIER_atomic_inc(); return a; }
 void *setter(void *a) { flag = 1; return a; }
+int early;
+void *peek(void *a) { *(int *)a = early; return a; }
+void *late(void *a) { usleep(20000); write(1, "done\n", 5); return a; }
 int main(int argc, char **argv) {
   int mode = atoi(argv[1]);
   pthread_t t1, t2;
   if (mode == 0) {   /* atomic functions are atomic: no lost increment */
     pthread_create(&t1, 0, adder, 0); pthread_create(&t2, 0, adder, 0);
     pthread_join(t1, 0); pthread_join(t2, 0);
-    return count == 40000 ? 0 : 3;
+    return count == 6000 ? 0 : 3;
   }
   if (mode == 1) { abort(); }                                /* a cut path: exit 0 */
   if (mode == 2) { reach_error(); abort(); }                 /* the error, even with an empty reach_error */
@@ -147,6 +152,18 @@ int main(int argc, char **argv) {
     pthread_create(&t1, 0, setter, 0);
     __VERIFIER_assume(flag == 1);
     return 7;
+  }
+  if (mode == 6) {   /* the creator runs ahead: the new thread sees its later write */
+    int seen = -1;
+    pthread_create(&t1, 0, peek, &seen);
+    usleep(100000);
+    early = 1;
+    pthread_join(t1, 0);
+    return seen == 1 ? 0 : 8;
+  }
+  if (mode == 7) {   /* a thread main leaves running still runs during the exit grace */
+    pthread_create(&t1, 0, late, 0);
+    return 0;
   }
   return 9;
 }
@@ -169,9 +186,15 @@ class Native(unittest.TestCase):
     def tearDownClass(cls):
         cls.dir.cleanup()
 
+    def native(self, mode, **env):
+        """(exit status, stdout) of one native run; the knobs at 0 unless ENV sets them."""
+        base = {"SVCOMP_ASSUME_MS": "200", "SVCOMP_EXIT_GRACE_MS": "0", "SVCOMP_START_DELAY_US": "0"}
+        p = subprocess.run([self.exe, str(mode)], capture_output=True, text=True, timeout=30,
+                           env={**os.environ, **base, **env})
+        return p.returncode, p.stdout
+
     def status(self, mode):
-        env = dict(os.environ, SVCOMP_ASSUME_MS="200", SVCOMP_EXIT_GRACE_MS="0")
-        return subprocess.run([self.exe, str(mode)], capture_output=True, timeout=30, env=env).returncode
+        return self.native(mode)[0]
 
     def test_atomic_function(self):
         self.assertEqual(self.status(0), 0)
@@ -182,6 +205,12 @@ class Native(unittest.TestCase):
     def test_errors_are_sigabrt(self):
         self.assertEqual(self.status(2), -6)
         self.assertEqual(self.status(3), -6)
+
+    def test_start_delay(self):
+        self.assertEqual(self.native(6, SVCOMP_START_DELAY_US="1000000")[0], 0)
+
+    def test_exit_grace(self):
+        self.assertIn("done", self.native(7, SVCOMP_EXIT_GRACE_MS="500")[1])
 
     def test_assume(self):
         self.assertEqual(self.status(4), 0)
