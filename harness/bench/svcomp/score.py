@@ -212,6 +212,23 @@ def table(tot, title):
     return "\n".join(lines)
 
 
+def program_table(rows):
+    """A Markdown table with one row per program: expected kinds and each column's kinds, a
+    column that is not exactly right marked with "x"."""
+    out = ["| program | expected | " + " | ".join(COLUMNS) + " |", "|" + " --- |" * (2 + len(COLUMNS))]
+    for r in rows:
+        if "columns" not in r:
+            out.append(f"| {r['name']} | {' '.join(r['expected']) or 'clean'} | not run |" + " |" * len(COLUMNS))
+            continue
+        cells = []
+        for c in COLUMNS:
+            v = r["columns"][c]
+            kinds = "-" if v["kinds"] is None else (" ".join(v["kinds"]) or "clean")
+            cells.append(kinds if v["right"] or v["kinds"] is None else f"x {kinds}")
+        out.append(f"| {r['name']} | {' '.join(r['expected']) or 'clean'} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def fresh_build(build, name):
     """A build folder for these runs holding threadcheck's library (threadlab takes both from
     THREADLAB_BUILD), so build/analyze is left alone."""
@@ -262,6 +279,7 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--out")
     ap.add_argument("--work")
+    ap.add_argument("--programs", action="store_true", help="also print one table row per program")
     a = ap.parse_args()
     kind, source = ("svcomp", a.svcomp) if a.svcomp else ("corpus", a.corpus)
     if kind == "svcomp" and not os.path.isdir(os.path.join(source, "c")):
@@ -278,6 +296,8 @@ def main():
             json.dump(res, f, indent=1)
     print(table(res["totals"], f"{kind} ({source})"))
     print(f"\n{res['seconds']} s; left out: {res['left_out'] or 'none'}")
+    if a.programs:
+        print("\n" + program_table(res["programs"]))
     return 1 if res["failed_runs"] else 0
 
 
