@@ -1,5 +1,7 @@
 /* robust_mutex.c: a robust mutex whose owner ends while holding it; the next locker makes it consistent. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

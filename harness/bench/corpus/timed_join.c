@@ -1,5 +1,7 @@
 /* timed_join.c: a worker joined with pthread_timedjoin_np, retried until it has finished. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -1,5 +1,7 @@
 /* try_join.c: a worker polled with pthread_tryjoin_np until it has finished. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>

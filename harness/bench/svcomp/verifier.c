@@ -38,7 +38,9 @@
  *                               ends the program quietly (exit 0). glibc's internal aborts (a
  *                               failed assert(), heap corruption) do not come here and stay
  *                               crashes. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
