@@ -69,6 +69,7 @@ def read_expect(path):
 
 
 def corpus_programs(d):
+    """The programs of corpus folder D: each NAME.c with its NAME.expect; ValueError if one lacks it."""
     out = []
     for f in sorted(os.listdir(d)):
         if f.endswith(".c"):
@@ -148,6 +149,7 @@ def run_chunk(threadlab, build, chunk, jobs, timeout, runs=1):
 
 
 def build_error(q):
+    """Whether every tool of program json Q reports the build failing (nothing ran)."""
     return all(("build-error" in t.get("kinds", [])) for t in q["tools"].values())
 
 
@@ -182,6 +184,7 @@ def score(progs, threadlab, build, jobs, timeout, runs=1, chunk_size=8):
 
 
 def totals(rows):
+    """Per column: programs exactly right and misses by category, over the scored ROWS."""
     scored = [r for r in rows if "columns" in r]
     out = {"programs": len(scored), "build_errors": sum(1 for r in rows if r.get("build_error")),
            "no_report": sum(1 for r in rows if "error" in r), "columns": {}}
