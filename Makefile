@@ -5,7 +5,7 @@
 #   make report [LAB=NN] [SOLUTIONS=1]
 #   make test
 #   make analyze FILE=path/to/your.c
-#   make bench [BENCH_ONLY=overhead,latency,check,stability,grade,growth,explore]   (see README)
+#   make bench [BENCH_ONLY=overhead,latency,check,stability,grade,growth,explore,corpus,svcomp] [SVCOMP=DIR]
 #   make all | deps | clean
 
 BUILD ?= build
@@ -109,7 +109,7 @@ _report: all
 
 # Benchmarks (not part of `make check`/`make test`): build/bench/results.json and a Markdown table.
 _bench: all $(BENCH_BIN) $(BENCH_TSAN_BIN) $(LATENT_ALL)
-	scripts/bench --build $(BUILD)
+	scripts/bench --build $(BUILD) $(if $(SVCOMP),--svcomp $(SVCOMP))
 
 # The seconds-long version that `make test` runs: the machinery works, the JSON is well-formed.
 _bench-smoke: all $(BENCH_BIN) $(BENCH_TSAN_BIN) $(LATENT_ALL)
