@@ -82,10 +82,39 @@ void tl_grade_prairielearn(FILE *out, const struct tl_grade *g)
 	fprintf(out, "]}\n");
 }
 
-/* Whole points, as Classroom 50 counts them: a part point earned is not a point. */
-static long whole(double points)
+/* Classroom 50 counts whole points. Each item of GL gets a whole maximum M[k], the lab's
+ * maximum shared out by largest remainder (so that 2.5 + 2.5 + 5 stays 10, not 2 + 2 + 5), and
+ * whole points P[k]: all of M[k] when the item shows all its points, else its share rounded
+ * down. */
+static void whole_points(const struct tl_grade_lab *gl, long *m, long *p)
 {
-	return points < 0 ? 0 : (long)(points + 1e-9);
+	double shown[TL_CHECKS_MAX], total = 0;
+	shown_points(gl, shown);
+	long given = 0;
+	for (int k = 0; k < gl->nitem; k++) {
+		double max = gl->item[k].max > 0 ? gl->item[k].max : 0;
+		m[k] = (long)(max + 1e-9);
+		given += m[k];
+		total += max;
+	}
+	for (long left = (long)(total + 0.5) - given; left > 0; left--) {
+		int best = -1;
+		double frac = 1e-9;
+		for (int k = 0; k < gl->nitem; k++) {
+			double f = gl->item[k].max - (double)m[k];
+			if (f > frac) { /* an item already rounded up has f < 0 */
+				frac = f;
+				best = k;
+			}
+		}
+		if (best < 0)
+			break;
+		m[best]++;
+	}
+	for (int k = 0; k < gl->nitem; k++) {
+		double max = gl->item[k].max;
+		p[k] = max <= 0 ? 0 : shown[k] + 1e-9 >= max ? m[k] : (long)(shown[k] / max * (double)m[k] + 1e-9);
+	}
 }
 
 /* Classroom 50 (schemas/result-v1.schema.json of foundation50/classroom50): integer scores,
@@ -98,12 +127,11 @@ void tl_grade_classroom50(FILE *out, const struct tl_grade *g)
 	char name[C50_NAME_MAX + 1], msg[2048], line[1024];
 	long score = 0, max = 0;
 	for (size_t i = 0; i < g->n; i++) {
-		double shown[TL_CHECKS_MAX];
-		shown_points(&g->labs[i], shown);
+		long m[TL_CHECKS_MAX], p[TL_CHECKS_MAX];
+		whole_points(&g->labs[i], m, p);
 		for (int k = 0; k < g->labs[i].nitem; k++) {
-			long m = whole(g->labs[i].item[k].max), p = whole(shown[k]);
-			max += m;
-			score += p > m ? m : p;
+			max += m[k];
+			score += p[k];
 		}
 	}
 	fprintf(out, "{\"schema\":\"classroom50/result/v1\",\"score\":%ld,\"max-score\":%ld,\"tests\":[", score, max);
@@ -114,16 +142,15 @@ void tl_grade_classroom50(FILE *out, const struct tl_grade *g)
 	fputc('}', out);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
-		double shown[TL_CHECKS_MAX];
-		shown_points(gl, shown);
+		long m[TL_CHECKS_MAX], p[TL_CHECKS_MAX];
+		whole_points(gl, m, p);
 		for (int k = 0; k < gl->nitem; k++) {
 			const struct tl_grade_item *it = &gl->item[k];
-			long m = whole(it->max), p = whole(shown[k]);
 			item_name(gl, k, name, sizeof name);
 			fprintf(out, ",{\"test-name\":");
 			tl_put_json(out, name);
 			fprintf(out, ",\"passed\":%s,\"score\":%ld,\"max-score\":%ld,\"message\":",
-				it->outcome == TL_OUT_EARNED || it->outcome == TL_OUT_HELD ? "true" : "false", p > m ? m : p, m);
+				it->outcome == TL_OUT_EARNED || it->outcome == TL_OUT_HELD ? "true" : "false", p[k], m[k]);
 			item_message(gl, k, msg, sizeof msg);
 			tl_put_json(out, msg);
 			fputc('}', out);
