@@ -1,13 +1,10 @@
 /* test_workerpool.c: cmocka tests of lab 08's worker pool: every job runs, queued jobs run before pool_shutdown returns, and pool_shutdown leaves no worker thread and no memory behind. */
-#include <fcntl.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +13,7 @@
 #include "check.h"
 #include "live_allocs.h"
 #include "pool.h"
+#include "thread_state.h"
 #include "threadcheck.h"
 
 /* Counts finished jobs. Static, like everything a job touches: on the buggy version a worker
@@ -72,28 +70,6 @@ static void gate_set_open(void)
 	gate_open = 1;
 	Pthread_cond_broadcast(&gate_changed);
 	Pthread_mutex_unlock(&gate_lock);
-}
-
-/* Returns the scheduler state of thread TID of this process ('R' running, 'S' asleep, ...), as
- * /proc shows it, or 0 if it cannot be read. */
-static char thread_state(int tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* "tid (name) S ...": the state follows the last ')'. */
-	p = strrchr(buf, ')');
-	return p != NULL && p[1] == ' ' ? p[2] : 0;
 }
 
 /* The thread that calls pool_shutdown, for the gate opener to watch. */
