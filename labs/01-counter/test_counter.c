@@ -11,6 +11,7 @@
 #include "check.h"
 #include "counter.h"
 #include "threadcheck.h"
+#include "under_tsan.h"
 
 /* One round: enough handlers and requests that, without synchronisation, some increments
  * collide, even on a machine with two cores. Collisions need two handlers running at the same
@@ -20,7 +21,10 @@
  * wrong. A correct counter passes every round. */
 #define MANY_HANDLERS 8
 #define MANY_REQUESTS 200000UL
-#define MAX_ROUNDS 20
+/* Under ThreadSanitizer, which watches these tests when grading, one round is enough: it
+ * reports the race whether or not an increment is lost, and a round costs it many times as
+ * long as natively. */
+#define MAX_ROUNDS (LABS_UNDER_TSAN ? 1 : 20)
 
 /* One handler thread of a test run. */
 struct handler {

@@ -6,19 +6,12 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "under_tsan.h"
+
 /* ThreadSanitizer has allocator interceptors of its own, which a second malloc would clash
  * with at link time: under TSan nothing is counted, and the plain build of the tests (the one
  * the `test` tool runs) is the one that checks what is freed. */
-#if defined(__SANITIZE_THREAD__)
-#define LIVE_ALLOCS_COUNTING 0
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LIVE_ALLOCS_COUNTING 0
-#endif
-#endif
-#ifndef LIVE_ALLOCS_COUNTING
-#define LIVE_ALLOCS_COUNTING 1
-#endif
+#define LIVE_ALLOCS_COUNTING (!LABS_UNDER_TSAN)
 
 /* Blocks allocated and not freed yet, by any thread, since the program started. */
 static atomic_long live_allocs_now;

@@ -26,7 +26,6 @@ struct client {
 
 struct limiter {
 	struct limiter_config cfg;
-	pthread_spinlock_t lock; /* guards clients, buckets included */
 	struct client clients[LIMITER_MAX_CLIENTS];
 	pthread_t janitor;
 };
@@ -77,6 +76,9 @@ static struct client *client_lookup(struct limiter *lim, long id, long now)
 	return free_slot;
 }
 
+/* One lock for every limiter's table. */
+static pthread_mutex_t limiters_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int limiter_allow(struct limiter *lim, long client, long *retry_after_ms)
 {
 	long now;
@@ -84,7 +86,7 @@ int limiter_allow(struct limiter *lim, long client, long *retry_after_ms)
 	int admitted = 0;
 
 	/* Lookup, refill, take and the retry-after must all see one state of the table. */
-	CHECK_PT(pthread_spin_lock(&lim->lock));
+	Pthread_mutex_lock(&limiters_lock);
 	now = lim->cfg.now_ms(lim->cfg.clock_arg);
 	c = client_lookup(lim, client, now);
 	if (c == NULL) {
@@ -94,7 +96,7 @@ int limiter_allow(struct limiter *lim, long client, long *retry_after_ms)
 		bucket_refill(&c->bucket, lim->cfg.rate, lim->cfg.burst, now);
 		admitted = bucket_take(&c->bucket, lim->cfg.rate, retry_after_ms);
 	}
-	CHECK_PT(pthread_spin_unlock(&lim->lock));
+	Pthread_mutex_unlock(&limiters_lock);
 	return admitted;
 }
 
@@ -102,24 +104,24 @@ int limiter_clients(struct limiter *lim)
 {
 	int n = 0;
 
-	CHECK_PT(pthread_spin_lock(&lim->lock));
+	Pthread_mutex_lock(&limiters_lock);
 	for (int i = 0; i < LIMITER_MAX_CLIENTS; i++)
 		n += lim->clients[i].used;
-	CHECK_PT(pthread_spin_unlock(&lim->lock));
+	Pthread_mutex_unlock(&limiters_lock);
 	return n;
 }
 
 /* Forgets every client whose last request is more than idle_ms older than NOW. */
 static void sweep(struct limiter *lim, long now)
 {
-	CHECK_PT(pthread_spin_lock(&lim->lock));
+	Pthread_mutex_lock(&limiters_lock);
 	for (int i = 0; i < LIMITER_MAX_CLIENTS; i++) {
 		struct client *c = &lim->clients[i];
 
 		if (c->used && now - c->last_seen > lim->cfg.idle_ms)
 			c->used = 0;
 	}
-	CHECK_PT(pthread_spin_unlock(&lim->lock));
+	Pthread_mutex_unlock(&limiters_lock);
 }
 
 /* The janitor thread: for now := range ticker.C { sweep(now) } in the Go original. */
@@ -144,7 +146,6 @@ struct limiter *limiter_new(const struct limiter_config *cfg)
 	}
 	lim = Malloc(sizeof(*lim));
 	lim->cfg = *cfg;
-	CHECK_PT(pthread_spin_init(&lim->lock, PTHREAD_PROCESS_PRIVATE));
 	for (int i = 0; i < LIMITER_MAX_CLIENTS; i++)
 		lim->clients[i] = (struct client){ .used = 0 };
 	if (cfg->ticks != NULL)
@@ -158,6 +159,5 @@ void limiter_free(struct limiter *lim)
 		chan_close(lim->cfg.ticks);
 		Pthread_join(lim->janitor, NULL);
 	}
-	CHECK_PT(pthread_spin_destroy(&lim->lock));
 	free(lim);
 }
