@@ -13,9 +13,8 @@ struct pipeline {
 	struct chan *ids;      /* source -> transform */
 	struct chan *values;   /* transform -> filter */
 	struct chan *matches;  /* filter -> the consumer, pipeline_first */
-	pthread_mutex_t lock;  /* guards refs and cancelled */
+	pthread_mutex_t lock;  /* guards refs */
 	int refs;
-	int cancelled;         /* set by the consumer once it has what it came for */
 };
 
 /* Channels carry void *; the values of this pipeline are longs, carried in the pointer. */
@@ -46,31 +45,14 @@ static void pipeline_put(struct pipeline *p)
 	free(p);
 }
 
-/* Sends MSG on C, giving up when C is closed or the consumer has cancelled the pipeline.
- * Returns 1 if MSG was delivered, 0 otherwise. */
-static int send_unless_cancelled(struct pipeline *p, struct chan *c, void *msg)
-{
-	for (;;) {
-		int rc = chan_send_timed(c, msg, 5), cancelled;
-
-		if (rc != CHAN_TIMEOUT)
-			return rc == CHAN_OK;
-		Pthread_mutex_lock(&p->lock);
-		cancelled = p->cancelled;
-		Pthread_mutex_unlock(&p->lock);
-		if (cancelled)
-			return 0;
-	}
-}
-
 /* Stage 1, the source: emits the ids, then closes its output to say there are no more. */
 static void *source_main(void *arg)
 {
 	struct pipeline *p = arg;
 
 	for (long id = 1; p->spec.count == PIPELINE_ENDLESS || id <= p->spec.count; id++) {
-		if (!send_unless_cancelled(p, p->ids, to_msg(id)))
-			break;
+		if (chan_send(p->ids, to_msg(id)) != CHAN_OK)
+			break; /* the consumer closed ids: no more ids are wanted */
 	}
 	chan_close(p->ids);
 	pipeline_put(p);
@@ -86,8 +68,7 @@ static void *transform_main(void *arg)
 	while (chan_recv(p->ids, &msg) == CHAN_OK) {
 		long value = p->spec.transform(from_msg(msg), p->spec.arg);
 
-		if (!send_unless_cancelled(p, p->values, to_msg(value)))
-			break;
+		chan_send(p->values, to_msg(value));
 	}
 	chan_close(p->values);
 	pipeline_put(p);
@@ -101,9 +82,8 @@ static void *filter_main(void *arg)
 	void *msg;
 
 	while (chan_recv(p->values, &msg) == CHAN_OK) {
-		if (p->spec.keep(from_msg(msg), p->spec.arg) &&
-		    !send_unless_cancelled(p, p->matches, msg))
-			break;
+		if (p->spec.keep(from_msg(msg), p->spec.arg))
+			chan_send(p->matches, msg);
 	}
 	chan_close(p->matches);
 	pipeline_put(p);
@@ -124,7 +104,6 @@ size_t pipeline_first(const struct pipeline_spec *spec, size_t k, long *out)
 	p->matches = chan_new(0);
 	Pthread_mutex_init(&p->lock, NULL);
 	p->refs = 4; /* the consumer's and one per stage */
-	p->cancelled = 0;
 	for (size_t i = 0; i < 3; i++) {
 		Pthread_create(&threads[i], NULL, stages[i], p);
 	}
@@ -132,11 +111,14 @@ size_t pipeline_first(const struct pipeline_spec *spec, size_t k, long *out)
 	/* The consumer: for v := range matches { ...; if len(out) == k { break } } */
 	while (n < k && chan_recv(p->matches, &msg) == CHAN_OK)
 		out[n++] = from_msg(msg);
-	Pthread_mutex_lock(&p->lock);
-	p->cancelled = 1; /* the consumer has what it came for */
-	Pthread_mutex_unlock(&p->lock);
+	/* Cut the pipeline at its source. What is already between the stages still flows, so
+	 * keep receiving until the filter, whose input has ended, closes matches: a bounded drain,
+	 * since no new id can enter. */
+	chan_close(p->ids);
+	while (chan_recv(p->matches, &msg) == CHAN_OK)
+		;
 	for (size_t i = 0; i < 3; i++)
 		Pthread_join(threads[i], NULL);
-	pipeline_put(p);
+	pipeline_put(p); /* the consumer has what it came for */
 	return n;
 }
