@@ -1,14 +1,17 @@
-/* test_cache.c: cmocka tests of cache.c: lookups, refreshes, and a basket priced in the middle of
- * a refresh, which must come from one price list, never a mix of two. */
+/* test_cache.c: cmocka tests of cache.c: lookups, refreshes, a basket priced in the middle of
+ * a refresh, which must come from one price list, never a mix of two, and readers that price
+ * baskets in parallel. */
 #include <fcntl.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -211,6 +214,109 @@ static void test_quote_during_refresh_uses_one_price_list(void **state)
 		fail_msg("%d thread(s) still alive after the handler was joined:\n%s", leaked, report);
 }
 
+/* Readers in parallel (the README: handlers must not wait for each other). Reader A is held
+ * inside cache_quote, in the middle of its read: its basket names a product whose name sits on
+ * a page the test made unreadable, so A stops in the SIGSEGV handler below the moment it reads
+ * the name, wherever its read section begins. Reader B must then price its own basket while A
+ * is held there. A plain mutex makes B wait until A goes on: the test lets A go after a bounded
+ * wait and fails. The handler uses only async-signal-safe calls (atomics, nanosleep, mprotect,
+ * sigaction). */
+#define READER_WAIT_MS 2000
+
+static char *trap_page;    /* one page holding "kettle", unreadable until A is let go */
+static size_t trap_size;
+static atomic_int trapped; /* 1 once A is held in the handler */
+static atomic_int let_go;  /* set by the test: A may read the page and go on */
+
+static void sleep_ms(long ms)
+{
+	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L }, NULL);
+}
+
+static void on_trap(int sig, siginfo_t *si, void *ctx)
+{
+	char *addr = si->si_addr;
+
+	(void)ctx;
+	if (addr < trap_page || addr >= trap_page + trap_size) {
+		/* A real crash: let the fault happen again with the default action. */
+		signal(sig, SIG_DFL);
+		return;
+	}
+	atomic_store(&trapped, 1);
+	while (!atomic_load(&let_go))
+		sleep_ms(1);
+	mprotect(trap_page, trap_size, PROT_READ);
+}
+
+struct reader {
+	pthread_t thread;
+	struct price_cache *cache;
+	const char *sku;
+	atomic_int done;
+	int rc;
+	long cents;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+
+	r->rc = cache_quote(r->cache, &r->sku, 1, &r->cents);
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+/* Waits up to MS milliseconds for FLAG to become 1; returns its value. */
+static int wait_flag(atomic_int *flag, long ms)
+{
+	for (long waited = 0; !atomic_load(flag) && waited < ms; waited++)
+		sleep_ms(1);
+	return atomic_load(flag);
+}
+
+static void test_readers_run_in_parallel(void **state)
+{
+	struct sigaction trap = { .sa_sigaction = on_trap, .sa_flags = SA_SIGINFO }, old;
+	struct price_cache *c = cache_create();
+	struct reader a = { .cache = c }, b = { .cache = c, .sku = "toaster" };
+	int b_done_while_a_held;
+
+	(void)state;
+	cache_refresh(c, from_list, (void *)&old_list);
+	trap_size = (size_t)sysconf(_SC_PAGESIZE);
+	trap_page = mmap(NULL, trap_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(trap_page != MAP_FAILED);
+	strcpy(trap_page, "kettle");
+	a.sku = trap_page;
+	atomic_store(&trapped, 0);
+	atomic_store(&let_go, 0);
+	sigemptyset(&trap.sa_mask);
+	assert_int_equal(sigaction(SIGSEGV, &trap, &old), 0);
+	assert_int_equal(mprotect(trap_page, trap_size, PROT_NONE), 0);
+
+	Pthread_create(&a.thread, NULL, reader_main, &a);
+	if (!wait_flag(&trapped, 10 * READER_WAIT_MS))
+		fail_msg("reader A never read the product name of its basket");
+	Pthread_create(&b.thread, NULL, reader_main, &b);
+	b_done_while_a_held = wait_flag(&b.done, READER_WAIT_MS);
+	atomic_store(&let_go, 1);
+	Pthread_join(a.thread, NULL);
+	Pthread_join(b.thread, NULL);
+	assert_int_equal(sigaction(SIGSEGV, &old, NULL), 0);
+	munmap(trap_page, trap_size);
+	cache_destroy(c);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(a.cents, 100);
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(b.cents, 200);
+	if (!b_done_while_a_held)
+		fail_msg("reader B waited more than %d ms for reader A, which was in the middle of "
+			 "cache_quote: readers must be able to read at the same time (a plain mutex "
+			 "lets one handler in at a time)",
+			 READER_WAIT_MS);
+}
+
 static void *do_nothing(void *arg)
 {
 	return arg;
@@ -235,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_refresh_adds_then_updates),
 		cmocka_unit_test(test_quote_adds_prices_and_refuses_unknown),
 		cmocka_unit_test(test_quote_during_refresh_uses_one_price_list),
+		cmocka_unit_test(test_readers_run_in_parallel),
 	};
 
 	return cmocka_run_group_tests(tests, start_runtime_threads, NULL);

@@ -1,14 +1,19 @@
-/* test_workerpool.c: cmocka tests of lab 08's worker pool: every job runs, and pool_shutdown leaves no worker thread behind. */
+/* test_workerpool.c: cmocka tests of lab 08's worker pool: every job runs, queued jobs run before pool_shutdown returns, and pool_shutdown leaves no worker thread and no memory behind. */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "check.h"
+#include "live_allocs.h"
 #include "pool.h"
+#include "thread_state.h"
 #include "threadcheck.h"
 
 /* Counts finished jobs. Static, like everything a job touches: on the buggy version a worker
@@ -67,15 +72,30 @@ static void gate_set_open(void)
 	Pthread_mutex_unlock(&gate_lock);
 }
 
-/* Opens the gate 30 ms after it starts. The pause does not decide whether a test passes: it
- * only makes it very likely that pool_shutdown is already running, with jobs still queued,
- * when the gate opens, which is the case test_queued_jobs_run_before_shutdown_returns is for. */
-static void *open_gate_later(void *arg)
-{
-	struct timespec pause = {0, 30 * 1000 * 1000};
+/* The thread that calls pool_shutdown, for the gate opener to watch. */
+struct shutdown_watch {
+	atomic_int tid;      /* its kernel thread id, set just before it calls pool_shutdown */
+	atomic_int returned; /* 1 once pool_shutdown has returned */
+};
 
-	(void)arg;
-	nanosleep(&pause, NULL);
+/* Opens the gate once the thread in WATCH is inside pool_shutdown and asleep there: with both
+ * workers held at the gate and six jobs queued, nothing but the gate can let it go on, so it is
+ * then waiting for the workers, with the jobs still queued. That is the moment a shutdown that
+ * drops queued jobs would drop them. (A shutdown that returns without waiting at all is let
+ * through: the test then finds the jobs not run. After 5 s the gate opens anyway, so that a
+ * shutdown that spins instead of sleeping cannot hang the test.) */
+static void *open_gate_when_shutdown_waits(void *arg)
+{
+	struct shutdown_watch *w = arg;
+	int tid;
+
+	while ((tid = atomic_load(&w->tid)) == 0)
+		sched_yield();
+	for (int ms = 0; ms < 5000 && !atomic_load(&w->returned); ms++) {
+		if (thread_state(tid) == 'S')
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000 * 1000 }, NULL);
+	}
 	gate_set_open();
 	return NULL;
 }
@@ -128,6 +148,7 @@ static void test_shutdown_ends_idle_workers(void **state)
 static void test_queued_jobs_run_before_shutdown_returns(void **state)
 {
 	struct tc_baseline base;
+	struct shutdown_watch watch = { .tid = 0, .returned = 0 };
 	struct pool *p;
 	pthread_t opener;
 	int done;
@@ -135,18 +156,50 @@ static void test_queued_jobs_run_before_shutdown_returns(void **state)
 	(void)state;
 	assert_int_equal(tc_baseline_take(&base), 0);
 	jobs_done = 0;
+	gate_open = 0;
+	gate_waiters = 0;
 	p = pool_new(2, 8);
 	pool_submit(p, gate_job, NULL);
 	pool_submit(p, gate_job, NULL);
 	gate_wait_for(2); /* both workers are busy now */
 	for (int i = 0; i < 6; i++)
 		pool_submit(p, count_job, NULL);
-	Pthread_create(&opener, NULL, open_gate_later, NULL);
+	Pthread_create(&opener, NULL, open_gate_when_shutdown_waits, &watch);
+	atomic_store(&watch.tid, (int)gettid());
 	pool_shutdown(p);
+	atomic_store(&watch.returned, 1);
 	done = jobs_done_now();
 	Pthread_join(opener, NULL);
 	assert_int_equal(done, 6);
 	assert_no_worker_left(&base);
+}
+
+/* pool_shutdown frees the pool: its queue, its workers' array, and the pool itself. Counted
+ * with live_allocs.h in the plain build of the tests (ThreadSanitizer's build cannot count). */
+static void test_shutdown_frees_the_pool(void **state)
+{
+	struct pool *p;
+	long before, after;
+
+	(void)state;
+	if (live_allocs() < 0)
+		skip();
+	/* A warm-up pool of as many workers, so that glibc has the memory of three joined threads
+	 * to reuse: the reading below then counts the pool's own blocks only. */
+	pool_shutdown(pool_new(3, 4));
+	jobs_done = 0;
+	before = live_allocs();
+	p = pool_new(3, 4);
+
+	for (int i = 0; i < 10; i++)
+		pool_submit(p, count_job, NULL);
+	pool_shutdown(p);
+	after = live_allocs();
+	assert_int_equal(jobs_done_now(), 10);
+	if (after != before)
+		fail_msg("%ld heap block(s) allocated by pool_new or pool_submit are still allocated "
+			 "after pool_shutdown returned: the pool must be freed",
+			 after - before);
 }
 
 static void *do_nothing(void *arg)
@@ -172,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_every_job_runs),
 		cmocka_unit_test(test_shutdown_ends_idle_workers),
 		cmocka_unit_test(test_queued_jobs_run_before_shutdown_returns),
+		cmocka_unit_test(test_shutdown_frees_the_pool),
 	};
 
 	return cmocka_run_group_tests(tests, start_runtime_threads, NULL);

@@ -2,7 +2,9 @@
 #include "service.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -18,8 +20,11 @@ void gated_handler(struct request *req, void *arg)
 	struct gate *g = arg;
 
 	Pthread_mutex_lock(&g->lock);
+	g->waiting++;
+	Pthread_cond_broadcast(&g->opened); /* also wakes gate_wait_for_waiting */
 	while (!g->open)
 		Pthread_cond_wait(&g->opened, &g->lock);
+	g->waiting--;
 	g->handled++;
 	Pthread_mutex_unlock(&g->lock);
 	req->status = 200;
@@ -32,6 +37,29 @@ void gate_open(struct gate *g)
 	g->open = 1;
 	Pthread_cond_broadcast(&g->opened);
 	Pthread_mutex_unlock(&g->lock);
+}
+
+int gate_wait_for_waiting(struct gate *g, int n, long timeout_ms)
+{
+	struct timespec deadline;
+	int rc = 0;
+
+	CHECK_PT(clock_gettime(CLOCK_REALTIME, &deadline) != 0 ? errno : 0);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += timeout_ms % 1000 * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	Pthread_mutex_lock(&g->lock);
+	while (g->waiting < n && rc == 0) {
+		rc = pthread_cond_timedwait(&g->opened, &g->lock, &deadline);
+		if (rc != ETIMEDOUT)
+			CHECK_PT(rc);
+	}
+	rc = g->waiting >= n ? 0 : -1;
+	Pthread_mutex_unlock(&g->lock);
+	return rc;
 }
 
 int gate_handled(struct gate *g)

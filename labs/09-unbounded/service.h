@@ -26,9 +26,10 @@ struct gate {
 	pthread_cond_t opened;
 	int open;     /* guarded by lock; once 1, it stays 1 */
 	int handled;  /* guarded by lock: requests answered so far */
+	int waiting;  /* guarded by lock: requests waiting at the gate now */
 };
 
-#define GATE_CLOSED {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0}
+#define GATE_CLOSED {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0}
 
 /* A request_handler_fn: ARG is a struct gate. Waits until the gate is open, then answers REQ
  * with status 200. Aborts with file:line on a pthread error. */
@@ -36,6 +37,10 @@ void gated_handler(struct request *req, void *arg);
 
 /* Opens G: every request waiting at it, and every later one, is answered. */
 void gate_open(struct gate *g);
+
+/* Waits until N requests wait at G (or more), for at most TIMEOUT_MS milliseconds. Returns 0,
+ * or -1 when the time ran out first. */
+int gate_wait_for_waiting(struct gate *g, int n, long timeout_ms);
 
 /* Returns how many requests G has answered so far. */
 int gate_handled(struct gate *g);

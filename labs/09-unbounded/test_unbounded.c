@@ -23,9 +23,11 @@
 static struct gate gate_quiet = GATE_CLOSED;
 static struct gate gate_peak = GATE_CLOSED;
 static struct gate gate_refuse = GATE_CLOSED;
+static struct gate gate_exact = GATE_CLOSED;
 static struct request quiet_reqs[WORKERS];
 static struct request peak_reqs[BURST];
 static struct request refuse_reqs[BURST];
+static struct request exact_reqs[WORKERS + QUEUE_LEN + 1];
 
 static struct server *start(struct gate *g)
 {
@@ -148,6 +150,46 @@ static void test_overflow_is_refused_with_retry_after(void **state)
 	assert_no_thread_left(&base);
 }
 
+/* The limits are exact: with every worker busy, exactly QUEUE_LEN more requests are accepted
+ * (a queue one too small refuses the last of them) and the next one is refused (a queue one
+ * too large, or none at all, accepts it). The test waits until WORKERS requests are held at the
+ * gate, so the queue is empty when the QUEUE_LEN + 1 requests arrive, on every run. */
+static void test_capacity_is_exact(void **state)
+{
+	struct tc_baseline base;
+	struct server *s;
+	int rc[QUEUE_LEN + 1];
+
+	(void)state;
+	assert_int_equal(tc_baseline_take(&base), 0);
+	s = start(&gate_exact);
+	for (int i = 0; i < WORKERS; i++) {
+		exact_reqs[i].id = i;
+		assert_int_equal(server_submit(s, &exact_reqs[i]), 0);
+	}
+	if (gate_wait_for_waiting(&gate_exact, WORKERS, 5000) != 0) {
+		gate_open(&gate_exact);
+		server_stop(s);
+		fail_msg("%d requests accepted with %d workers idle, but after 5 s fewer than %d "
+			 "were being handled", WORKERS, WORKERS, WORKERS);
+	}
+	for (int i = 0; i <= QUEUE_LEN; i++) {
+		exact_reqs[WORKERS + i].id = WORKERS + i;
+		rc[i] = server_submit(s, &exact_reqs[WORKERS + i]);
+	}
+	gate_open(&gate_exact);
+	server_stop(s);
+	for (int i = 0; i < QUEUE_LEN; i++)
+		if (rc[i] != 0)
+			fail_msg("with all %d workers busy, request %d of %d that the queue of %d must "
+				 "hold was refused (%d)", WORKERS, i + 1, QUEUE_LEN, QUEUE_LEN, rc[i]);
+	if (rc[QUEUE_LEN] != -EBUSY)
+		fail_msg("with all %d workers busy and %d requests queued, one more was accepted "
+			 "(%d): the queue holds at most %d", WORKERS, QUEUE_LEN, rc[QUEUE_LEN],
+			 QUEUE_LEN);
+	assert_no_thread_left(&base);
+}
+
 static void *do_nothing(void *arg)
 {
 	return arg;
@@ -171,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_requests_are_answered),
 		cmocka_unit_test(test_burst_uses_bounded_threads),
 		cmocka_unit_test(test_overflow_is_refused_with_retry_after),
+		cmocka_unit_test(test_capacity_is_exact),
 	};
 
 	return cmocka_run_group_tests(tests, start_runtime_threads, NULL);

@@ -41,6 +41,20 @@ static inline void checkpoint_destroy(struct checkpoint *c)
 	Pthread_mutex_destroy(&c->lock);
 }
 
+/* Whether the calling thread has arrived at a checkpoint since it last cleared this. */
+static _Thread_local int checkpoint_visited;
+
+/* Says that one of C's parties will never arrive (its payment was decided without asking the
+ * risk service, for instance refused for want of money), so that the others stop waiting for
+ * it. Aborts on a pthread error. */
+static inline void checkpoint_skip(struct checkpoint *c)
+{
+	Pthread_mutex_lock(&c->lock);
+	c->parties--;
+	Pthread_cond_broadcast(&c->arrival);
+	Pthread_mutex_unlock(&c->lock);
+}
+
 /* Arrives at C and waits until every party has, or until the patience runs out. Returns how
  * many had arrived when it stopped waiting. Aborts on a pthread error. */
 static inline int checkpoint_arrive(struct checkpoint *c)
@@ -56,6 +70,7 @@ static inline int checkpoint_arrive(struct checkpoint *c)
 		until.tv_nsec -= 1000000000L;
 	}
 
+	checkpoint_visited = 1;
 	Pthread_mutex_lock(&c->lock);
 	c->arrived++;
 	Pthread_cond_broadcast(&c->arrival);

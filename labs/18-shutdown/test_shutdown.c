@@ -1,17 +1,23 @@
 /* test_shutdown.c: cmocka tests of batcher.c: on a graceful shutdown every item is flushed
- * exactly once, no worker is left behind, and the deadline holds. */
+ * exactly once, queued ones included, no worker and no memory is left behind, and the deadline
+ * holds. */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "batcher.h"
 #include "check.h"
+#include "live_allocs.h"
 #include "notify.h"
+#include "thread_state.h"
 #include "threadcheck.h"
 #include "threads_left.h"
 
@@ -184,6 +190,86 @@ static void test_shutdown_meets_deadline(void **state)
 	assert_flushed_once(&sink, 10, 4);
 }
 
+/* Items still queued when the shutdown begins are flushed too: a worker that learns of the
+ * shutdown must drain the queue before it leaves (question 4), not stop at once. One worker,
+ * batches of one, a queue of 4: the worker is held in its first flush while items 2..5 fill
+ * the queue, and the flush is let go only once the thread in batcher_shutdown is asleep there,
+ * that is, once the shutdown has begun with the four items still queued. */
+struct shutdown_watch {
+	struct sink *sink;
+	atomic_int tid;      /* the kernel id of the thread calling batcher_shutdown */
+	atomic_int returned; /* 1 once batcher_shutdown has returned */
+};
+
+static void *open_sink_when_shutdown_waits(void *arg)
+{
+	struct shutdown_watch *w = arg;
+	int tid;
+
+	while ((tid = atomic_load(&w->tid)) == 0)
+		sched_yield();
+	/* After 5 s it opens anyway, so that a shutdown that spins cannot hang the test. */
+	for (int ms = 0; ms < 5000 && !atomic_load(&w->returned); ms++) {
+		if (thread_state(tid) == 'S')
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000 * 1000 }, NULL);
+	}
+	Pthread_mutex_lock(&w->sink->lock);
+	w->sink->open = 1;
+	Pthread_cond_broadcast(&w->sink->changed);
+	Pthread_mutex_unlock(&w->sink->lock);
+	return NULL;
+}
+
+static void test_queued_items_flushed_at_shutdown(void **state)
+{
+	static struct sink sink = SINK_FIRST_HANGS;
+	struct shutdown_watch watch = { .sink = &sink, .tid = 0, .returned = 0 };
+	struct batcher *b = batcher_new(1, 1, 4, sink_flush, &sink);
+	pthread_t opener;
+
+	(void)state;
+	batcher_submit(b, 1);
+	Pthread_mutex_lock(&sink.lock);
+	while (sink.held == 0)
+		Pthread_cond_wait(&sink.changed, &sink.lock);
+	Pthread_mutex_unlock(&sink.lock);
+	for (long i = 2; i <= 5; i++)
+		batcher_submit(b, i); /* the queue is full now */
+	Pthread_create(&opener, NULL, open_sink_when_shutdown_waits, &watch);
+	atomic_store(&watch.tid, (int)gettid());
+	assert_int_equal(batcher_shutdown(b, 2000), 0);
+	atomic_store(&watch.returned, 1);
+	Pthread_join(opener, NULL);
+	assert_flushed_once(&sink, 5, 1);
+}
+
+/* batcher_shutdown frees the batcher: its queue, its workers and their batches. Counted with
+ * live_allocs.h in the plain build of the tests (ThreadSanitizer's build cannot count). */
+static void test_shutdown_frees_the_batcher(void **state)
+{
+	static struct sink sink = SINK_INIT;
+	struct batcher *b;
+	long before, after;
+
+	(void)state;
+	if (live_allocs() < 0)
+		skip();
+	/* A warm-up batcher with as many workers, so that glibc has the memory of three joined
+	 * threads to reuse: the reading below then counts the batcher's own blocks only. */
+	assert_int_equal(batcher_shutdown(batcher_new(3, 4, 8, sink_flush, &sink), 2000), 0);
+	before = live_allocs();
+	b = batcher_new(3, 4, 8, sink_flush, &sink);
+	for (long i = 1; i <= 10; i++)
+		batcher_submit(b, i);
+	assert_int_equal(batcher_shutdown(b, 2000), 0);
+	after = live_allocs();
+	if (after != before)
+		fail_msg("%ld heap block(s) allocated by batcher_new are still allocated after "
+			 "batcher_shutdown returned 0: the batcher must be freed",
+			 after - before);
+}
+
 /* A downstream that hangs: the shutdown gives up on time and says so, rather than claiming a
  * success or waiting past the deadline. Batches of one item, so that the first item is stuck
  * in its flush while the other worker takes the rest. Last in the list: its batcher is
@@ -228,6 +314,8 @@ int main(void)
 		cmocka_unit_test(test_partial_batches_flushed_once),
 		cmocka_unit_test(test_idle_batcher_leaves_no_thread),
 		cmocka_unit_test(test_shutdown_meets_deadline),
+		cmocka_unit_test(test_queued_items_flushed_at_shutdown),
+		cmocka_unit_test(test_shutdown_frees_the_batcher),
 		cmocka_unit_test(test_stuck_downstream_times_out),
 	};
 

@@ -48,6 +48,6 @@ long count_hits(int nshards, fetch_page_fn fetch_page, void *arg, long *hits)
 		Pthread_join(workers[i], NULL);
 
 	for (int i = 0; i < nshards; i++)
-		total += hits[i]; // unprotected access
+		total += hits[i]; /* each worker was joined above: its write happens before this read */
 	return total;
 }

@@ -1,0 +1,72 @@
+/* results.c: a growing array of results, and the loop by which each worker fills it. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "results.h"
+
+struct results {
+	pthread_mutex_t lock; /* guards items, len and cap while workers append */
+	struct result *items; /* room for cap results, of which the first len are in use */
+	size_t len;
+	size_t cap;
+};
+
+struct results *results_new(size_t hint)
+{
+	struct results *r = Malloc(sizeof(*r));
+
+	r->items = hint > 0 ? Malloc(hint * sizeof(*r->items)) : NULL;
+	r->len = 0;
+	r->cap = hint;
+	Pthread_mutex_init(&r->lock, NULL);
+	return r;
+}
+
+void results_free(struct results *r)
+{
+	Pthread_mutex_destroy(&r->lock);
+	free(r->items);
+	free(r);
+}
+
+void results_append(struct results *r, struct result v)
+{
+	int full = r->len == r->cap; /* a quick look first */
+
+	Pthread_mutex_lock(&r->lock);
+	if (full) {
+		/* Full: double the room, as Go's append does for small slices. */
+		size_t cap = r->cap > 0 ? 2 * r->cap : 16;
+		struct result *items = realloc(r->items, cap * sizeof(*items));
+
+		if (items == NULL) {
+			fprintf(stderr, "%s:%d: realloc(%zu results) failed\n", __FILE__, __LINE__, cap);
+			abort();
+		}
+		r->items = items;
+		r->cap = cap;
+	}
+	r->items[r->len++] = v;
+	Pthread_mutex_unlock(&r->lock);
+}
+
+size_t results_len(const struct results *r)
+{
+	return r->len;
+}
+
+const struct result *results_items(const struct results *r)
+{
+	return r->items;
+}
+
+void worker_loop(struct results *r, unsigned long first, unsigned long njobs, unsigned long stride,
+		 work_fn work, void *arg)
+{
+	for (unsigned long job = first; job < njobs; job += stride) {
+		struct result v = { .job = job, .value = work(job, arg) };
+
+		results_append(r, v);
+	}
+}

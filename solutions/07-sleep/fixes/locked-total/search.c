@@ -1,0 +1,60 @@
+/* search.c: count_hits, which fans a query out to every shard on worker threads and adds up
+ * what they found. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "search.h"
+
+/* The sum of every shard, added to by each worker as it finishes. */
+struct sum {
+	pthread_mutex_t lock;
+	long total;
+};
+
+/* One worker's share of the query. The worker frees it. */
+struct job {
+	int shard;
+	fetch_page_fn fetch_page;
+	void *arg;
+	long *hits; /* the caller's array; this worker owns hits[shard] */
+	struct sum *sum;
+};
+
+static void *worker_main(void *p)
+{
+	struct job *job = p;
+	long n;
+
+	for (int page = 0; (n = job->fetch_page(job->shard, page, job->arg)) >= 0; page++)
+		job->hits[job->shard] += n; /* read by count_hits only after the join */
+	Pthread_mutex_lock(&job->sum->lock);
+	job->sum->total += job->hits[job->shard];
+	Pthread_mutex_unlock(&job->sum->lock);
+	free(job);
+	return NULL;
+}
+
+long count_hits(int nshards, fetch_page_fn fetch_page, void *arg, long *hits)
+{
+	pthread_t workers[MAX_SHARDS];
+	struct sum sum = { .total = 0 };
+
+	if (nshards < 0 || nshards > MAX_SHARDS) {
+		fprintf(stderr, "%s:%d: count_hits: %d shards (0 .. %d allowed)\n", __FILE__,
+			__LINE__, nshards, MAX_SHARDS);
+		abort();
+	}
+	Pthread_mutex_init(&sum.lock, NULL);
+	for (int i = 0; i < nshards; i++) {
+		struct job *job = Malloc(sizeof(*job));
+
+		*job = (struct job){ .shard = i, .fetch_page = fetch_page, .arg = arg, .hits = hits, .sum = &sum };
+		hits[i] = 0;
+		Pthread_create(&workers[i], NULL, worker_main, job);
+	}
+	for (int i = 0; i < nshards; i++)
+		Pthread_join(workers[i], NULL);
+	Pthread_mutex_destroy(&sum.lock);
+	return sum.total;
+}
