@@ -42,3 +42,25 @@ const char *tl_mode_name(enum tl_mode m)
 	}
 	tl_assert_fail(__FILE__, __LINE__, "tl_mode_name: no such mode");
 }
+
+const char *tl_target_role(const struct tl_target *t, enum tl_mode mode)
+{
+	if (t->lab == NULL)
+		return "";
+	if (t->variant == TL_FIXED)
+		return "solution";
+	return mode == TL_MODE_CHECK ? "your code" : "handout";
+}
+
+const struct tl_finding *tl_next_kept(const struct tl_target *t, struct tl_kept_cursor *c)
+{
+	for (; c->tool < TL_TOOL_COUNT; c->tool++, c->index = 0) {
+		const struct tl_findings *l = &t->result[c->tool].findings;
+		while (c->index < l->n) {
+			const struct tl_finding *f = &l->v[c->index++];
+			if (f->dismissed == NULL)
+				return f;
+		}
+	}
+	return NULL;
+}

@@ -93,6 +93,10 @@ static void findings_json(FILE *out, const struct tl_target *t)
 			tl_put_json(out, x->site.function);
 			fprintf(out, ",\"message\":");
 			tl_put_json(out, x->message);
+			if (x->dismissed != NULL) {
+				fprintf(out, ",\"dismissed\":");
+				tl_put_json(out, x->dismissed);
+			}
 			fputc('}', out);
 			first = 0;
 		}
@@ -251,6 +255,7 @@ void tl_grade_tap(FILE *out, const struct tl_grade *g)
 	fprintf(out, "# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n", pass, fail);
 }
 
+/* SARIF 2.1.0: one result per finding the judge kept and per tampered lab. */
 void tl_grade_sarif(FILE *out, const struct tl_grade *g)
 {
 	fprintf(out, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{"
@@ -268,26 +273,23 @@ void tl_grade_sarif(FILE *out, const struct tl_grade *g)
 	int first = 1;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
-		for (int t = 0; t < TL_TOOL_COUNT; t++) {
-			const struct tl_result *r = &gl->target->result[t];
-			for (size_t f = 0; f < r->findings.n; f++) {
-				const struct tl_finding *x = &r->findings.v[f];
-				char msg[600];
-				snprintf(msg, sizeof msg, "%s (%s, %s): %s Lesson: %s", tl_kind_name(x->kind),
-					 tl_tool_name(x->tool), gl->lab->slug, x->message, gl->lab->lesson);
-				fprintf(out, "%s{\"ruleId\":", first ? "" : ",");
-				tl_put_json(out, tl_kind_name(x->kind));
-				fprintf(out, ",\"ruleIndex\":%d,\"level\":\"error\",\"message\":{\"text\":", (int)x->kind);
-				tl_put_json(out, msg);
-				fputc('}', out);
-				if (x->site.file[0] != '\0' && x->site.line > 0) {
-					fprintf(out, ",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
-					tl_put_json(out, x->site.file);
-					fprintf(out, "},\"region\":{\"startLine\":%d}}}]", x->site.line);
-				}
-				fputc('}', out);
-				first = 0;
+		struct tl_kept_cursor c = {0, 0};
+		for (const struct tl_finding *x; (x = tl_next_kept(gl->target, &c)) != NULL;) {
+			char msg[600];
+			snprintf(msg, sizeof msg, "%s (%s, %s): %s Lesson: %s", tl_kind_name(x->kind),
+				 tl_tool_name(x->tool), gl->lab->slug, x->message, gl->lab->lesson);
+			fprintf(out, "%s{\"ruleId\":", first ? "" : ",");
+			tl_put_json(out, tl_kind_name(x->kind));
+			fprintf(out, ",\"ruleIndex\":%d,\"level\":\"error\",\"message\":{\"text\":", (int)x->kind);
+			tl_put_json(out, msg);
+			fputc('}', out);
+			if (x->site.file[0] != '\0' && x->site.line > 0) {
+				fprintf(out, ",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
+				tl_put_json(out, x->site.file);
+				fprintf(out, "},\"region\":{\"startLine\":%d}}}]", x->site.line);
 			}
+			fputc('}', out);
+			first = 0;
 		}
 		if (gl->tampered) {
 			fprintf(out, "%s{\"ruleId\":\"misuse\",\"ruleIndex\":%d,\"level\":\"error\",\"message\":{\"text\":",
@@ -300,36 +302,33 @@ void tl_grade_sarif(FILE *out, const struct tl_grade *g)
 	fprintf(out, "]}]}\n");
 }
 
-/* GitHub Actions annotations: at most GITHUB_ANNOTATION_LIMIT errors, then a notice that says
- * how many were left out. */
+/* GitHub Actions annotations: the findings the judge kept, at most GITHUB_ANNOTATION_LIMIT
+ * errors, then a notice that says how many were left out. */
 void tl_grade_github(FILE *out, const struct tl_grade *g)
 {
 	int shown = 0, left = 0;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
-		for (int t = 0; t < TL_TOOL_COUNT; t++) {
-			const struct tl_result *r = &gl->target->result[t];
-			for (size_t f = 0; f < r->findings.n; f++) {
-				const struct tl_finding *x = &r->findings.v[f];
-				if (shown == GITHUB_ANNOTATION_LIMIT) {
-					left++;
-					continue;
-				}
-				shown++;
-				fputs("::error ", out);
-				if (x->site.file[0] != '\0' && x->site.line > 0) {
-					fputs("file=", out);
-					gh_str(out, x->site.file, 1);
-					fprintf(out, ",line=%d,", x->site.line);
-				}
-				char title[128];
-				snprintf(title, sizeof title, "%s %s (%s)", gl->lab->slug, tl_kind_name(x->kind), tl_tool_name(x->tool));
-				fputs("title=", out);
-				gh_str(out, title, 1);
-				fputs("::", out);
-				gh_str(out, x->message, 0);
-				fputc('\n', out);
+		struct tl_kept_cursor c = {0, 0};
+		for (const struct tl_finding *x; (x = tl_next_kept(gl->target, &c)) != NULL;) {
+			if (shown == GITHUB_ANNOTATION_LIMIT) {
+				left++;
+				continue;
 			}
+			shown++;
+			fputs("::error ", out);
+			if (x->site.file[0] != '\0' && x->site.line > 0) {
+				fputs("file=", out);
+				gh_str(out, x->site.file, 1);
+				fprintf(out, ",line=%d,", x->site.line);
+			}
+			char title[128];
+			snprintf(title, sizeof title, "%s %s (%s)", gl->lab->slug, tl_kind_name(x->kind), tl_tool_name(x->tool));
+			fputs("title=", out);
+			gh_str(out, title, 1);
+			fputs("::", out);
+			gh_str(out, x->message, 0);
+			fputc('\n', out);
 		}
 	}
 	if (left > 0)

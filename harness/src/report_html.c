@@ -180,17 +180,6 @@ static const char *cell_class(enum tl_verdict v, enum tl_mode mode)
 	return "skip";
 }
 
-/* What a lab target is (see report_text.c): the student's code in labs/, the handout, or the
- * solution. */
-static const char *checked(const struct tl_target *t, enum tl_mode mode)
-{
-	if (t->lab == NULL)
-		return "";
-	if (t->variant == TL_FIXED)
-		return "solution";
-	return mode == TL_MODE_CHECK ? "your code" : "handout";
-}
-
 /* One tool's cell: its kinds, those the judge set aside struck through. */
 static void tool_cell(FILE *out, const struct tl_result *r, enum tl_mode mode)
 {
@@ -230,7 +219,7 @@ void tl_report_html(FILE *out, const struct tl_config *cfg, enum tl_mode mode, s
 		const struct tl_target *t = targets[i];
 		fputs("<tr><td>", out);
 		tl_put_xml(out, t->name, 1);
-		fprintf(out, "</td><td>%s</td>", checked(t, mode));
+		fprintf(out, "</td><td>%s</td>", tl_target_role(t, mode));
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++)
 			if (cfg->tools & (1 << tool))
 				tool_cell(out, &t->result[tool], mode);

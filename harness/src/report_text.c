@@ -14,17 +14,6 @@ static const char *c(const struct tl_config *cfg, const char *code)
 	return cfg->color ? code : "";
 }
 
-/* What a lab target is, as the reader knows it: `check` runs the student's own code in labs/
- * (the handout until it is changed), selftest the handout; both, the solution. */
-static const char *checked(const struct tl_target *t, enum tl_mode mode)
-{
-	if (t->lab == NULL)
-		return "";
-	if (t->variant == TL_FIXED)
-		return "solution";
-	return mode == TL_MODE_CHECK ? "your code" : "handout";
-}
-
 /* The text of one matrix cell: the tool's kinds, those it had set aside in parentheses. */
 static void cell(const struct tl_result *r, char *buf, size_t len)
 {
@@ -107,7 +96,7 @@ static void matrix(FILE *out, const struct tl_config *cfg, enum tl_mode mode, st
 	fprintf(out, " verdict\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_target *t = targets[i];
-		fprintf(out, "%-*s %-9s", width, t->name, checked(t, mode));
+		fprintf(out, "%-*s %-9s", width, t->name, tl_target_role(t, mode));
 		for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 			if (!(cfg->tools & (1 << tool)))
 				continue;
@@ -275,7 +264,7 @@ static void bug_block(FILE *out, const struct tl_config *cfg, enum tl_mode mode,
 	fprintf(out, "==================\n");
 	fprintf(out, "%sWARNING: %s in %s", c(cfg, BOLD), tl_kind_name(bug->kind), t->name);
 	if (t->lab != NULL)
-		fprintf(out, " (%s)", checked(t, mode));
+		fprintf(out, " (%s)", tl_target_role(t, mode));
 	fprintf(out, ", seen by %s%s\n", tools_str(bug->seen_by, who, sizeof who), c(cfg, RESET));
 	/* The headline in plain words: the lab's lesson, or what the kind means. */
 	fprintf(out, "  %s\n", t->lab != NULL ? t->lab->lesson : tl_kind_meaning(bug->kind));

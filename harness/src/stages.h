@@ -686,6 +686,21 @@ int tl_export_main(int argc, char **argv);
  * anything else aborts). */
 void tl_report_grade(FILE *out, const char *format, const struct tl_grade *g);
 
+/* What a lab target is, as its reader knows it: `check` runs the student's own code in labs/
+ * (the handout until it is changed), selftest the handout; both, the solution. "" for a target
+ * that is not a lab. */
+const char *tl_target_role(const struct tl_target *t, enum tl_mode mode);
+
+/* Walks the findings of a target that the judge kept (tl_finding.dismissed NULL), tool by tool
+ * in tools.def's order: start from a zeroed cursor; tl_next_kept returns NULL after the last.
+ * What the printers show as a student's errors, so that a report the judge set aside, which
+ * costs no points, is not shown as one. */
+struct tl_kept_cursor {
+	int tool;
+	size_t index;
+};
+const struct tl_finding *tl_next_kept(const struct tl_target *t, struct tl_kept_cursor *c);
+
 /* Output formats (formats.def, report.c). */
 enum tl_format {
 #define X(e, name, report, grade) TL_FORMAT_##e,

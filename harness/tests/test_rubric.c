@@ -36,7 +36,8 @@ static const struct tl_check *check_named(const struct tl_lab_rubric *rub, const
 #define CASE "test_concurrent_handlers_count_every_request"
 
 /* Lab 01: TSan and Helgrind see its race and nothing on the fix, one test case fails on the
- * handout: those earn (2.5, 2.5, 5); threadcheck and the other three cases are gates. */
+ * handout: those earn (2.5, 2.5, 5); threadcheck and the other four cases (the monitor's
+ * contract among them) are gates. */
 static void test_lab01_rubric(void **state)
 {
 	(void)state;
@@ -58,7 +59,7 @@ static void test_lab01_rubric(void **state)
 	assert_true(one->points > 4.999 && one->points < 5.001);
 	assert_true(tc->gate);
 	assert_true(rest->gate);
-	assert_int_equal(rest->covers, 3);
+	assert_int_equal(rest->covers, 4);
 	free(lab);
 }
 
@@ -300,6 +301,60 @@ static void test_score_tests_hang(void **state)
 	free(s);
 }
 
+/* G (one lab, GL) printed in FORMAT, as a malloc'd string. */
+static char *grade_text(struct tl_grade_lab *gl, const char *format)
+{
+	struct tl_grade g;
+	memset(&g, 0, sizeof g);
+	tl_strlcpy(g.submission, "alice", sizeof g.submission);
+	tl_strlcpy(g.sandbox, "test", sizeof g.sandbox);
+	g.runs = 1;
+	g.labs = gl;
+	g.n = 1;
+	g.points = gl->points;
+	g.max = gl->max;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	tl_report_grade(f, format, &g);
+	fclose(f);
+	return text;
+}
+
+/* A report the judge set aside costs nothing, and the formats that show a student's errors
+ * (SARIF results, GitHub annotations) do not show it as one; JSON keeps it with its rule. */
+static void test_dismissed_not_shown(void **state)
+{
+	(void)state;
+	struct scored *s = calloc(1, sizeof *s);
+	setup_scored(s);
+	add_finding(&s->t, TL_TOOL_HELGRIND, TL_KIND_RACE, NULL);
+	s->t.result[TL_TOOL_HELGRIND].findings.v[0].dismissed = "helgrind-c11-atomic";
+	tl_grade_score(&s->gl);
+	assert_true(s->gl.points > 9.999 && s->gl.points < 10.001);
+	char *sarif = grade_text(&s->gl, "sarif"), *gh = grade_text(&s->gl, "github");
+	char *json = grade_text(&s->gl, "json");
+	assert_null(strstr(sarif, "\"ruleId\":\"race\""));
+	assert_null(strstr(gh, "::error"));
+	assert_non_null(strstr(json, "\"dismissed\":\"helgrind-c11-atomic\""));
+	free(sarif);
+	free(gh);
+	free(json);
+	/* The same report kept is an error in both, and costs Helgrind's points. */
+	s->t.result[TL_TOOL_HELGRIND].findings.v[0].dismissed = NULL;
+	tl_grade_score(&s->gl);
+	assert_true(s->gl.points < 9.999);
+	sarif = grade_text(&s->gl, "sarif");
+	gh = grade_text(&s->gl, "github");
+	assert_non_null(strstr(sarif, "\"ruleId\":\"race\""));
+	assert_non_null(strstr(gh, "::error file=labs/01-counter/counter.c,line=33,"));
+	free(sarif);
+	free(gh);
+	free_scored(s);
+	free(s);
+}
+
 /* Copies lab 01 and labs/common under a fresh folder and reads that lab. */
 static struct tl_lab *lab01_copy(char *dir, size_t len)
 {
@@ -370,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_score_fix_and_gate),
 		cmocka_unit_test(test_score_regression_floor),
 		cmocka_unit_test(test_score_tests_hang),
+		cmocka_unit_test(test_dismissed_not_shown),
 		cmocka_unit_test(test_record_stale_fail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
