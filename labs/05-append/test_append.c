@@ -2,6 +2,7 @@
  * once, however many workers append at the same time. */
 #include <errno.h>
 #include <setjmp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,9 +21,8 @@
 #include "results.h"
 #include "threadcheck.h"
 
-/* Enough workers and jobs that, without synchronisation, appends collide on every run, even on
- * a machine with two cores. The array starts empty, so it grows (by realloc) about 15 times
- * while the workers run. */
+/* Enough workers and jobs that, without synchronisation, appends collide on every run. The array
+ * starts empty, so it grows (by realloc) about 15 times while the workers run. */
 #define MANY_WORKERS 8
 #define MANY_JOBS 200000UL
 /* A lost result is a matter of timing: up to this many runs, until one goes wrong. */
@@ -35,25 +35,78 @@ static unsigned long work(unsigned long job, void *arg)
 	return job * 2654435761UL;
 }
 
+/* Forced preemption. A worker's whole share of the jobs takes well under a millisecond, far less
+ * than a time slice, so on a busy machine each worker can run from start to end without being
+ * stopped, and the appends never overlap: the test would pass on a racy results_append. So each
+ * worker of the concurrent run arms a timer of its own that interrupts it every PREEMPT_NS with
+ * SIGUSR1, whose handler gives the processor away (the timer is a high-resolution one, so it
+ * stops the worker where it is, on one core as on many). A worker stopped between reading the
+ * array's length and writing it back lets the others append meanwhile, and its stale write then
+ * loses their results; with a lock around the append, the stop only delays the others. A worker
+ * gives way PREEMPT_BUDGET times at most: enough stops for a racy append to lose results on every
+ * run, few enough that a worker stopped while it holds a lock does not slow the others down. */
+#define PREEMPT_NS 20000L
+#define PREEMPT_BUDGET 30
+
+static _Thread_local int stops_left;
+static _Thread_local timer_t my_timer;
+
+/* SIGUSR1: gives the processor away; the last stop disarms the timer (timer_settime is
+ * async-signal-safe), as signals are costly under TSan even when they do nothing. */
+static void give_way(int sig)
+{
+	const struct itimerspec off = { { 0, 0 }, { 0, 0 } };
+
+	(void)sig;
+	if (stops_left > 0 && --stops_left == 0)
+		timer_settime(my_timer, 0, &off, NULL);
+	sched_yield();
+}
+
+/* Arms, for the calling thread, a timer that sends it SIGUSR1 every PREEMPT_NS, PREEMPT_BUDGET
+ * times. Returns 0, or -1 if the timer cannot be made (the test then runs without it). */
+static int preempt_me(timer_t *timer)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
+	const struct itimerspec every = { { 0, PREEMPT_NS }, { 0, PREEMPT_NS } };
+
+	ev._sigev_un._tid = gettid(); /* glibc's name for Linux's sigev_notify_thread_id */
+	stops_left = PREEMPT_BUDGET;
+	if (timer_create(CLOCK_MONOTONIC, &ev, timer) != 0)
+		return -1;
+	my_timer = *timer;
+	if (timer_settime(*timer, 0, &every, NULL) != 0) {
+		timer_delete(*timer);
+		return -1;
+	}
+	return 0;
+}
+
 /* One worker thread of a test run. */
 struct worker {
 	pthread_t thread;
 	struct results *results;
 	pthread_barrier_t *start;
 	unsigned long first, njobs, stride;
+	int preempt; /* arm the timer above */
 };
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	timer_t timer;
 
 	Pthread_barrier_wait(w->start);
+	int armed = w->preempt && preempt_me(&timer) == 0;
 	worker_loop(w->results, w->first, w->njobs, w->stride, work, NULL);
+	if (armed)
+		timer_delete(timer);
 	return NULL;
 }
 
-/* Runs NWORKERS worker threads released together on R, sharing NJOBS jobs, and joins them. */
-static void run_workers(struct results *r, int nworkers, unsigned long njobs)
+/* Runs NWORKERS worker threads released together on R, sharing NJOBS jobs, and joins them; with
+ * PREEMPT, each interrupted by its timer (SIGUSR1 must then be handled by give_way). */
+static void run_workers(struct results *r, int nworkers, unsigned long njobs, int preempt)
 {
 	struct worker *w = Malloc(sizeof(*w) * (size_t)nworkers);
 	pthread_barrier_t start;
@@ -61,7 +114,7 @@ static void run_workers(struct results *r, int nworkers, unsigned long njobs)
 	Pthread_barrier_init(&start, NULL, (unsigned)nworkers);
 	for (int i = 0; i < nworkers; i++) {
 		w[i] = (struct worker){ .results = r, .start = &start, .first = (unsigned long)i,
-					.njobs = njobs, .stride = (unsigned long)nworkers };
+					.njobs = njobs, .stride = (unsigned long)nworkers, .preempt = preempt };
 		Pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
 	}
 	for (int i = 0; i < nworkers; i++)
@@ -135,6 +188,7 @@ static int run_in_child(char *why, size_t whylen)
 	if (pid == 0) {
 		const struct rlimit no_core = { 0, 0 };
 		const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS, SIGABRT };
+		struct sigaction way = { .sa_handler = give_way, .sa_flags = SA_RESTART };
 		struct results *r = results_new(0);
 		char msg[256];
 		int rc;
@@ -145,7 +199,9 @@ static int run_in_child(char *why, size_t whylen)
 		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 			signal(fatal[i], SIG_DFL);
 		setrlimit(RLIMIT_CORE, &no_core);
-		run_workers(r, MANY_WORKERS, MANY_JOBS);
+		sigemptyset(&way.sa_mask);
+		sigaction(SIGUSR1, &way, NULL);
+		run_workers(r, MANY_WORKERS, MANY_JOBS, 1);
 		rc = check_every_job_once(r, MANY_JOBS, msg, sizeof(msg));
 		if (rc != 0 && write(fds[1], msg, strlen(msg)) < 0)
 			rc = -1;
@@ -194,7 +250,7 @@ static void test_one_worker_keeps_every_result_in_order(void **state)
 	const struct result *items;
 
 	(void)state;
-	run_workers(r, 1, 1000);
+	run_workers(r, 1, 1000, 0);
 	assert_int_equal(results_len(r), 1000);
 	items = results_items(r);
 	for (unsigned long i = 0; i < 1000; i++) {
@@ -229,7 +285,7 @@ static void test_no_worker_left_behind(void **state)
 
 	(void)state;
 	assert_int_equal(tc_baseline_take(&base), 0);
-	run_workers(r, 4, 1000);
+	run_workers(r, 4, 1000, 0);
 	results_free(r);
 	leaked = tc_verify_none(&base, &opt, report, sizeof(report));
 	if (leaked < 0)
