@@ -116,10 +116,14 @@ def verdict(p, kinds):
         return False, ["no verdict"]
     seen = set(kinds)
     if p.judged_kinds is not None:
-        # SV-COMP: only the property's own kinds decide; a timeout without them is undecided.
+        # SV-COMP: only the property's own kinds decide. A run that timed out decided nothing
+        # (SV-COMP's "unknown", never a right answer) unless it had shown the violation the task
+        # expects first: a timeout is a miss on a task with no violation too, where its
+        # silence proves nothing. A named deadlock without a timeout is a verdict (the tool saw
+        # why the run stopped); a column that says "timeout" beside it has not explained it.
         timed_out = "timeout" in seen
         seen = (seen - SVCOMP_IGNORED) & p.judged_kinds
-        if set(p.expected) == seen:
+        if set(p.expected) == seen and (p.expected or not timed_out):
             return True, []
         if timed_out:
             return False, ["timeout"]

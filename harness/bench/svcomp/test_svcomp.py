@@ -96,9 +96,14 @@ class Scoring(unittest.TestCase):
         self.assertEqual(score.verdict(p, {"race", "thread-leak", "misuse"}), (True, []))
         self.assertEqual(score.verdict(p, {"timeout"}), (False, ["timeout"]))
         self.assertEqual(score.verdict(p, set()), (False, ["missed race"]))
+        self.assertEqual(score.verdict(p, {"race", "timeout"}), (True, []))
         clean = score.Program("t", "t", [], {"race"})
         self.assertEqual(score.verdict(clean, {"deadlock"}), (True, []))
         self.assertEqual(score.verdict(clean, {"race"}), (False, ["false race"]))
+        # A run that never ended proves no absence of races; a timeout left beside a named
+        # deadlock (the plain union) is a timeout all the same.
+        self.assertEqual(score.verdict(clean, {"timeout"}), (False, ["timeout"]))
+        self.assertEqual(score.verdict(clean, {"deadlock", "timeout"}), (False, ["timeout"]))
 
     def test_corpus_verdicts_are_exact(self):
         p = score.Program("t", "t", ["deadlock"])
