@@ -2,7 +2,6 @@
  * once, however many workers append at the same time. */
 #include <errno.h>
 #include <setjmp.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "preempt.h"
 #include "results.h"
 #include "threadcheck.h"
 
@@ -35,52 +35,11 @@ static unsigned long work(unsigned long job, void *arg)
 	return job * 2654435761UL;
 }
 
-/* Forced preemption. A worker's whole share of the jobs takes well under a millisecond, far less
- * than a time slice, so on a busy machine each worker can run from start to end without being
- * stopped, and the appends never overlap: the test would pass on a racy results_append. So each
- * worker of the concurrent run arms a timer of its own that interrupts it every PREEMPT_NS with
- * SIGUSR1, whose handler gives the processor away (the timer is a high-resolution one, so it
- * stops the worker where it is, on one core as on many). A worker stopped between reading the
- * array's length and writing it back lets the others append meanwhile, and its stale write then
- * loses their results; with a lock around the append, the stop only delays the others. A worker
- * gives way PREEMPT_BUDGET times at most: enough stops for a racy append to lose results on every
- * run, few enough that a worker stopped while it holds a lock does not slow the others down. */
-#define PREEMPT_NS 20000L
-#define PREEMPT_BUDGET 30
-
-static _Thread_local int stops_left;
-static _Thread_local timer_t my_timer;
-
-/* SIGUSR1: gives the processor away; the last stop disarms the timer (timer_settime is
- * async-signal-safe), as signals are costly under TSan even when they do nothing. */
-static void give_way(int sig)
-{
-	const struct itimerspec off = { { 0, 0 }, { 0, 0 } };
-
-	(void)sig;
-	if (stops_left > 0 && --stops_left == 0)
-		timer_settime(my_timer, 0, &off, NULL);
-	sched_yield();
-}
-
-/* Arms, for the calling thread, a timer that sends it SIGUSR1 every PREEMPT_NS, PREEMPT_BUDGET
- * times. Returns 0, or -1 if the timer cannot be made (the test then runs without it). */
-static int preempt_me(timer_t *timer)
-{
-	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
-	const struct itimerspec every = { { 0, PREEMPT_NS }, { 0, PREEMPT_NS } };
-
-	ev._sigev_un._tid = gettid(); /* glibc's name for Linux's sigev_notify_thread_id */
-	stops_left = PREEMPT_BUDGET;
-	if (timer_create(CLOCK_MONOTONIC, &ev, timer) != 0)
-		return -1;
-	my_timer = *timer;
-	if (timer_settime(*timer, 0, &every, NULL) != 0) {
-		timer_delete(*timer);
-		return -1;
-	}
-	return 0;
-}
+/* A worker's whole share of the jobs takes well under a millisecond, less than a time slice, so
+ * on a busy machine each worker could run from start to end without being stopped and the
+ * appends would never overlap. Each worker of the concurrent run is therefore stopped every few
+ * microseconds and gives way (preempt.h): a worker stopped between reading the array's length and
+ * writing it back lets the others append meanwhile, and its stale write loses their results. */
 
 /* One worker thread of a test run. */
 struct worker {
@@ -88,24 +47,24 @@ struct worker {
 	struct results *results;
 	pthread_barrier_t *start;
 	unsigned long first, njobs, stride;
-	int preempt; /* arm the timer above */
+	int preempt; /* stop the worker every few microseconds (preempt.h) */
 };
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	timer_t timer;
+	struct preempt p = { .armed = 0 };
 
 	Pthread_barrier_wait(w->start);
-	int armed = w->preempt && preempt_me(&timer) == 0;
+	if (w->preempt)
+		preempt_begin(&p);
 	worker_loop(w->results, w->first, w->njobs, w->stride, work, NULL);
-	if (armed)
-		timer_delete(timer);
+	preempt_end(&p);
 	return NULL;
 }
 
 /* Runs NWORKERS worker threads released together on R, sharing NJOBS jobs, and joins them; with
- * PREEMPT, each interrupted by its timer (SIGUSR1 must then be handled by give_way). */
+ * PREEMPT, each is stopped every few microseconds (preempt_install must have been called). */
 static void run_workers(struct results *r, int nworkers, unsigned long njobs, int preempt)
 {
 	struct worker *w = Malloc(sizeof(*w) * (size_t)nworkers);
@@ -188,7 +147,6 @@ static int run_in_child(char *why, size_t whylen)
 	if (pid == 0) {
 		const struct rlimit no_core = { 0, 0 };
 		const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS, SIGABRT };
-		struct sigaction way = { .sa_handler = give_way, .sa_flags = SA_RESTART };
 		struct results *r = results_new(0);
 		char msg[256];
 		int rc;
@@ -199,9 +157,7 @@ static int run_in_child(char *why, size_t whylen)
 		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 			signal(fatal[i], SIG_DFL);
 		setrlimit(RLIMIT_CORE, &no_core);
-		sigemptyset(&way.sa_mask);
-		sigaction(SIGUSR1, &way, NULL);
-		run_workers(r, MANY_WORKERS, MANY_JOBS, 1);
+		run_workers(r, MANY_WORKERS, MANY_JOBS, preempt_install() == 0);
 		rc = check_every_job_once(r, MANY_JOBS, msg, sizeof(msg));
 		if (rc != 0 && write(fds[1], msg, strlen(msg)) < 0)
 			rc = -1;

@@ -11,6 +11,7 @@
 
 #include "chan.h"
 #include "check.h"
+#include "preempt.h"
 #include "ratelimit.h"
 #include "threadcheck.h"
 #include "threads_left.h"
@@ -164,8 +165,11 @@ static void test_janitor_forgets_idle_clients(void **state)
 }
 
 /* Many connections of one client, all at the same instant: exactly the burst is admitted.
- * Spending a token twice needs two requests in the middle of a take at the same moment, which
- * a busy machine does not always allow, so the test deflakes openly: it repeats the round up to
+ * Spending a token twice needs a connection stopped in the middle of a take while another takes
+ * tokens, and a connection's share may run without being stopped on a busy machine. So each
+ * connection is stopped every few microseconds and gives way (preempt.h): one stopped between
+ * reading the bucket's tokens and writing them back lets the others spend tokens meanwhile, and
+ * its stale write gives them back. The test also deflakes openly: it repeats the round up to
  * MAX_ROUNDS times and fails at the first one that admits a wrong number. A correct limiter
  * passes every round. */
 #define NCONNS 4
@@ -180,22 +184,28 @@ struct conn {
 	pthread_t thread;
 	struct limiter *lim;
 	pthread_barrier_t *start;
+	int preempt; /* stop the connection every few microseconds (preempt.h) */
 	int admitted;
 };
 
 static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
+	struct preempt p = { .armed = 0 };
 	long retry;
 
 	Pthread_barrier_wait(c->start);
+	if (c->preempt)
+		preempt_begin(&p);
 	c->admitted = send_requests(c->lim, 1, PER_CONN, &retry);
+	preempt_end(&p);
 	return NULL;
 }
 
 static void test_parallel_requests_spend_each_token_once(void **state)
 {
 	struct tc_baseline base;
+	int preempt = preempt_install() == 0;
 
 	(void)state;
 	assert_int_equal(tc_baseline_take(&base), 0);
@@ -208,7 +218,7 @@ static void test_parallel_requests_spend_each_token_once(void **state)
 
 		Pthread_barrier_init(&start, NULL, NCONNS);
 		for (int i = 0; i < NCONNS; i++) {
-			conns[i] = (struct conn){ .lim = lim, .start = &start };
+			conns[i] = (struct conn){ .lim = lim, .start = &start, .preempt = preempt };
 			Pthread_create(&conns[i].thread, NULL, conn_main, &conns[i]);
 		}
 		for (int i = 0; i < NCONNS; i++) {
