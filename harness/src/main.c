@@ -670,6 +670,39 @@ static int grade_scans(struct grading *gr)
 	return 0;
 }
 
+/* Explores the program of each lab that declares explore: N (its EXPLORE check), in the
+ * sandbox and with the canary like every graded run, unless the lab was refused or its program
+ * was not built. Returns how many explorations could not run (said on stderr). */
+static int grade_explore(const struct tl_config *cfg, struct grading *gr)
+{
+	int errors = 0;
+	for (size_t i = 0; i < gr->n; i++) {
+		struct tl_grade_lab *gl = &gr->g.labs[i];
+		const struct tl_target *t = gr->targets[i];
+		char replay[TL_PATH];
+		int has = 0;
+		for (int k = 0; k < gl->rubric.n; k++)
+			has |= gl->rubric.check[k].kind == TL_CHECK_EXPLORE;
+		if (!has || gl->tampered)
+			continue;
+		if (access(t->bin_plain, X_OK) != 0) {
+			snprintf(gl->explore_what, sizeof gl->explore_what, "the program did not build");
+			continue;
+		}
+		/* The replay command names the lab folder of the student's own checkout. */
+		snprintf(replay, sizeof replay, "labs/%s", gl->lab->slug);
+		int rc = tl_explore_program(cfg, t->bin_plain, replay, gl->lab->explore, t->timeout_s, gl->explore_what,
+					    sizeof gl->explore_what);
+		gl->explored = rc >= 0;
+		gl->explore_failed = rc > 0;
+		if (rc < 0) {
+			fprintf(stderr, "threadlab: %s: %s\n", gl->lab->slug, gl->explore_what);
+			errors++;
+		}
+	}
+	return errors;
+}
+
 /* Scores every lab. Returns the number of tool runs that failed on the harness's side. */
 static int grade_score(struct grading *gr)
 {
@@ -719,7 +752,8 @@ static int grade_run(struct options *o, struct grading *gr, double t0)
 	execute(&o->cfg, gr->targets, gr->n, 0);
 	if (grade_scans(gr) != 0)
 		return TL_EXIT_ERROR;
-	int tool_errors = grade_score(gr);
+	int tool_errors = grade_explore(&o->cfg, gr);
+	tool_errors += grade_score(gr);
 	gr->g.seconds = tl_now() - t0;
 	FILE *out = open_report(o->out_path);
 	if (out == NULL)
