@@ -15,6 +15,8 @@ static const char usage[] =
 	"usage: threadlab check    [--solutions] [--lab NN[,NN]] [options] run the labs under every tool\n"
 	"       threadlab selftest [--lab NN] [options]                 buggy and fixed vs. declarations\n"
 	"       threadlab analyze  PATH... [options]                    your own C file(s) or folder(s)\n"
+	"       threadlab analyze  [options] -- PROG [ARG...]           a dynamically linked program you built:\n"
+	"                          Helgrind and threadcheck, or TSan when built with -fsanitize=thread\n"
 	"       threadlab grade    SUBMISSION [--lab NN] [--runs K] [--rubric FILE] [--out FILE] [--keep]\n"
 	"                          grade a folder, git repository or tarball (default K=3); refuses\n"
 	"                          (exit 2) without bubblewrap and seccomp unless --unsafe-no-sandbox\n"
@@ -161,6 +163,7 @@ struct options {
 	const char *sandbox; /* grade --sandbox MODE: bubblewrap (the default) or platform-container */
 	int solutions, keep, tools_given;
 	int first_arg; /* argv index of the first argument that is not an option */
+	int binary;    /* analyze -- PROG [ARG...]: a program the user built, with its arguments */
 };
 
 /* How an option's argument is read. */
@@ -298,6 +301,11 @@ static int parse_options(enum command cmd, int argc, char **argv, struct options
 		return -1;
 	}
 	o->first_arg = optind;
+	o->binary = cmd == CMD_ANALYZE && strcmp(argv[optind - 1], "--") == 0;
+	if (o->binary && o->cfg.canary) {
+		fprintf(stderr, "threadlab: --canary links the canaries into sources; analyze -- PROG has none\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -364,17 +372,19 @@ static FILE *open_report(const char *path)
 
 /* ---- check, selftest, analyze --------------------------------------------------------------- */
 
-/* The targets of analyze: one per path of PATHS (N). Returns 0 with *TARGETS (*NT filled), or
- * -1 after saying why (the targets made so far are in *TARGETS). */
+/* The targets of analyze: one per path of PATHS (N), or with -- the one program PATHS[0] with
+ * its arguments. Returns 0 with *TARGETS (*NT filled), or -1 after saying why (the targets made
+ * so far are in *TARGETS). */
 static int analyze_targets(struct options *o, char **paths, int n, struct tl_target ***targets, size_t *nt)
 {
 	char err[1024];
 	*targets = calloc((size_t)n, sizeof **targets);
 	TL_ASSERT(*targets != NULL);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < (o->binary ? 1 : n); i++) {
 		struct tl_target *t = malloc(sizeof *t);
 		TL_ASSERT(t != NULL);
-		if (tl_target_analyze(&o->cfg, paths[i], t, err, sizeof err) != 0) {
+		if ((o->binary ? tl_target_binary(&o->cfg, paths, t, err, sizeof err)
+			       : tl_target_analyze(&o->cfg, paths[i], t, err, sizeof err)) != 0) {
 			fprintf(stderr, "threadlab: %s\n", err);
 			tl_target_free(t);
 			return -1;

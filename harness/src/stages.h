@@ -196,6 +196,9 @@ struct tl_target {
 					* grading a folder the program can never write */
 	char bin_plain[TL_PATH], bin_tsan[TL_PATH], bin_test[TL_PATH];
 	char bin_test_tsan[TL_PATH];   /* grading: the tests built for TSan too */
+	int prebuilt;                  /* analyze -- PROG: the user built it; a build the program is
+					* not has no binary ("") and its tools are skipped */
+	char *const *args;             /* analyze -- PROG ARGS: the program's arguments, or NULL */
 	int timeout_s;
 	int runs;
 	int werror;
@@ -265,6 +268,13 @@ int tl_target_lab(const struct tl_config *cfg, const struct tl_lab *lab, enum tl
 /* A user's file (one program) or folder (its .c files: one program, and its test_*.c files
  * with the rest but main.c: the cmocka tests). Returns 0, or -1 with ERR filled. */
 int tl_target_analyze(const struct tl_config *cfg, const char *path, struct tl_target *t, char *err, size_t errlen);
+/* A program the user built, ARGV[0] with its arguments ARGV[1..] (NULL-terminated; kept, not
+ * copied): analyze -- PROG ARGS. It must be a dynamically linked ELF executable, since
+ * threadcheck comes in by LD_PRELOAD and Helgrind sees pthreads through its preloaded library.
+ * It is its TSan build when it was built with -fsanitize=thread (it defines __tsan_init), and its
+ * plain build otherwise: each tool runs the build tools.def names, so TSan runs only the first
+ * and Helgrind and threadcheck only the second. Returns 0, or -1 with ERR filled. */
+int tl_target_binary(const struct tl_config *cfg, char *const *argv, struct tl_target *t, char *err, size_t errlen);
 /* Frees a malloc'd target, its findings and its source lists. T may be NULL. */
 void tl_target_free(struct tl_target *t);
 
