@@ -275,6 +275,25 @@ static void test_canary_lab_folder(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A thread that sleeps hands the turn over on the default schedule too: a trylock back-off, in
+ * which each thread holds one lock and polls for the other with a sleep, survives every
+ * strategy's schedules. Were the sleeper to keep the turn, the default schedule (the first of
+ * each exploration) would livelock and time out. */
+static void test_sleep_hands_over(void **state)
+{
+	static const char *const strategies[] = { "pct", "random", "delay" };
+	(void)state;
+	for (size_t k = 0; k < sizeof strategies / sizeof strategies[0]; k++) {
+		const char *const opts[] = { "--format", "json", "--timeout", "5", "--schedules", "10",
+					     "--strategy", strategies[k], NULL };
+		int rc;
+		char *json = explore(opts, "harness/tests/programs/trylock_backoff.c", &rc);
+		assert_member(json, "outcome", "\"none\"");
+		assert_int_equal(rc, TL_EXIT_PASS);
+		free(json);
+	}
+}
+
 /* Bad options are a usage error, never a verdict. */
 static void test_usage(void **state)
 {
@@ -445,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_path_and_text),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_canary_lab_folder),
+		cmocka_unit_test(test_sleep_hands_over),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_same_seed_same_schedule),
 		cmocka_unit_test(test_off_by_default),
