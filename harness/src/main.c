@@ -680,36 +680,66 @@ static int grade_scans(struct grading *gr)
 	return 0;
 }
 
-/* Explores the program of each lab that declares explore: N (its EXPLORE check), in the
+/* One lab's exploration, a job of the pool (grade_explore). */
+struct explore_job {
+	const struct tl_config *cfg;
+	struct tl_grade_lab *gl;
+	const struct tl_target *t;
+	int rc;
+};
+
+static void explore_job(void *arg)
+{
+	struct explore_job *j = arg;
+	char replay[TL_PATH];
+	/* The replay command names the lab folder of the student's own checkout. */
+	snprintf(replay, sizeof replay, "labs/%s", j->gl->lab->slug);
+	j->rc = tl_explore_program(j->cfg, j->t->bin_plain, replay, j->gl->lab->explore, j->t->timeout_s,
+				   j->gl->explore_what, sizeof j->gl->explore_what);
+}
+
+/* Whether RUB has the explored schedules' check. */
+static int has_explore(const struct tl_lab_rubric *rub)
+{
+	for (int k = 0; k < rub->n; k++)
+		if (rub->check[k].kind == TL_CHECK_EXPLORE)
+			return 1;
+	return 0;
+}
+
+/* Explores the program of each lab whose rubric has the EXPLORE check, in parallel, in the
  * sandbox and with the canary like every graded run, unless the lab was refused or its program
  * was not built. Returns how many explorations could not run (said on stderr). */
 static int grade_explore(const struct tl_config *cfg, struct grading *gr)
 {
+	struct explore_job *jobs = calloc(gr->n, sizeof *jobs);
+	struct tl_pool *pool = tl_pool_new(cfg->jobs);
 	int errors = 0;
+	TL_ASSERT(jobs != NULL);
 	for (size_t i = 0; i < gr->n; i++) {
 		struct tl_grade_lab *gl = &gr->g.labs[i];
-		const struct tl_target *t = gr->targets[i];
-		char replay[TL_PATH];
-		int has = 0;
-		for (int k = 0; k < gl->rubric.n; k++)
-			has |= gl->rubric.check[k].kind == TL_CHECK_EXPLORE;
-		if (!has || gl->tampered)
-			continue;
-		if (access(t->bin_plain, X_OK) != 0) {
+		jobs[i] = (struct explore_job){cfg, gl, gr->targets[i], 0};
+		if (!has_explore(&gl->rubric) || gl->tampered)
+			jobs[i].gl = NULL;
+		else if (access(gr->targets[i]->bin_plain, X_OK) != 0) {
 			snprintf(gl->explore_what, sizeof gl->explore_what, "the program did not build");
+			jobs[i].gl = NULL;
+		} else
+			tl_pool_submit(pool, explore_job, &jobs[i]);
+	}
+	tl_pool_wait(pool);
+	tl_pool_free(pool);
+	for (size_t i = 0; i < gr->n; i++) {
+		if (jobs[i].gl == NULL)
 			continue;
-		}
-		/* The replay command names the lab folder of the student's own checkout. */
-		snprintf(replay, sizeof replay, "labs/%s", gl->lab->slug);
-		int rc = tl_explore_program(cfg, t->bin_plain, replay, gl->lab->explore, t->timeout_s, gl->explore_what,
-					    sizeof gl->explore_what);
-		gl->explored = rc >= 0;
-		gl->explore_failed = rc > 0;
-		if (rc < 0) {
-			fprintf(stderr, "threadlab: %s: %s\n", gl->lab->slug, gl->explore_what);
+		jobs[i].gl->explored = jobs[i].rc >= 0;
+		jobs[i].gl->explore_failed = jobs[i].rc > 0;
+		if (jobs[i].rc < 0) {
+			fprintf(stderr, "threadlab: %s: %s\n", jobs[i].gl->lab->slug, jobs[i].gl->explore_what);
 			errors++;
 		}
 	}
+	free(jobs);
 	return errors;
 }
 
