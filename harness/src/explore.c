@@ -148,8 +148,11 @@ static int ex_option(struct ex_opts *o, int argc, char **argv, int *i)
 		if (v == NULL)
 			return -1;
 		*str = v;
-	} else if (strcmp(a, "--no-minimize") == 0 || strcmp(a, "--canary") == 0) {
-		*(a[2] == 'n' ? &o->minimize : &o->canary) = a[2] != 'n';
+	} else if (strcmp(a, "--no-minimize") == 0) {
+		o->minimize = 0;
+		takes = 0;
+	} else if (strcmp(a, "--canary") == 0) {
+		o->canary = 1;
 		takes = 0;
 	} else if (rc == 0) {
 		fprintf(stderr, "threadlab: unknown option %s\n", a);
@@ -303,16 +306,16 @@ static int ex_build(struct ex_ctx *c, const char *path)
 	for (size_t k = 0; k < sizeof base / sizeof base[0]; k++)
 		tl_argv_push(&a, base[k]);
 	snprintf(decl, sizeof decl, "%s/lab.decl", path);
-	if (S_ISDIR(st.st_mode) && access(decl, R_OK) == 0) {
-		if (ex_lab_sources(c, path, &src, &a) != 0) {
-			tl_argv_clear(&a);
-			return -1;
-		}
-	} else if (S_ISDIR(st.st_mode))
+	const int lab = S_ISDIR(st.st_mode) && access(decl, R_OK) == 0;
+	if (lab && ex_lab_sources(c, path, &src, &a) != 0) {
+		tl_argv_clear(&a);
+		return -1;
+	}
+	if (!lab && S_ISDIR(st.st_mode))
 		ex_list_c(path, &src);
-	else
+	else if (!lab)
 		tl_paths_addf(&src, "%s", path);
-	if (c->canary && !(S_ISDIR(st.st_mode) && access(decl, R_OK) == 0))
+	if (c->canary && !lab)
 		fprintf(stderr, "threadlab: --canary: %s is not a lab folder; its program must link the canary itself\n", path);
 	for (size_t k = 0; k < src.n; k++)
 		tl_argv_push(&a, src.v[k]);
