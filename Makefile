@@ -67,6 +67,9 @@ LATENT_ALL := $(LATENT_BIN) $(addsuffix _ok,$(LATENT_BIN)) $(addsuffix _ok-tsan,
 BENCH_BIN := $(patsubst harness/bench/%.c,$(BUILD)/bench/bin/%,$(wildcard harness/bench/*.c))
 BENCH_TSAN_BIN := $(patsubst %,$(BUILD)/bench/bin/%-tsan,bench_lock bench_compute bench_hang)
 
+# The labs whose lab.decl declares explore: N (make report shows their interleavings).
+EXPLORE_LABS := $(notdir $(patsubst %/lab.decl,%,$(shell grep -l '^explore:' labs/*/lab.decl)))
+
 THREADLAB := $(BUILD)/bin/threadlab
 THREADLAB_TSAN := $(BUILD)/bin/threadlab-tsan
 
@@ -105,6 +108,13 @@ _report: all
 	@mkdir -p $(BUILD)/report
 	@# Exit status 1 only means the labs still have their bugs: that is what the page shows.
 	$(THREADLAB) check -j $(J) --format html --out $(BUILD)/report/index.html $(if $(LAB),--lab $(LAB)) $(if $(SOLUTIONS),--solutions) || test $$? -eq 1
+	@# Beside it, for each lab that declares explore: N, the interleaving that breaks its handout:
+	@# threadlab explore on the lab folder (built as grading builds it), one page a lab.
+	@test -n "$(SOLUTIONS)" || for lab in $(EXPLORE_LABS); do \
+	  case ",$(LAB)" in ",") ;; *",$${lab%%-*}"*) ;; *) continue ;; esac; \
+	  $(THREADLAB) explore --format html --out $(BUILD)/report/explore-$$lab.html labs/$$lab || test $$? -eq 1 || exit 1; \
+	  echo "interleaving: $(BUILD)/report/explore-$$lab.html"; \
+	done
 	@echo "report: $(BUILD)/report/index.html"
 
 # Benchmarks (not part of `make check`/`make test`): build/bench/results.json and a Markdown table.

@@ -4,7 +4,6 @@
  * detector switched off, or its report cut or rewritten, from inside the process. Nothing
  * here is the student's code, and nothing here affects the lab's own threads. */
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 
 /* The raced-on word. Not static, so that no compiler reasons the accesses away. */
@@ -12,6 +11,7 @@ int threadlab_canary_word;
 
 static pthread_mutex_t threadlab_canary_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t threadlab_canary_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t threadlab_canary_started = PTHREAD_COND_INITIALIZER;
 static int threadlab_canary_waiting;
 
 static void *threadlab_canary_racer(void *arg)
@@ -25,6 +25,7 @@ static void *threadlab_canary_sleeper(void *arg)
 {
 	pthread_mutex_lock(&threadlab_canary_mutex);
 	threadlab_canary_waiting = 1;
+	pthread_cond_signal(&threadlab_canary_started);
 	for (;;)
 		pthread_cond_wait(&threadlab_canary_cond, &threadlab_canary_mutex);
 	return arg;
@@ -32,20 +33,17 @@ static void *threadlab_canary_sleeper(void *arg)
 
 /* At exit, before threadcheck's own exit analysis (threadcheck registers its handler first,
  * so it runs last): leaves one thread blocked. Returns once that thread is inside its wait:
- * the mutex is free again only then. */
+ * this wait gets the mutex back only then. It waits rather than polls, because under
+ * threadcheck's schedule explorer, still running here, a poll that yields keeps the turn and
+ * the new thread would never start. */
 static void threadlab_canary_leak(void)
 {
 	pthread_t t;
-	if (pthread_create(&t, NULL, threadlab_canary_sleeper, NULL) != 0)
-		return;
-	for (;;) {
-		pthread_mutex_lock(&threadlab_canary_mutex);
-		int waiting = threadlab_canary_waiting;
-		pthread_mutex_unlock(&threadlab_canary_mutex);
-		if (waiting)
-			return;
-		sched_yield();
-	}
+	pthread_mutex_lock(&threadlab_canary_mutex);
+	if (pthread_create(&t, NULL, threadlab_canary_sleeper, NULL) == 0)
+		while (!threadlab_canary_waiting)
+			pthread_cond_wait(&threadlab_canary_started, &threadlab_canary_mutex);
+	pthread_mutex_unlock(&threadlab_canary_mutex);
 }
 
 /* Before main: the race, between two threads that nothing orders, then the exit hook. */

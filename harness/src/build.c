@@ -400,6 +400,9 @@ int tl_build_target(const struct tl_config *cfg, struct tl_target *t, int tools)
 		return fail_tools(t, tools, "cannot create ", "");
 	if (cfg->grading && tl_sandbox_prepare_dir(cfg, t->outdir) != 0)
 		return fail_tools(t, tools, "cannot hand ", " to the sandbox user");
+	/* The user's own binary (analyze -- PROG): nothing to build, the folder holds the logs. */
+	if (t->prebuilt)
+		return 0;
 	int rc = 0;
 	for (int k = 0; k < TL_BUILD_COUNT; k++) {
 		int of = tools_of_build(cfg, (enum tl_build_kind)k, tools);

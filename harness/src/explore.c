@@ -26,6 +26,8 @@ static const char ex_usage[] =
 	"  --timeout S        wall-clock limit of one run in seconds (10)\n"
 	"  --replay LIST      run the one schedule LIST (STEP:TN,...; - for none) and show it\n"
 	"  --no-minimize      report the failing schedule as found\n"
+	"  --canary           link (PATH) and require the liveness canary, as grading does, so that\n"
+	"                     a schedule from a grade's feedback replays step for step\n"
 	"  --format text|json|html, --out FILE\n"
 	"exit status: 0 survived every schedule, 1 a schedule failed, 2 usage or tool error\n";
 
@@ -40,6 +42,7 @@ struct ex_opts {
 	double timeout;
 	const char *replay;
 	int minimize;
+	int canary;                  /* the program carries grading's liveness canary */
 	const char *format;
 	const char *out;
 	const char *path;            /* PATH, or NULL with PROG */
@@ -54,6 +57,7 @@ struct ex_ctx {
 	char lib[TL_PATH];
 	char exe[TL_PATH];           /* the program built from PATH */
 	int made;                    /* DIR exists (and is removed at the end) */
+	int canary;                  /* the program carries the liveness canary (grading, --canary) */
 	struct ex_opts *o;
 };
 
@@ -147,6 +151,9 @@ static int ex_option(struct ex_opts *o, int argc, char **argv, int *i)
 	} else if (strcmp(a, "--no-minimize") == 0) {
 		o->minimize = 0;
 		takes = 0;
+	} else if (strcmp(a, "--canary") == 0) {
+		o->canary = 1;
+		takes = 0;
 	} else if (rc == 0) {
 		fprintf(stderr, "threadlab: unknown option %s\n", a);
 		return -1;
@@ -237,24 +244,79 @@ static void ex_list_c(const char *dir, struct tl_paths *src)
 	tl_paths_sort(src);
 }
 
-/* Compiles PATH (a C file, or a folder's C files but test_*.c) into C->exe with debug
- * information, so that the interleaving names lines. Returns 0, or -1 after saying why. */
+/* Adds to SRC and A (as -I) the sources and include folders of the program of lab folder DIR
+ * (a labs/NN-slug holding lab.decl): what its lab.decl names, the student's files as they are
+ * in DIR, labs/common and, for a canaried exploration, the liveness canary, as grading builds
+ * it (target.c), so that a schedule from a grade's feedback replays here step for step.
+ * Returns 0, or -1 after saying why. */
+static int ex_lab_sources(const struct ex_ctx *c, const char *dir, struct tl_paths *src, struct tl_argv *a)
+{
+	char real[TL_PATH], err[1024];
+	struct tl_lab *lab = NULL;
+	size_t n = 0;
+	struct tl_config cfg = { .canary = c->canary };
+	struct tl_target t;
+	/* The toolkit is two folders up: <root>/labs/NN-slug. */
+	char *slash = realpath(dir, real) != NULL ? strrchr(real, '/') : NULL, *up = NULL;
+	if (slash != NULL) {
+		*slash = '\0';
+		up = strrchr(real, '/');
+		*slash = '/';
+	}
+	if (up == NULL || tl_pathf(cfg.root, sizeof cfg.root, "%.*s", (int)(up - real), real) != 0) {
+		fprintf(stderr, "threadlab: %s: not a lab folder of the toolkit\n", dir);
+		return -1;
+	}
+	tl_strlcpy(cfg.labs_root, cfg.root, sizeof cfg.labs_root);
+	tl_strlcpy(cfg.out_root, c->dir, sizeof cfg.out_root);
+	int rc = tl_discover(cfg.root, slash + 1, &lab, &n, err, sizeof err) == 0 && n == 1 &&
+			 tl_target_lab(&cfg, lab, TL_BUGGY, &t, err, sizeof err) == 0
+		 ? 0 : -1;
+	if (rc != 0) {
+		fprintf(stderr, "threadlab: %s: %s\n", dir, n > 1 ? "more than one lab matches" : err);
+		free(lab);
+		return -1;
+	}
+	for (int k = 0; k < t.ninclude; k++) {
+		tl_argv_push(a, "-I");
+		tl_argv_push(a, t.include[k]);
+	}
+	for (size_t k = 0; k < t.src.n; k++)
+		tl_paths_addf(src, "%s", t.src.v[k]);
+	tl_paths_free(&t.src);
+	tl_paths_free(&t.test_src);
+	free(lab);
+	return 0;
+}
+
+/* Compiles PATH (a C file, a lab folder as grading builds its program, or a folder's C files
+ * but test_*.c) into C->exe with debug information, so that the interleaving names lines.
+ * Returns 0, or -1 after saying why. */
 static int ex_build(struct ex_ctx *c, const char *path)
 {
 	struct tl_paths src = { 0 };
+	struct tl_argv a = { 0 };
 	struct stat st;
+	char decl[TL_PATH + 16];
 	if (stat(path, &st) != 0) {
 		fprintf(stderr, "threadlab: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode))
-		ex_list_c(path, &src);
-	else
-		tl_paths_addf(&src, "%s", path);
-	struct tl_argv a = { 0 };
 	const char *base[] = { "cc", "-std=gnu11", "-g", "-O1", "-pthread", "-o", c->exe };
 	for (size_t k = 0; k < sizeof base / sizeof base[0]; k++)
 		tl_argv_push(&a, base[k]);
+	snprintf(decl, sizeof decl, "%s/lab.decl", path);
+	const int lab = S_ISDIR(st.st_mode) && access(decl, R_OK) == 0;
+	if (lab && ex_lab_sources(c, path, &src, &a) != 0) {
+		tl_argv_clear(&a);
+		return -1;
+	}
+	if (!lab && S_ISDIR(st.st_mode))
+		ex_list_c(path, &src);
+	else if (!lab)
+		tl_paths_addf(&src, "%s", path);
+	if (c->canary && !lab)
+		fprintf(stderr, "threadlab: --canary: %s is not a lab folder; its program must link the canary itself\n", path);
 	for (size_t k = 0; k < src.n; k++)
 		tl_argv_push(&a, src.v[k]);
 	char out[TL_PATH + 32], err[512];
@@ -308,6 +370,33 @@ static enum tl_ex_outcome ex_classify(const struct tl_spawn *s, const char *tc)
 	if (s->exited && s->exit_code != 0 && !(s->exit_code == 67 && strstr(tc, "BEGIN lock-order") != NULL))
 		return TL_EX_EXIT;
 	return TL_EX_NONE;
+}
+
+/* How the run S of a canaried program ended (grading's, or --canary): threadcheck's log TC
+ * parsed and the canary's records taken out (canary.c), then as ex_classify. The canary leaves
+ * a thread blocked at every exit, so exit status 67 is threadcheck's report of it; a run that
+ * ended by itself without that record had its report cut or switched off from inside. */
+static enum tl_ex_outcome ex_classify_canaried(const struct tl_spawn *s, const char *tc)
+{
+	struct tl_findings f = { 0 };
+	char err[256];
+	tl_kindset kinds = 0;
+	if (s->timed_out || s->signaled)
+		return ex_classify(s, "");
+	int parsed = tl_parse_threadcheck(tc, strlen(tc), &f, err, sizeof err) == 0;
+	int canaries = parsed ? tl_canary_take(TL_TOOL_THREADCHECK, &f) : 0;
+	for (size_t i = 0; i < f.n; i++)
+		kinds |= TL_KINDSET(f.v[i].kind);
+	tl_findings_free(&f);
+	if (kinds & TL_KINDSET(TL_KIND_DEADLOCK))
+		return TL_EX_DEADLOCK;
+	if (kinds & TL_KINDSET(TL_KIND_THREAD_LEAK))
+		return TL_EX_LEAK;
+	if (kinds & TL_KINDSET(TL_KIND_MISUSE))
+		return TL_EX_MISUSE;
+	if (canaries == 0)
+		return TL_EX_INTERFERENCE;
+	return s->exited && s->exit_code != 0 && s->exit_code != 67 ? TL_EX_EXIT : TL_EX_NONE;
 }
 
 /* The decision list of a schedule log ("choice STEP TN" lines) as "STEP:TN,...", "-" when it
@@ -397,7 +486,7 @@ static int ex_run(struct ex_ctx *c, const char *spec, const char *replay, int tr
 	snprintf(file, sizeof file, "%s/sched.%d", c->dir, pid);
 	r->sched_log = ex_slurp(file);
 	unlink(file);
-	r->outcome = ex_classify(&s, tc);
+	r->outcome = c->canary ? ex_classify_canaried(&s, tc) : ex_classify(&s, tc);
 	r->status = s.signaled ? s.signo : s.exit_code;
 	r->stderr_text = ex_slurp(errp);
 	ex_decisions(r->sched_log, r);
@@ -542,37 +631,47 @@ static char *ex_minimize(struct ex_ctx *c, const char *list, enum tl_ex_outcome 
 
 /* ---- the exploration ------------------------------------------------------------------------ */
 
-/* Runs up to the asked number of schedules, stopping at the first that fails. Returns 0 with
- * the failing run in *FAIL (outcome NONE when every schedule passed) and its seed in REP, or
- * -1 when the program could not be run. A first run on the default schedule (no preemption)
- * counts the steps, which PCT needs, and fails on its own when the bug needs no preemption. */
-static int ex_search(struct ex_ctx *c, struct ex_run *fail, struct tl_ex_report *rep)
+/* Runs COUNT more schedules of strategy NAME, seeds from SEED, after those REP counts,
+ * stopping at the first that fails (left in *FAIL, its seed and strategy in REP). Returns 0, or
+ * -1 when the program could not be run. */
+static int ex_more(struct ex_ctx *c, const char *name, unsigned long long seed, long count, struct ex_run *fail,
+		   struct tl_ex_report *rep)
 {
 	char spec[160];
-	if (ex_run(c, NULL, "-", 0, fail) != 0)
-		return -1;
-	rep->steps_hint = fail->steps > 0 ? fail->steps : 1;
-	rep->schedules = 1;
-	if (fail->outcome != TL_EX_NONE)
-		return 0;
-	for (long i = 0; i < c->o->schedules; i++) {
+	snprintf(rep->strategy, sizeof rep->strategy, "%s", name);
+	for (long i = 0; i < count; i++) {
 		ex_run_free(fail);
-		rep->seed = c->o->seed + (unsigned long long)i;
-		snprintf(spec, sizeof spec, "%s:seed=%llu:depth=%d:steps=%ld", c->o->strategy, rep->seed,
-			 c->o->depth, rep->steps_hint);
+		rep->seed = seed + (unsigned long long)i;
+		snprintf(spec, sizeof spec, "%s:seed=%llu:depth=%d:steps=%ld", name, rep->seed, c->o->depth,
+			 rep->steps_hint);
 		if (ex_run(c, spec, NULL, 0, fail) != 0)
 			return -1;
-		rep->schedules = i + 2;
+		rep->schedules++;
 		if (fail->outcome != TL_EX_NONE)
 			return 0;
 	}
 	return 0;
 }
 
+/* Runs up to the asked number of schedules, stopping at the first that fails. Returns 0 with
+ * the failing run in *FAIL (outcome NONE when every schedule passed) and its seed in REP, or
+ * -1 when the program could not be run. A first run on the default schedule (no preemption)
+ * counts the steps, which PCT needs, and fails on its own when the bug needs no preemption. */
+static int ex_search(struct ex_ctx *c, struct ex_run *fail, struct tl_ex_report *rep)
+{
+	if (ex_run(c, NULL, "-", 0, fail) != 0)
+		return -1;
+	rep->steps_hint = fail->steps > 0 ? fail->steps : 1;
+	rep->schedules = 1;
+	if (fail->outcome != TL_EX_NONE)
+		return 0;
+	return ex_more(c, c->o->strategy, c->o->seed, c->o->schedules, fail, rep);
+}
+
 /* The command that replays LIST, as the user would type it. */
 static void ex_replay_cmd(const struct ex_ctx *c, const char *list, char *buf, size_t len)
 {
-	size_t n = (size_t)snprintf(buf, len, "threadlab explore --replay %s", list);
+	size_t n = (size_t)snprintf(buf, len, "threadlab explore --replay %s%s", list, c->canary ? " --canary" : "");
 	if (c->o->path != NULL) {
 		snprintf(buf + n, len - n, " %s", c->o->path);
 		return;
@@ -668,6 +767,7 @@ static int ex_setup(struct ex_ctx *c, const struct tl_config *cfg, struct ex_opt
 	memset(c, 0, sizeof *c);
 	c->cfg = cfg != NULL ? cfg : &c->own;
 	c->o = o;
+	c->canary = o->canary || c->cfg->canary;
 	snprintf(c->dir, sizeof c->dir, "/tmp/threadlab-explore.XXXXXX");
 	if (ex_find_lib(c) != 0)
 		return -1;
@@ -735,8 +835,8 @@ out:
 
 /* ---- for selftest and grading ------------------------------------------------------------------ */
 
-int tl_explore_program(const struct tl_config *cfg, const char *prog, long schedules, int timeout_s,
-		       char *what, size_t whatlen)
+int tl_explore_program(const struct tl_config *cfg, const char *prog, const char *replay_path, long schedules,
+		       int timeout_s, char *what, size_t whatlen)
 {
 	struct ex_opts o = { .schedules = schedules, .seed = 1, .strategy = "pct", .depth = 3,
 			     .timeout = timeout_s > 0 ? timeout_s : 10, .minimize = 1, .format = "text" };
@@ -745,7 +845,14 @@ int tl_explore_program(const struct tl_config *cfg, const char *prog, long sched
 	struct tl_ex_report rep = { 0 };
 	int rc = -1;
 	o.prog[0] = (char *)prog;
-	if (ex_setup(&c, cfg, &o, &rep) != 0 || ex_search(&c, &fail, &rep) != 0) {
+	/* Half the schedules are PCT's and half a random walk's. PCT gives a thread that sleeps or
+	 * yields the lowest priority (so that a loop polling with a yield lets the others run),
+	 * which makes a sleep as long as it needs to be: blind to a fix that waits "long enough"
+	 * instead of ordering, which a random walk, where a sleep is one more point, catches. */
+	o.schedules = schedules - schedules / 2;
+	if (ex_setup(&c, cfg, &o, &rep) != 0 || ex_search(&c, &fail, &rep) != 0 ||
+	    (fail.outcome == TL_EX_NONE &&
+	     ex_more(&c, "random", o.seed + (unsigned long long)o.schedules, schedules / 2, &fail, &rep) != 0)) {
 		tl__errf(what, whatlen, "explore could not run %s", prog);
 		goto out;
 	}
@@ -754,13 +861,15 @@ int tl_explore_program(const struct tl_config *cfg, const char *prog, long sched
 		tl__errf(what, whatlen, "survived %ld schedules", rep.schedules);
 		goto out;
 	}
+	/* The replay command names what the user has (a lab folder), not the scratch build. */
+	c.o->path = replay_path;
 	if (ex_explain_failure(&c, &fail, &rep) != 0) {
 		rc = -1;
 		tl__errf(what, whatlen, "explore could not replay %s", prog);
 		goto out;
 	}
-	tl__errf(what, whatlen, "failed at schedule %ld: %s; replay: %s", rep.schedules,
-		 tl_ex_outcome_what(rep.outcome), rep.replay_cmd);
+	tl__errf(what, whatlen, "failed at schedule %ld (%s, seed %llu): %s; replay: %s", rep.schedules, rep.strategy,
+		 rep.seed, tl_ex_outcome_what(rep.outcome), rep.replay_cmd);
 out:
 	if (c.made)
 		ex_cleanup(&c);
@@ -777,7 +886,7 @@ int tl_explore_selftest(const struct tl_config *cfg, struct tl_target *const *ta
 		if (t->lab == NULL || t->lab->explore == 0 || access(t->bin_plain, X_OK) != 0)
 			continue;
 		char what[8192];
-		int failed = tl_explore_program(cfg, t->bin_plain, t->lab->explore, t->timeout_s, what, sizeof what);
+		int failed = tl_explore_program(cfg, t->bin_plain, NULL, t->lab->explore, t->timeout_s, what, sizeof what);
 		/* The buggy program must fail within N schedules, the solution survive them. */
 		int as_declared = failed >= 0 && failed == (t->variant == TL_BUGGY);
 		bad += !as_declared;

@@ -13,6 +13,7 @@
 	X(DEADLOCK, "deadlock", "the threads deadlocked")                                   \
 	X(LEAK, "thread-leak", "a thread outlived the program or was never joined")         \
 	X(MISUSE, "misuse", "a pthread call was misused")                                   \
+	X(INTERFERENCE, "interference", "threadcheck's report lacked the liveness canary")   \
 	X(TIMEOUT, "timeout", "the run did not end within the time limit")
 
 enum tl_ex_outcome {

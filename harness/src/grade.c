@@ -111,10 +111,12 @@ static int any(const struct tl_result *r, int (*pick)(const struct tl_finding *f
 	return 0;
 }
 
-/* Whether check C passed on the results of T (RUB: the lab's rubric). */
-static int check_passed(const struct tl_check *c, const struct tl_lab_rubric *rub, const struct tl_target *t)
+/* Whether check C passed on the results of GL's target and, for the explored schedules, on
+ * GL's exploration. */
+static int check_passed(const struct tl_check *c, const struct tl_grade_lab *gl)
 {
-	const struct tl_result *r = &t->result[c->tool];
+	const struct tl_lab_rubric *rub = &gl->rubric;
+	const struct tl_result *r = &gl->target->result[c->tool];
 	switch (c->kind) {
 	case TL_CHECK_TOOL:
 		return r->status == TL_ST_RAN && counted_kinds(r) == c->want;
@@ -122,17 +124,43 @@ static int check_passed(const struct tl_check *c, const struct tl_lab_rubric *ru
 		return tests_judged(r) && !any(r, is_case, c->test);
 	case TL_CHECK_TESTS:
 		return tests_judged(r) && !any(r, other_case, rub);
+	case TL_CHECK_EXPLORE:
+		return gl->explored && !gl->explore_failed;
 	case TL_CHECK_COUNT:
 		break;
 	}
 	return 0;
 }
 
+/* Appends why the explored schedules' check C failed: what the exploration said (the failing
+ * schedule and its replay command), and the lab's lesson when a schedule failed, that being the
+ * lab's bug under an interleaving the other runs did not meet. */
+static void why_explore_failed(char *fb, size_t len, const struct tl_check *c, const struct tl_grade_lab *gl)
+{
+	if (!gl->explored) {
+		append(fb, len, "the schedule explorer could not check this lab: %s. ",
+		       gl->explore_what[0] != '\0' ? gl->explore_what : "it was not run");
+		return;
+	}
+	append(fb, len, "under threadcheck's schedule explorer (%d schedules), the program %s. Run the replay "
+			"command in your checkout to see the interleaving step by step. ",
+	       c->schedules, gl->explore_what);
+	append(fb, len, "Lesson (%s): %s.", gl->lab->slug, gl->lab->lesson);
+	if (gl->lab->nhint > 0)
+		append(fb, len, " Hint: %s", gl->lab->hint[0]);
+}
+
 /* Appends why check C failed on R (RUB: the lab's rubric): the tool's state and the findings
  * that bear on it, then the lesson or the kind's explanation. */
-static void why_failed(char *fb, size_t len, const struct tl_check *c, const struct tl_lab_rubric *rub,
-		       const struct tl_lab *lab, const struct tl_result *r)
+static void why_failed(char *fb, size_t len, const struct tl_check *c, const struct tl_grade_lab *gl)
 {
+	const struct tl_lab_rubric *rub = &gl->rubric;
+	const struct tl_lab *lab = gl->lab;
+	const struct tl_result *r = &gl->target->result[c->tool];
+	if (c->kind == TL_CHECK_EXPLORE) {
+		why_explore_failed(fb, len, c, gl);
+		return;
+	}
 	if (r->status != TL_ST_RAN) {
 		append(fb, len, "%s could not check this lab (%s): %s. ", tl_tool_name(c->tool), tl_status_name(r->status),
 		       r->note);
@@ -167,6 +195,10 @@ static void held(char *fb, size_t len, const struct tl_check *c)
 	case TL_CHECK_TESTS:
 		append(fb, len, "Held, no points: the %d test case(s) that pass on the handout still pass; failing them would cost %.3g.",
 		       c->covers, c->points);
+		return;
+	case TL_CHECK_EXPLORE:
+		append(fb, len, "Held, no points: the program survives %d explored schedules; failing would cost %.3g.",
+		       c->schedules, c->points);
 		return;
 	case TL_CHECK_COUNT:
 		break;
@@ -205,7 +237,7 @@ static void score_item(struct tl_grade_item *it, const struct tl_grade_lab *gl, 
 		       c->gate ? "Gate not shown to hold, may cost" : "Lost", c->points);
 		return;
 	}
-	if (check_passed(c, &gl->rubric, gl->target)) {
+	if (check_passed(c, gl)) {
 		it->outcome = c->gate ? TL_OUT_HELD : TL_OUT_EARNED;
 		it->points = it->max;
 		if (c->gate)
@@ -215,7 +247,7 @@ static void score_item(struct tl_grade_item *it, const struct tl_grade_lab *gl, 
 	append(fb, len, c->gate ? "Gate failed, costs up to %.3g (it passes on the handout: your change brought this in): "
 				: "Lost %.3g: ",
 	       c->points);
-	why_failed(fb, len, c, &gl->rubric, gl->lab, &gl->target->result[c->tool]);
+	why_failed(fb, len, c, gl);
 }
 
 void tl_grade_score(struct tl_grade_lab *gl)

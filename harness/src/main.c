@@ -15,6 +15,8 @@ static const char usage[] =
 	"usage: threadlab check    [--solutions] [--lab NN[,NN]] [options] run the labs under every tool\n"
 	"       threadlab selftest [--lab NN] [options]                 buggy and fixed vs. declarations\n"
 	"       threadlab analyze  PATH... [options]                    your own C file(s) or folder(s)\n"
+	"       threadlab analyze  [options] -- PROG [ARG...]           a dynamically linked program you built:\n"
+	"                          Helgrind and threadcheck, or TSan when built with -fsanitize=thread\n"
 	"       threadlab grade    SUBMISSION [--lab NN] [--runs K] [--rubric FILE] [--out FILE] [--keep]\n"
 	"                          grade a folder, git repository or tarball (default K=3); refuses\n"
 	"                          (exit 2) without bubblewrap and seccomp unless --unsafe-no-sandbox\n"
@@ -161,6 +163,7 @@ struct options {
 	const char *sandbox; /* grade --sandbox MODE: bubblewrap (the default) or platform-container */
 	int solutions, keep, tools_given;
 	int first_arg; /* argv index of the first argument that is not an option */
+	int binary;    /* analyze -- PROG [ARG...]: a program the user built, with its arguments */
 };
 
 /* How an option's argument is read. */
@@ -298,6 +301,11 @@ static int parse_options(enum command cmd, int argc, char **argv, struct options
 		return -1;
 	}
 	o->first_arg = optind;
+	o->binary = cmd == CMD_ANALYZE && strcmp(argv[optind - 1], "--") == 0;
+	if (o->binary && o->cfg.canary) {
+		fprintf(stderr, "threadlab: --canary links the canaries into sources; analyze -- PROG has none\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -364,17 +372,19 @@ static FILE *open_report(const char *path)
 
 /* ---- check, selftest, analyze --------------------------------------------------------------- */
 
-/* The targets of analyze: one per path of PATHS (N). Returns 0 with *TARGETS (*NT filled), or
- * -1 after saying why (the targets made so far are in *TARGETS). */
+/* The targets of analyze: one per path of PATHS (N), or with -- the one program PATHS[0] with
+ * its arguments. Returns 0 with *TARGETS (*NT filled), or -1 after saying why (the targets made
+ * so far are in *TARGETS). */
 static int analyze_targets(struct options *o, char **paths, int n, struct tl_target ***targets, size_t *nt)
 {
 	char err[1024];
 	*targets = calloc((size_t)n, sizeof **targets);
 	TL_ASSERT(*targets != NULL);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < (o->binary ? 1 : n); i++) {
 		struct tl_target *t = malloc(sizeof *t);
 		TL_ASSERT(t != NULL);
-		if (tl_target_analyze(&o->cfg, paths[i], t, err, sizeof err) != 0) {
+		if ((o->binary ? tl_target_binary(&o->cfg, paths, t, err, sizeof err)
+			       : tl_target_analyze(&o->cfg, paths[i], t, err, sizeof err)) != 0) {
 			fprintf(stderr, "threadlab: %s\n", err);
 			tl_target_free(t);
 			return -1;
@@ -670,6 +680,69 @@ static int grade_scans(struct grading *gr)
 	return 0;
 }
 
+/* One lab's exploration, a job of the pool (grade_explore). */
+struct explore_job {
+	const struct tl_config *cfg;
+	struct tl_grade_lab *gl;
+	const struct tl_target *t;
+	int rc;
+};
+
+static void explore_job(void *arg)
+{
+	struct explore_job *j = arg;
+	char replay[TL_PATH];
+	/* The replay command names the lab folder of the student's own checkout. */
+	snprintf(replay, sizeof replay, "labs/%s", j->gl->lab->slug);
+	j->rc = tl_explore_program(j->cfg, j->t->bin_plain, replay, j->gl->lab->explore, j->t->timeout_s,
+				   j->gl->explore_what, sizeof j->gl->explore_what);
+}
+
+/* Whether RUB has the explored schedules' check. */
+static int has_explore(const struct tl_lab_rubric *rub)
+{
+	for (int k = 0; k < rub->n; k++)
+		if (rub->check[k].kind == TL_CHECK_EXPLORE)
+			return 1;
+	return 0;
+}
+
+/* Explores the program of each lab whose rubric has the EXPLORE check, in parallel, in the
+ * sandbox and with the canary like every graded run, unless the lab was refused or its program
+ * was not built. Returns how many explorations could not run (said on stderr). */
+static int grade_explore(const struct tl_config *cfg, struct grading *gr)
+{
+	struct explore_job *jobs = calloc(gr->n, sizeof *jobs);
+	struct tl_pool *pool = tl_pool_new(cfg->jobs);
+	int errors = 0;
+	TL_ASSERT(jobs != NULL);
+	for (size_t i = 0; i < gr->n; i++) {
+		struct tl_grade_lab *gl = &gr->g.labs[i];
+		jobs[i] = (struct explore_job){cfg, gl, gr->targets[i], 0};
+		if (!has_explore(&gl->rubric) || gl->tampered)
+			jobs[i].gl = NULL;
+		else if (access(gr->targets[i]->bin_plain, X_OK) != 0) {
+			snprintf(gl->explore_what, sizeof gl->explore_what, "the program did not build");
+			jobs[i].gl = NULL;
+		} else
+			tl_pool_submit(pool, explore_job, &jobs[i]);
+	}
+	tl_pool_wait(pool);
+	tl_pool_free(pool);
+	for (size_t i = 0; i < gr->n; i++) {
+		if (jobs[i].gl == NULL)
+			continue;
+		jobs[i].gl->explored = jobs[i].rc >= 0;
+		jobs[i].gl->explore_failed = jobs[i].rc > 0;
+		if (jobs[i].rc < 0) {
+			fprintf(stderr, "threadlab: %s: %s\n", jobs[i].gl->lab->slug, jobs[i].gl->explore_what);
+			errors++;
+		}
+	}
+	free(jobs);
+	return errors;
+}
+
 /* Scores every lab. Returns the number of tool runs that failed on the harness's side. */
 static int grade_score(struct grading *gr)
 {
@@ -719,7 +792,8 @@ static int grade_run(struct options *o, struct grading *gr, double t0)
 	execute(&o->cfg, gr->targets, gr->n, 0);
 	if (grade_scans(gr) != 0)
 		return TL_EXIT_ERROR;
-	int tool_errors = grade_score(gr);
+	int tool_errors = grade_explore(&o->cfg, gr);
+	tool_errors += grade_score(gr);
 	gr->g.seconds = tl_now() - t0;
 	FILE *out = open_report(o->out_path);
 	if (out == NULL)

@@ -50,8 +50,9 @@ const char *tl_outcome_name(enum tl_outcome o)
 }
 
 /* The rubric file's keys, with their defaults: a lab is worth 10 points, split between the
- * detectors that tell the handout from a fix and the tests that fail on the handout in the
- * ratio of their weights (half each), and a gate that fails costs 2. */
+ * detectors that tell the handout from a fix, the tests that fail on the handout and, in a lab
+ * that declares explore: N, the schedules its program must survive, in the ratio of their
+ * weights (a third each there, else half each), and a gate that fails costs 2. */
 static const struct {
 	const char *name;
 	double def;
@@ -59,6 +60,7 @@ static const struct {
 	[TL_RK_POINTS] = {"points", 10},
 	[TL_RK_DETECTORS] = {"detectors", 1},
 	[TL_RK_TESTS] = {"tests", 1},
+	[TL_RK_EXPLORE] = {"explore", 1},
 	[TL_RK_GATE] = {"gate", 2},
 };
 
@@ -83,7 +85,7 @@ static int rubric_line(void *ctx, const struct tl_kv *kv, char *err, size_t errl
 	if (end == NULL || *end != '\0' || strlen(kv->key) > 127 || strpbrk(kv->key, " \t") != NULL || key < 0 ||
 	    v < 0 || v > 1000)
 		return tl_kv_fail(kv, err, errlen,
-				  "Bad line (expected 'default.KEY: NUMBER' or 'NN-slug.KEY: NUMBER', KEY one of points detectors tests gate, NUMBER 0 to 1000)");
+				  "Bad line (expected 'default.KEY: NUMBER' or 'NN-slug.KEY: NUMBER', KEY one of points detectors tests explore gate, NUMBER 0 to 1000)");
 	*dot = '\0';
 	if (strcmp(kv->key, "default") == 0) {
 		r->def[key] = v;
@@ -181,29 +183,68 @@ static int test_checks(const struct tl_lab *lab, const struct tl_record *rec, st
 	return 0;
 }
 
-/* Gives the earning checks their points: the lab's points split between detectors and tests
- * by their weights (all of it to one side when the other has no earning check), then equally
- * within each side; gates get what failing them costs. Returns 0, or -1 when nothing earns. */
+/* The explored schedules' check, when the lab declares explore: N (and R does not weigh it 0,
+ * which leaves it out). It earns, never a gate, by
+ * the rule that derives every check: selftest proves that the handout fails within N schedules
+ * (and the solution survives them), so it is a check that fails on the handout and passes on a
+ * fix. As an earning item it also measures the fix: a change that only makes the bad
+ * interleaving rarer (a sleep, a yield) passes the runs of the other checks and loses these
+ * points, where a gate would only have cost what any new problem costs. */
+static int explore_check(const struct tl_rubric *r, const struct tl_lab *lab, struct tl_lab_rubric *out)
+{
+	/* A rubric that weighs it 0 has no such check, and grading then explores nothing. */
+	if (lab->explore == 0 || tl_rubric_value(r, lab->slug, TL_RK_EXPLORE) <= 0)
+		return 0;
+	char name[32];
+	snprintf(name, sizeof name, "explore:%d", lab->explore);
+	struct tl_check *c = add_check(out, TL_CHECK_EXPLORE, TL_TOOL_THREADCHECK, name, 0);
+	if (c == NULL)
+		return -1;
+	c->schedules = lab->explore;
+	return 0;
+}
+
+/* The rubric key that weighs the earning checks of kind K: the detectors', the tests' or the
+ * explored schedules' side. */
+static enum tl_rubric_key side_of(enum tl_check_kind k)
+{
+	switch (k) {
+	case TL_CHECK_TOOL:
+		return TL_RK_DETECTORS;
+	case TL_CHECK_TEST:
+	case TL_CHECK_TESTS:
+		return TL_RK_TESTS;
+	case TL_CHECK_EXPLORE:
+		return TL_RK_EXPLORE;
+	case TL_CHECK_COUNT:
+		break;
+	}
+	TL_ASSERT(!"a check kind without a side");
+	return TL_RK_COUNT;
+}
+
+/* Gives the earning checks their points: the lab's points split between the sides (detectors,
+ * tests, explored schedules) that have an earning check, by their weights, then equally within
+ * each side; gates get what failing them costs. Returns 0, or -1 when nothing earns. */
 static int share_points(const struct tl_rubric *r, const char *slug, struct tl_lab_rubric *out)
 {
-	int ntool = 0, ntest = 0;
+	int count[TL_RK_COUNT] = {0};
+	double weight[TL_RK_COUNT] = {0}, total = 0;
 	for (int i = 0; i < out->n; i++)
 		if (!out->check[i].gate)
-			out->check[i].kind == TL_CHECK_TOOL ? ntool++ : ntest++;
-	double wtool = ntool > 0 ? tl_rubric_value(r, slug, TL_RK_DETECTORS) : 0;
-	double wtest = ntest > 0 ? tl_rubric_value(r, slug, TL_RK_TESTS) : 0;
-	if (wtool + wtest <= 0)
+			count[side_of(out->check[i].kind)]++;
+	for (int k = 0; k < TL_RK_COUNT; k++) {
+		weight[k] = count[k] > 0 ? tl_rubric_value(r, slug, (enum tl_rubric_key)k) : 0;
+		total += weight[k];
+	}
+	if (total <= 0)
 		return -1;
 	const double points = tl_rubric_value(r, slug, TL_RK_POINTS);
 	out->max = 0;
 	for (int i = 0; i < out->n; i++) {
 		struct tl_check *c = &out->check[i];
-		if (c->gate)
-			c->points = tl_rubric_value(r, slug, TL_RK_GATE);
-		else if (c->kind == TL_CHECK_TOOL)
-			c->points = points * wtool / (wtool + wtest) / ntool;
-		else
-			c->points = points * wtest / (wtool + wtest) / ntest;
+		enum tl_rubric_key side = side_of(c->kind);
+		c->points = c->gate ? tl_rubric_value(r, slug, TL_RK_GATE) : points * weight[side] / total / count[side];
 		if (!c->gate)
 			out->max += c->points;
 	}
@@ -214,13 +255,13 @@ int tl_rubric_derive(const struct tl_rubric *r, const struct tl_lab *lab, const 
 		     struct tl_lab_rubric *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
-	if (tool_checks(lab, out) != 0 || test_checks(lab, rec, out) != 0) {
+	if (tool_checks(lab, out) != 0 || test_checks(lab, rec, out) != 0 || explore_check(r, lab, out) != 0) {
 		snprintf(err, errlen, "%s: more than %d checks", lab->slug, TL_CHECKS_MAX);
 		return -1;
 	}
 	if (share_points(r, lab->slug, out) != 0) {
 		snprintf(err, errlen,
-			 "%s: no check earns points (no detector's declared verdict and no test differs between the handout and a fix, or the rubric weighs them 0)",
+			 "%s: no check earns points (no detector's declared verdict, no test and no explored schedule differs between the handout and a fix, or the rubric weighs them 0)",
 			 lab->slug);
 		return -1;
 	}

@@ -445,6 +445,21 @@ static int spawn_run(const struct tl_config *cfg, const struct tl_target *t, int
 	return rc;
 }
 
+/* Appends the program's own arguments (analyze -- PROG ARGS) to CMD, whose every tool ends
+ * with the program: not to a run of the tests. Arguments beyond CMD's room are dropped. */
+static void append_args(const struct tl_target *t, int tests, struct tl_tool_cmd *cmd)
+{
+	const size_t room = sizeof cmd->argv / sizeof cmd->argv[0] - 1;
+	size_t a = 0;
+	if (tests || t->args == NULL)
+		return;
+	while (cmd->argv[a] != NULL)
+		a++;
+	for (size_t k = 0; t->args[k] != NULL && a < room; k++)
+		cmd->argv[a++] = t->args[k];
+	cmd->argv[a] = NULL;
+}
+
 /* Prepares run I of TOOL on T (its channel, its command) and runs it. Returns 0 with IO
  * holding the run, or -1 with NOTE filled (nothing left to free). */
 static int start_run(const struct tl_config *cfg, struct tl_target *t, enum tl_tool tool, int i, int tests,
@@ -468,6 +483,7 @@ static int start_run(const struct tl_config *cfg, struct tl_target *t, enum tl_t
 	struct tl_tool_cmd cmd;
 	memset(&cmd, 0, sizeof cmd);
 	o->hooks->command(cfg, &run, &cmd);
+	append_args(t, tests, &cmd);
 	char err[256];
 	if (spawn_run(cfg, t, i, &cmd, io, err, sizeof err) != 0) {
 		tl__errf(note, notelen, "could not start %s: %s", cmd.argv[0], err);
@@ -603,6 +619,14 @@ static int can_run(const struct tl_config *cfg, const struct tl_target *t, enum 
 	if (tl_build_is_tests(tl_tool(tool)->build) && t->test_src.n == 0) {
 		r->status = TL_ST_SKIPPED;
 		tl_strlcpy(r->note, "no tests", sizeof r->note);
+		return 0;
+	}
+	/* A program the user built is one build only (tl_target_binary). */
+	if (t->prebuilt && tl_build_output(t, tl_tool(tool)->build)[0] == '\0') {
+		r->status = TL_ST_SKIPPED;
+		enum tl_build_kind is = t->bin_tsan[0] != '\0' ? TL_BUILD_TSAN : TL_BUILD_PLAIN;
+		tl__errf(r->note, sizeof r->note, "%s runs a program's %s build; %s is its %s build", tl_tool_name(tool),
+			 tl_build_kind_name(tl_tool(tool)->build), t->name, tl_build_kind_name(is));
 		return 0;
 	}
 	return 1;

@@ -196,6 +196,9 @@ struct tl_target {
 					* grading a folder the program can never write */
 	char bin_plain[TL_PATH], bin_tsan[TL_PATH], bin_test[TL_PATH];
 	char bin_test_tsan[TL_PATH];   /* grading: the tests built for TSan too */
+	int prebuilt;                  /* analyze -- PROG: the user built it; a build the program is
+					* not has no binary ("") and its tools are skipped */
+	char *const *args;             /* analyze -- PROG ARGS: the program's arguments, or NULL */
 	int timeout_s;
 	int runs;
 	int werror;
@@ -265,6 +268,13 @@ int tl_target_lab(const struct tl_config *cfg, const struct tl_lab *lab, enum tl
 /* A user's file (one program) or folder (its .c files: one program, and its test_*.c files
  * with the rest but main.c: the cmocka tests). Returns 0, or -1 with ERR filled. */
 int tl_target_analyze(const struct tl_config *cfg, const char *path, struct tl_target *t, char *err, size_t errlen);
+/* A program the user built, ARGV[0] with its arguments ARGV[1..] (NULL-terminated; kept, not
+ * copied): analyze -- PROG ARGS. It must be a dynamically linked ELF executable, since
+ * threadcheck comes in by LD_PRELOAD and Helgrind sees pthreads through its preloaded library.
+ * It is its TSan build when it was built with -fsanitize=thread (it defines __tsan_init), and its
+ * plain build otherwise: each tool runs the build tools.def names, so TSan runs only the first
+ * and Helgrind and threadcheck only the second. Returns 0, or -1 with ERR filled. */
+int tl_target_binary(const struct tl_config *cfg, char *const *argv, struct tl_target *t, char *err, size_t errlen);
 /* Frees a malloc'd target, its findings and its source lists. T may be NULL. */
 void tl_target_free(struct tl_target *t);
 
@@ -560,7 +570,7 @@ int tl_record_load(const struct tl_lab *lab, struct tl_record *rec, char *err, s
 int tl_record_update(struct tl_target *const *targets, size_t n, int write);
 
 /* Points, per lab scope ("default" or a lab's slug): strict like lab.decl. */
-enum tl_rubric_key { TL_RK_POINTS, TL_RK_DETECTORS, TL_RK_TESTS, TL_RK_GATE, TL_RK_COUNT };
+enum tl_rubric_key { TL_RK_POINTS, TL_RK_DETECTORS, TL_RK_TESTS, TL_RK_EXPLORE, TL_RK_GATE, TL_RK_COUNT };
 #define TL_RUBRIC_MAX 128
 struct tl_rubric {
 	double def[TL_RK_COUNT];
@@ -586,6 +596,7 @@ struct tl_check {
 	tl_kindset handout; /* TOOL: what the tool reports on the handout (lab.decl buggy) */
 	tl_kindset want;    /* TOOL: what it reports on a fix (lab.decl fixed) */
 	int covers;         /* TESTS: how many test cases it stands for (0: unknown) */
+	int schedules;      /* EXPLORE: the schedules the program must survive (lab.decl explore:) */
 };
 #define TL_CHECKS_MAX 40
 struct tl_lab_rubric {
@@ -631,6 +642,11 @@ struct tl_grade_lab {
 	struct tl_grade_item item[TL_CHECKS_MAX];
 	int nitem;
 	double points, max;
+	/* The EXPLORE check's run (tl_explore_program on the submission's program): whether it came
+	 * to a verdict (0: not run, or it could not run), whether a schedule failed, and what it
+	 * said, with the failing schedule's replay command. */
+	int explored, explore_failed;
+	char explore_what[1536];
 };
 
 struct tl_grade {
@@ -726,12 +742,14 @@ const struct tl_format_ops *tl_format(enum tl_format f);
 int tl_explain(FILE *out, const char *kind);
 /* threadlab explore (explore.c): ARGV[1] is "explore". Returns a TL_EXIT_* status. */
 int tl_explore_main(int argc, char **argv);
-/* Explores the built program PROG as threadlab explore does (PCT, depth 3, seeds from 1, up to
- * SCHEDULES schedules after the default one, each run limited to TIMEOUT_S), in CFG's sandbox
- * when it has one. Returns 1 when a schedule failed, 0 when every one passed, -1 when PROG could
- * not be run; WHAT says which (with the replay command of a failure). */
-int tl_explore_program(const struct tl_config *cfg, const char *prog, long schedules, int timeout_s,
-		       char *what, size_t whatlen);
+/* Explores the built program PROG as threadlab explore does: the default schedule, then up to
+ * SCHEDULES more, the first half PCT's (depth 3, seeds from 1) and the rest a random walk's
+ * (the seeds that follow), each run limited to TIMEOUT_S, in CFG's sandbox
+ * when it has one, with the liveness canary when CFG has it. Returns 1 when a schedule failed,
+ * 0 when every one passed, -1 when PROG could not be run; WHAT says which (with the replay
+ * command of a failure, naming REPLAY_PATH, a lab folder, when it is not NULL, else PROG). */
+int tl_explore_program(const struct tl_config *cfg, const char *prog, const char *replay_path, long schedules,
+		       int timeout_s, char *what, size_t whatlen);
 /* selftest: every target of a lab that declares `explore: N` must fail within N schedules
  * (buggy) or survive them (fixed). Prints one line per such target on stderr; returns how many
  * are not as declared. */

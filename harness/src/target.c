@@ -1,10 +1,14 @@
 /* target.c: what a target is made of: a lab's variant (its sources, labs/common, the canaries) or the user's own file or folder, and where its builds and runs go. */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "stages.h"
 
@@ -214,6 +218,98 @@ int tl_target_analyze(const struct tl_config *cfg, const char *path, struct tl_t
 			tl_paths_addf(&t->test_src, "%s/harness/canary/threadlab_canary_test.c", cfg->root);
 		}
 	}
+	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 10;
+	t->runs = cfg->runs > 0 ? cfg->runs : 1;
+	return 0;
+}
+
+/* Whether the symbol table SH (of the ELF image IMG, SIZE bytes, section headers SHDR of NSH)
+ * names NAME. */
+static int elf_defines(const unsigned char *img, size_t size, const Elf64_Shdr *shdr, int nsh, const Elf64_Shdr *sh,
+		       const char *name)
+{
+	if (sh->sh_link >= (Elf64_Word)nsh || sh->sh_entsize != sizeof(Elf64_Sym) || sh->sh_offset > size ||
+	    sh->sh_size > size - sh->sh_offset)
+		return 0;
+	const Elf64_Shdr *str = &shdr[sh->sh_link];
+	if (str->sh_offset > size || str->sh_size > size - str->sh_offset)
+		return 0;
+	const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh->sh_offset);
+	const char *names = (const char *)img + str->sh_offset;
+	size_t n = sh->sh_size / sizeof *sym, len = strlen(name);
+	for (size_t i = 0; i < n; i++)
+		if (sym[i].st_shndx != SHN_UNDEF && sym[i].st_name + len < str->sh_size &&
+		    memcmp(names + sym[i].st_name, name, len + 1) == 0)
+			return 1;
+	return 0;
+}
+
+/* What the 64-bit ELF image IMG (SIZE bytes) is: *DYNAMIC, whether it has a program interpreter
+ * (it is dynamically linked), and *TSAN, whether a symbol table defines __tsan_init (TSan's
+ * runtime is linked in: it was built with -fsanitize=thread). Returns 0, or -1 when it is not a
+ * 64-bit ELF executable. */
+static int elf_facts(const unsigned char *img, size_t size, int *dynamic, int *tsan)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+	if (size < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    (eh->e_type != ET_EXEC && eh->e_type != ET_DYN) || eh->e_phoff > size ||
+	    (size_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff || eh->e_shoff > size ||
+	    (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > size - eh->e_shoff)
+		return -1;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + eh->e_phoff);
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
+	*dynamic = *tsan = 0;
+	for (int i = 0; i < eh->e_phnum; i++)
+		*dynamic |= ph[i].p_type == PT_INTERP;
+	for (int i = 0; i < eh->e_shnum; i++)
+		if (sh[i].sh_type == SHT_SYMTAB || sh[i].sh_type == SHT_DYNSYM)
+			*tsan |= elf_defines(img, size, sh, eh->e_shnum, &sh[i], "__tsan_init");
+	return 0;
+}
+
+/* Reads what the executable at PATH is (elf_facts). Returns 0, or -1 with ERR filled. */
+static int binary_facts(const char *path, int *dynamic, int *tsan, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
+		snprintf(err, errlen, "%s: %s", path, fd < 0 || errno != 0 ? strerror(errno) : "not an executable file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	void *img = st.st_size > 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+	close(fd);
+	int rc = img != MAP_FAILED ? elf_facts(img, (size_t)st.st_size, dynamic, tsan) : -1;
+	if (img != MAP_FAILED)
+		munmap(img, (size_t)st.st_size);
+	if (rc != 0)
+		snprintf(err, errlen, "%s: not a 64-bit ELF executable", path);
+	else if (!*dynamic)
+		snprintf(err, errlen, "%s: statically linked: threadcheck and Helgrind come in through the dynamic loader", path);
+	return rc != 0 || !*dynamic ? -1 : 0;
+}
+
+int tl_target_binary(const struct tl_config *cfg, char *const *argv, struct tl_target *t, char *err, size_t errlen)
+{
+	char real[TL_PATH];
+	int dynamic = 0, tsan = 0;
+	memset(t, 0, sizeof *t);
+	tl_strlcpy(t->name, argv[0], sizeof t->name);
+	errno = 0;
+	if (realpath(argv[0], real) == NULL) {
+		snprintf(err, errlen, "%s: %s", argv[0], strerror(errno));
+		return -1;
+	}
+	if (binary_facts(real, &dynamic, &tsan, err, errlen) != 0)
+		return -1;
+	if (analyze_outdir(cfg, real, t) != 0)
+		return too_long(t, err, errlen);
+	t->bin_test[0] = '\0';
+	tl_strlcpy(t->bin_tsan, tsan ? real : "", sizeof t->bin_tsan);
+	tl_strlcpy(t->bin_plain, tsan ? "" : real, sizeof t->bin_plain);
+	t->prebuilt = 1;
+	t->args = argv + 1;
 	t->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 10;
 	t->runs = cfg->runs > 0 ? cfg->runs : 1;
 	return 0;

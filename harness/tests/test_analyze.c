@@ -18,9 +18,10 @@ static const char *bin(void)
 	return b != NULL && b[0] != '\0' ? b : "build/bin/threadlab";
 }
 
-/* Runs threadlab analyze --format json on PROGRAM; returns the JSON text (caller frees) and
- * the exit status in *RC. */
-static char *analyze(const char *program, const char *extra, int *rc)
+/* Runs threadlab analyze --format json on PROGRAM, or with "--" as EXTRA on the built program
+ * PROGRAM with the argument ARG (when not NULL); returns the JSON text (caller frees) and the
+ * exit status in *RC. */
+static char *analyze_arg(const char *program, const char *extra, const char *arg, int *rc)
 {
 	char out[] = "/tmp/threadlab-test-analyze-XXXXXX";
 	int fd = mkstemp(out);
@@ -37,6 +38,8 @@ static char *analyze(const char *program, const char *extra, int *rc)
 	if (extra != NULL)
 		argv[a++] = (char *)extra;
 	argv[a++] = (char *)program;
+	if (arg != NULL)
+		argv[a++] = (char *)arg;
 	argv[a] = NULL;
 	struct tl_spawn s = {0};
 	s.argv = argv;
@@ -53,6 +56,11 @@ static char *analyze(const char *program, const char *extra, int *rc)
 	unlink(out);
 	assert_non_null(json);
 	return json;
+}
+
+static char *analyze(const char *program, const char *extra, int *rc)
+{
+	return analyze_arg(program, extra, NULL, rc);
 }
 
 /* The "kinds" array of TOOL in JSON, e.g. "[\"race\"]", copied into BUF. */
@@ -198,6 +206,57 @@ static void test_missing_file_is_usage_error_fail(void **state)
 	free(json);
 }
 
+/* Whether TOOL's entry in JSON has status STATUS ("ran", "skipped"). */
+static int tool_status(const char *json, const char *tool, const char *status)
+{
+	char key[96];
+	snprintf(key, sizeof key, "\"%s\":{\"status\":\"%s\"", tool, status);
+	return strstr(json, key) != NULL;
+}
+
+/* analyze -- PROG ARGS on programs the user built: a plain build runs under Helgrind and
+ * threadcheck, with its arguments (the race happens only when asked), and TSan is skipped; a
+ * build with -fsanitize=thread (found by its __tsan_init) runs under TSan only. */
+static void test_built_program(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/threadlab-built-XXXXXX", cmd[1024], plain[128], tsan[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(plain, sizeof plain, "%s/plain", dir);
+	snprintf(tsan, sizeof tsan, "%s/tsan", dir);
+	snprintf(cmd, sizeof cmd, "cc -g -pthread -o %s harness/tests/programs/race_on_request.c && "
+				  "%s -g -fsanitize=thread -o %s harness/tests/programs/race_on_request.c",
+		 plain, tl_tsan_cc(), tsan);
+	assert_int_equal(system(cmd), 0);
+	int rc;
+	char k[128], *json = analyze_arg(plain, "--", NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_true(tool_status(json, "tsan", "skipped"));
+	assert_string_equal(kinds_of(json, "threadcheck", k, sizeof k), "[]");
+	free(json);
+	json = analyze_arg(plain, "--", "race", &rc);
+	assert_int_equal(rc, 1);
+	assert_string_equal(kinds_of(json, "helgrind", k, sizeof k), "[\"race\"]");
+	assert_true(tool_status(json, "tsan", "skipped"));
+	free(json);
+	json = analyze_arg(tsan, "--", "race", &rc);
+	assert_int_equal(rc, 1);
+	assert_string_equal(kinds_of(json, "tsan", k, sizeof k), "[\"race\"]");
+	assert_true(tool_status(json, "helgrind", "skipped") && tool_status(json, "threadcheck", "skipped"));
+	free(json);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* analyze -- on a file that is not an executable is a usage error (exit 2), not a verdict. */
+static void test_built_program_not_elf_fail(void **state)
+{
+	(void)state;
+	int rc;
+	free(analyze_arg("harness/tests/programs/race.c", "--", NULL, &rc));
+	assert_int_equal(rc, TL_EXIT_ERROR);
+}
+
 static void test_compile_error_is_build_error(void **state)
 {
 	(void)state;
@@ -337,6 +396,8 @@ int main(void)
 		cmocka_unit_test(test_cmocka_switched_off_is_interference),
 		cmocka_unit_test(test_missing_file_is_usage_error_fail),
 		cmocka_unit_test(test_compile_error_is_build_error),
+		cmocka_unit_test(test_built_program),
+		cmocka_unit_test(test_built_program_not_elf_fail),
 		cmocka_unit_test(test_tsan_mapping_failure_reruns_under_setarch),
 		cmocka_unit_test(test_long_lock_cycle_reported_by_tsan),
 		cmocka_unit_test(test_threadcheck_exit_and_detach),

@@ -39,7 +39,7 @@ static char *explore(const char *const *opts, const char *name, int *rc)
 	argv[a++] = "explore";
 	for (int k = 0; opts[k] != NULL; k++)
 		argv[a++] = (char *)opts[k];
-	if (strncmp(name, "harness", 7) == 0) {
+	if (strncmp(name, "harness", 7) == 0 || name[0] == '/') {
 		argv[a++] = (char *)name;
 	} else {
 		snprintf(prog, sizeof prog, "%s/latent/%s", build_dir(), name);
@@ -228,6 +228,72 @@ static void test_html(void **state)
 	free(html);
 }
 
+/* A scratch toolkit holding lab 08 with the student file FIX (a path from the top folder),
+ * labs/common and the canary, as a student's checkout would; its lab folder into DIR. */
+static void scratch_lab08(const char *fix, char *dir, size_t len)
+{
+	char top[] = "/tmp/threadlab-test-lab08-XXXXXX", cmd[2048];
+	assert_non_null(mkdtemp(top));
+	snprintf(cmd, sizeof cmd,
+		 "mkdir -p %s/labs %s/harness && cp -R labs/08-workerpool labs/common %s/labs/ && "
+		 "cp -R harness/canary %s/harness/ && cp %s %s/labs/08-workerpool/pool.c",
+		 top, top, top, top, fix, top);
+	assert_int_equal(system(cmd), 0);
+	snprintf(dir, len, "%s/labs/08-workerpool", top);
+}
+
+/* --canary on a lab folder: the program is built with the canary, whose thread left at exit is
+ * not a failure (the solution survives) but must be there (a program without it is
+ * interference); a graded fix's failing schedule replays there with the same outcome. Without
+ * the canary's record taken out, the solution would fail with a thread leak on schedule 1. */
+static void test_canary_lab_folder(void **state)
+{
+	static const char *const canary_10[] = { "--format", "json", "--canary", "--schedules", "10", NULL };
+	static const char *const random_100[] = { "--format", "json", "--canary", "--strategy", "random",
+						  "--schedules", "100", NULL };
+	(void)state;
+	int rc;
+	char dir[512], cmd[1200];
+	scratch_lab08("solutions/08-workerpool/pool.c", dir, sizeof dir);
+	char *json = explore(canary_10, dir, &rc);
+	assert_int_equal(rc, TL_EXIT_PASS);
+	assert_member(json, "outcome", "\"none\"");
+	free(json);
+	json = explore(canary_10, "withdraw_ok", &rc);
+	assert_int_equal(rc, TL_EXIT_FAIL);
+	assert_member(json, "outcome", "\"interference\"");
+	free(json);
+	snprintf(cmd, sizeof cmd, "cp solutions/08-workerpool/fixes/sleep-before-close/pool.c %s/pool.c", dir);
+	assert_int_equal(system(cmd), 0);
+	json = explore(random_100, dir, &rc);
+	assert_int_equal(rc, TL_EXIT_FAIL);
+	assert_member(json, "outcome", "\"deadlock\"");
+	assert_member(json, "replayed", "3");
+	assert_non_null(strstr(json, "--canary"));
+	free(json);
+	snprintf(cmd, sizeof cmd, "rm -rf %.*s", (int)(strlen(dir) - strlen("/labs/08-workerpool")), dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A thread that sleeps hands the turn over on the default schedule too: a trylock back-off, in
+ * which each thread holds one lock and polls for the other with a sleep, survives every
+ * strategy's schedules. Were the sleeper to keep the turn, the default schedule (the first of
+ * each exploration) would livelock and time out. */
+static void test_sleep_hands_over(void **state)
+{
+	static const char *const strategies[] = { "pct", "random", "delay" };
+	(void)state;
+	for (size_t k = 0; k < sizeof strategies / sizeof strategies[0]; k++) {
+		const char *const opts[] = { "--format", "json", "--timeout", "5", "--schedules", "10",
+					     "--strategy", strategies[k], NULL };
+		int rc;
+		char *json = explore(opts, "harness/tests/programs/trylock_backoff.c", &rc);
+		assert_member(json, "outcome", "\"none\"");
+		assert_int_equal(rc, TL_EXIT_PASS);
+		free(json);
+	}
+}
+
 /* Bad options are a usage error, never a verdict. */
 static void test_usage(void **state)
 {
@@ -397,6 +463,8 @@ int main(void)
 		cmocka_unit_test(test_replay_command),
 		cmocka_unit_test(test_path_and_text),
 		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_canary_lab_folder),
+		cmocka_unit_test(test_sleep_hands_over),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_same_seed_same_schedule),
 		cmocka_unit_test(test_off_by_default),

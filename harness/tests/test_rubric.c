@@ -12,15 +12,46 @@
 
 #include "stages.h"
 
-/* Lab 01 as the toolkit declares it (run from the repository's top folder). */
-static struct tl_lab *lab01(void)
+/* Lab NN as the toolkit declares it (run from the repository's top folder). */
+static struct tl_lab *lab_nn(const char *nn)
 {
 	struct tl_lab *labs = NULL;
 	size_t n = 0;
 	char err[1024] = "";
-	if (tl_discover(".", "01", &labs, &n, err, sizeof err) != 0 || n != 1)
-		fail_msg("cannot read lab 01: %s", err);
+	if (tl_discover(".", nn, &labs, &n, err, sizeof err) != 0 || n != 1)
+		fail_msg("cannot read lab %s: %s", nn, err);
 	return labs;
+}
+
+static struct tl_lab *lab01(void)
+{
+	return lab_nn("01");
+}
+
+/* Whether X is Y to within a thousandth. */
+static int near(double x, double y)
+{
+	return x > y - 0.001 && x < y + 0.001;
+}
+
+/* The rubric of lab NN with the rubric file text TEXT (NULL: the defaults) into RUB. */
+static void rubric_with(const char *nn, const char *text, struct tl_lab_rubric *rub)
+{
+	char path[] = "/tmp/tl-rubric-XXXXXX", err[1024] = "";
+	struct tl_rubric r;
+	int fd = text != NULL ? mkstemp(path) : -1;
+	if (text != NULL) {
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+		close(fd);
+	}
+	struct tl_lab *lab = lab_nn(nn);
+	assert_int_equal(tl_rubric_load(text != NULL ? path : NULL, &r, err, sizeof err), 0);
+	if (tl_rubric_for_lab(&r, lab, rub, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	if (text != NULL)
+		unlink(path);
+	free(lab);
 }
 
 /* The check named NAME of RUB, or a failure. */
@@ -36,8 +67,8 @@ static const struct tl_check *check_named(const struct tl_lab_rubric *rub, const
 #define CASE "test_concurrent_handlers_count_every_request"
 
 /* Lab 01: TSan and Helgrind see its race and nothing on the fix, one test case fails on the
- * handout: those earn (2.5, 2.5, 5); threadcheck and the other four cases (the monitor's
- * contract among them) are gates. */
+ * handout: those earn (2.5, 2.5, 5); threadcheck and the other four of its five cases (the
+ * monitor's contract among them) are gates. */
 static void test_lab01_rubric(void **state)
 {
 	(void)state;
@@ -95,6 +126,44 @@ static void test_rubric_file(void **state)
 	free(lab);
 }
 
+/* The check named NAME of RUB, or NULL. */
+static const struct tl_check *find_check(const struct tl_lab_rubric *rub, const char *name)
+{
+	for (int i = 0; i < rub->n; i++)
+		if (strcmp(rub->check[i].name, name) == 0)
+			return &rub->check[i];
+	return NULL;
+}
+
+/* Lab 08 declares explore: 100, which the handout fails and the solution survives: the
+ * explored schedules earn, a third of the lab beside the detectors' third (threadcheck) and
+ * the tests' (its two failing cases). The rubric's explore key weighs them; weighed 0, the
+ * check is gone and the lab is split as before. */
+static void test_explore_rubric(void **state)
+{
+	(void)state;
+	struct tl_lab_rubric rub;
+	rubric_with("08", NULL, &rub);
+	const struct tl_check *ex = check_named(&rub, "explore:100");
+	assert_int_equal(ex->kind, TL_CHECK_EXPLORE);
+	assert_false(ex->gate);
+	assert_int_equal(ex->schedules, 100);
+	assert_true(near(ex->points, 10.0 / 3));
+	assert_true(near(check_named(&rub, "threadcheck")->points, 10.0 / 3));
+	assert_true(near(check_named(&rub, "test:test_every_job_runs")->points, 10.0 / 6));
+	assert_true(near(rub.max, 10));
+	rubric_with("08", "08-workerpool.explore: 2\n", &rub);
+	assert_true(near(check_named(&rub, "explore:100")->points, 5));
+	assert_true(near(check_named(&rub, "threadcheck")->points, 2.5));
+	rubric_with("08", "default.explore: 0\n", &rub);
+	assert_null(find_check(&rub, "explore:100"));
+	assert_true(near(check_named(&rub, "threadcheck")->points, 5));
+	/* Lab 01 declares no explore: no such check. */
+	rubric_with("01", NULL, &rub);
+	for (int i = 0; i < rub.n; i++)
+		assert_int_not_equal(rub.check[i].kind, TL_CHECK_EXPLORE);
+}
+
 /* A lab that only its tests tell apart (lab 17's kind): the tests earn all the points. */
 static void test_tests_only(void **state)
 {
@@ -144,10 +213,10 @@ struct scored {
 	struct tl_grade_lab gl;
 };
 
-static void setup_scored(struct scored *s)
+static void setup_scored_lab(struct scored *s, const char *nn)
 {
 	memset(s, 0, sizeof *s);
-	s->lab = lab01();
+	s->lab = lab_nn(nn);
 	for (int tool = 0; tool < TL_TOOL_COUNT; tool++) {
 		s->t.result[tool].status = TL_ST_RAN;
 		s->t.result[tool].runs = 1;
@@ -160,6 +229,11 @@ static void setup_scored(struct scored *s)
 	assert_int_equal(tl_rubric_load(NULL, &r, err, sizeof err), 0);
 	if (tl_rubric_for_lab(&r, s->lab, &s->gl.rubric, err, sizeof err) != 0)
 		fail_msg("%s", err);
+}
+
+static void setup_scored(struct scored *s)
+{
+	setup_scored_lab(s, "01");
 }
 
 static void free_scored(struct scored *s)
@@ -250,6 +324,41 @@ static void test_score_fix_and_gate(void **state)
 	assert_non_null(strstr(tc->feedback, "What a thread-leak is"));
 	assert_null(strstr(tc->feedback, "Lesson"));
 	assert_valid_reports(&s->gl);
+	free_scored(s);
+	free(s);
+}
+
+#define REPLAY "threadlab explore --replay 287:T10 --canary labs/08-workerpool"
+
+/* Lab 08 with a fix that passes every run of every tool: full marks only when the program also
+ * survived the explored schedules. A schedule that failed loses the explore item's third, with
+ * the replay command and the lab's lesson in its feedback; an exploration that did not come to
+ * a verdict earns nothing either. */
+static void test_score_explore(void **state)
+{
+	(void)state;
+	struct scored *s = calloc(1, sizeof *s);
+	setup_scored_lab(s, "08");
+	s->gl.explored = 1;
+	tl_grade_score(&s->gl);
+	assert_true(near(s->gl.points, 10));
+	assert_int_equal(item_named(&s->gl, "explore:100")->outcome, TL_OUT_EARNED);
+	s->gl.explore_failed = 1;
+	snprintf(s->gl.explore_what, sizeof s->gl.explore_what,
+		 "failed at schedule 52 (random, seed 51): the threads deadlocked; replay: " REPLAY);
+	tl_grade_score(&s->gl);
+	assert_true(near(s->gl.points, 10 - 10.0 / 3));
+	const struct tl_grade_item *ex = item_named(&s->gl, "explore:100");
+	assert_int_equal(ex->outcome, TL_OUT_LOST);
+	assert_non_null(strstr(ex->feedback, "replay: " REPLAY));
+	assert_non_null(strstr(ex->feedback, "Lesson (08-workerpool)"));
+	assert_valid_reports(&s->gl);
+	s->gl.explored = 0;
+	s->gl.explore_failed = 0;
+	snprintf(s->gl.explore_what, sizeof s->gl.explore_what, "explore could not run program");
+	tl_grade_score(&s->gl);
+	assert_true(near(s->gl.points, 10 - 10.0 / 3));
+	assert_non_null(strstr(item_named(&s->gl, "explore:100")->feedback, "could not check this lab"));
 	free_scored(s);
 	free(s);
 }
@@ -421,6 +530,8 @@ int main(void)
 		cmocka_unit_test(test_lab01_rubric),
 		cmocka_unit_test(test_rubric_file),
 		cmocka_unit_test(test_tests_only),
+		cmocka_unit_test(test_explore_rubric),
+		cmocka_unit_test(test_score_explore),
 		cmocka_unit_test(test_score_handout),
 		cmocka_unit_test(test_score_fix_and_gate),
 		cmocka_unit_test(test_score_regression_floor),

@@ -292,16 +292,22 @@ static int tc__timeout_one(void)
 }
 
 /* Chooses who runs after ME's step (ME: -1 when nobody held the turn) and logs a choice the
- * default would not have made. Returns -1 when nobody can run. */
-static int tc__choose(int me)
+ * default would not have made. When ME YIELDS (a sched_yield or a sleep), the default is the
+ * next runnable thread after it: a thread that sleeps asks the others to run, and one that
+ * polls with a sleep (a trylock back-off, say) would otherwise keep the turn for ever on the
+ * default schedule. Handing the turn over there is no preemption. Returns -1 when nobody can
+ * run. */
+static int tc__choose(int me, int yields)
 {
 	int d = tc__default(me), c;
 
 	if (d < 0 && (d = tc__timeout_one()) < 0)
 		return -1;
+	if (yields && d == me)
+		d = tc__next_after(d);
 	c = tc__pickers[tc__s.strategy](me, d);
 	if (c != d) {
-		int preempt = me >= 0 && c != me && tc__runnable(me);
+		int preempt = me >= 0 && c != me && tc__runnable(me) && !yields;
 		char line[96];
 		struct tc__buf b = { line, 0, sizeof line };
 
@@ -399,7 +405,7 @@ static void tc__wait_turn(struct tc__st *me)
 			atomic_fetch_add(&tc__s.step, 1);
 			tc__bprintf(&b, "stall %ld T%d\n", step0, tc__s.st[stalled].label);
 			tc__log_line(&b);
-			next = tc__choose(stalled);
+			next = tc__choose(stalled, 0);
 			if (next >= 0)
 				tc__hand(next);
 			else
@@ -430,13 +436,14 @@ static void tc__trace_row(int me, enum tc__sop op, const void *obj, void *site, 
 static void tc__step(int me, enum tc__sop op, const void *obj, void *site, int other, int wait)
 {
 	struct tc__st *m = &tc__s.st[me];
-	int next, dead = 0;
+	int next, dead = 0, yields;
 
 	atomic_fetch_add(&tc__s.step, 1);
 	if ((op == TC__SOP_YIELD || op == TC__SOP_SLEEP) && tc__s.strategy == TC__STRAT_PCT)
 		m->prio = tc__s.yield_prio--;
-	next = tc__choose(me);
-	tc__trace_row(me, op, obj, site, other, next >= 0 && next != me && tc__runnable(me));
+	yields = op == TC__SOP_YIELD || op == TC__SOP_SLEEP;
+	next = tc__choose(me, yields);
+	tc__trace_row(me, op, obj, site, other, next >= 0 && next != me && tc__runnable(me) && !yields);
 	if (next == me) {
 		tc__unlock();
 		return;
@@ -560,7 +567,7 @@ void tc__sched_wake(const void *obj, int all)
 	/* A wake from outside (an unscheduled thread) while nobody holds the turn: someone can
 	 * run now. */
 	if (tc__s.cur < 0 && tc__default(-1) >= 0)
-		tc__hand(tc__choose(-1));
+		tc__hand(tc__choose(-1, 0));
 	tc__unlock();
 }
 
