@@ -868,8 +868,15 @@ int tl_explore_program(const struct tl_config *cfg, const char *prog, const char
 		tl__errf(what, whatlen, "explore could not replay %s", prog);
 		goto out;
 	}
-	tl__errf(what, whatlen, "failed at schedule %ld (%s, seed %llu): %s; replay: %s", rep.schedules, rep.strategy,
-		 rep.seed, tl_ex_outcome_what(rep.outcome), rep.replay_cmd);
+	char last[512] = "";
+	if (rep.nstep > 0) {
+		const struct tl_ex_step *l = &rep.step[rep.nstep - 1];
+		const char *base = strrchr(l->site, '/');
+		tl__errf(last, sizeof last, " (the last step: T%d %s at %s in %s)", l->thread, l->op,
+			 base != NULL ? base + 1 : l->site, l->function);
+	}
+	tl__errf(what, whatlen, "failed at schedule %ld (%s, seed %llu): %s%s; replay: %s", rep.schedules, rep.strategy,
+		 rep.seed, tl_ex_outcome_what(rep.outcome), last, rep.replay_cmd);
 out:
 	if (c.made)
 		ex_cleanup(&c);

@@ -974,12 +974,33 @@ static void tc__on_fatal(int sig)
 	(void)raise(sig);
 }
 
-void tc__sched_at_exit(void)
+/* The threads other than the caller that are blocked for good (see tc__sched_at_exit), or 0
+ * when one of them can still run. Under LOCK. */
+static int tc__blocked_for_good(void)
 {
+	int n = 0;
+
+	for (int i = 0; i < tc__s.n; i++) {
+		const struct tc__st *e = &tc__s.st[i];
+
+		if (e == tc__sme || e->state == TC__SS_FREE || e->state == TC__SS_DONE)
+			continue;
+		if (e->state != TC__SS_BLOCKED || e->timed)
+			return 0;
+		n++;
+	}
+	return n;
+}
+
+int tc__sched_at_exit(void)
+{
+	int stuck;
+
 	if (!tc__sched_on)
-		return;
+		return 0;
 	tc__sched_point(TC__SOP_ATEXIT, NULL, __builtin_return_address(0));
 	tc__lock();
+	stuck = atomic_load(&tc__s.stopped) ? 0 : tc__blocked_for_good();
 	atomic_store(&tc__s.stopped, 1);
 	for (int i = 0; i < tc__s.n; i++) {
 		atomic_store(&tc__s.st[i].go, 1);
@@ -987,6 +1008,7 @@ void tc__sched_at_exit(void)
 	}
 	tc__unlock();
 	tc__sched_end("exit");
+	return stuck;
 }
 
 void tc__sched_atfork_child(void)

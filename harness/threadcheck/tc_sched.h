@@ -107,8 +107,12 @@ int tc__sched_driving(void);
 
 /* At the process's exit (first thing in the exit hook): a last point, then the explorer
  * stops and lets every thread run freely, so that the exit report sees the program as it
- * would be without it. Ends the schedule log. */
-void tc__sched_at_exit(void);
+ * would be without it. Ends the schedule log. Returns how many other threads were blocked
+ * for good at that point: when no other thread could run, each one waiting without a time
+ * limit (its wait can only end by a thread that runs, and none does); 0 when some other
+ * thread could still run, stood outside the explorer, or waited with a time limit, and when
+ * the explorer is off. The exit hook need not wait for those to settle. */
+int tc__sched_at_exit(void);
 /* Ends the schedule log with HOW ("deadlock", ...) if it is not ended yet: the end line and,
  * with THREADCHECK_SCHED_TRACE set, the symbolised trace. */
 void tc__sched_end(const char *how);

@@ -89,8 +89,9 @@ static void tc__at_exit(void)
 
 	if (!tc__active())
 		return;
-	/* The schedule explorer lets every thread run freely from here on, as without it. */
-	tc__sched_at_exit();
+	/* The schedule explorer lets every thread run freely from here on, as without it; the
+	 * threads it held blocked for good need no time to settle. */
+	int stuck = tc__sched_at_exit();
 	if (tc__report_claim(TC__REPORT_EXIT, &owner) != 0) {
 		/* The deadlock reporter owns the end of the process and will _exit it; leaving
 		 * now would cut its report short. */
@@ -101,7 +102,7 @@ static void tc__at_exit(void)
 	}
 	/* Settle: a thread that is just finishing, or about to wake from a signal sent right
 	 * before exit, gets up to ~200 ms (1, 2, 4, ... ms) before it is declared leaked. */
-	for (long slept = 0, step = 1; slept < 200 && tc__count_alive(caller) > 0; step *= 2) {
+	for (long slept = 0, step = 1; slept < 200 && tc__count_alive(caller) > stuck; step *= 2) {
 		long ms = step < 200 - slept ? step : 200 - slept;
 
 		tc__sleep_ms(ms);
