@@ -274,6 +274,19 @@ static void test_score_handout(void **state)
 	free(s);
 }
 
+/* G: the grade of a submission by "alice" of the one lab GL. */
+static void one_lab_grade(struct tl_grade *g, struct tl_grade_lab *gl)
+{
+	memset(g, 0, sizeof *g);
+	tl_strlcpy(g->submission, "alice", sizeof g->submission);
+	tl_strlcpy(g->sandbox, "test", sizeof g->sandbox);
+	g->runs = 1;
+	g->labs = gl;
+	g->n = 1;
+	g->points = gl->points;
+	g->max = gl->max;
+}
+
 /* The grade of GL alone, in each pass/fail format, passes validate-report: a broken gate's
  * negative score keeps Gradescope's tests adding up to the score, JUnit's and TAP's counts
  * match their cases. */
@@ -281,14 +294,7 @@ static void assert_valid_reports(struct tl_grade_lab *gl)
 {
 	static const char *const formats[] = {"gradescope", "junit", "tap"};
 	struct tl_grade g;
-	memset(&g, 0, sizeof g);
-	tl_strlcpy(g.submission, "alice", sizeof g.submission);
-	tl_strlcpy(g.sandbox, "test", sizeof g.sandbox);
-	g.runs = 1;
-	g.labs = gl;
-	g.n = 1;
-	g.points = gl->points;
-	g.max = gl->max;
+	one_lab_grade(&g, gl);
 	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
 		char path[] = "/tmp/tl-report-XXXXXX", cmd[256];
 		int fd = mkstemp(path);
@@ -414,14 +420,7 @@ static void test_score_tests_hang(void **state)
 static char *grade_text(struct tl_grade_lab *gl, const char *format)
 {
 	struct tl_grade g;
-	memset(&g, 0, sizeof g);
-	tl_strlcpy(g.submission, "alice", sizeof g.submission);
-	tl_strlcpy(g.sandbox, "test", sizeof g.sandbox);
-	g.runs = 1;
-	g.labs = gl;
-	g.n = 1;
-	g.points = gl->points;
-	g.max = gl->max;
+	one_lab_grade(&g, gl);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
