@@ -144,10 +144,78 @@ void tl_grade_json(FILE *out, const struct tl_grade *g)
 	fprintf(out, "]}\n");
 }
 
-/* Gradescope's results.json: score, and one test per lab item. */
+static long floor_l(double x)
+{
+	long i = (long)x;
+	return (double)i > x ? i - 1 : i;
+}
+
+/* Shares WANT hundredths out among the items of GL by largest remainder of X(item) * 100 over
+ * C[k] (each C[k] already X rounded down), to items for which CAP is NULL or below CAP[k]. */
+static void share_cents(const struct tl_grade_lab *gl, double (*x)(const struct tl_grade_item *), long *c,
+			const long *cap, long want)
+{
+	long given = 0;
+	for (int k = 0; k < gl->nitem; k++)
+		given += c[k];
+	for (; given < want; given++) {
+		int best = -1;
+		double frac = -1;
+		for (int k = 0; k < gl->nitem; k++) {
+			double f = x(&gl->item[k]) * 100 - (double)c[k]; /* < 0 once rounded up */
+			if (f > frac && (cap == NULL || c[k] < cap[k])) {
+				frac = f;
+				best = k;
+			}
+		}
+		if (best < 0)
+			break;
+		c[best]++;
+	}
+}
+
+static double item_points(const struct tl_grade_item *it)
+{
+	return it->points;
+}
+
+static double item_max(const struct tl_grade_item *it)
+{
+	return it->max;
+}
+
+/* Gradescope adds the tests' scores up: the items of GL in hundredths, their maxima M[k] and
+ * scores C[k] each shared out by largest remainder so that they add up to the lab's, an item at
+ * full marks showing its maximum (3.333 + 4 x 0.8333 + 3.333 is shown as 3.34 + 0.84 + 0.83 x 3
+ * + 3.33 = 10.00, where each rounded alone gives 9.98). Returns the sum of C. */
+static long item_cents(const struct tl_grade_lab *gl, long *c, long *m)
+{
+	double points = 0, max = 0;
+	long sum = 0;
+	for (int k = 0; k < gl->nitem; k++) {
+		m[k] = floor_l(gl->item[k].max * 100 + 1e-6);
+		max += gl->item[k].max * 100;
+		points += gl->item[k].points * 100;
+	}
+	share_cents(gl, item_max, m, NULL, floor_l(max + 0.5));
+	for (int k = 0; k < gl->nitem; k++) {
+		const struct tl_grade_item *it = &gl->item[k];
+		c[k] = it->max > 0 && it->points >= it->max - 1e-9 ? m[k] : floor_l(it->points * 100 + 1e-6);
+	}
+	share_cents(gl, item_points, c, m, floor_l(points + 0.5));
+	for (int k = 0; k < gl->nitem; k++)
+		sum += c[k];
+	return sum;
+}
+
+/* Gradescope's results.json: score, and one test per lab item; the score is the sum of the
+ * tests' scores as printed (item_cents). */
 void tl_grade_gradescope(FILE *out, const struct tl_grade *g)
 {
-	fprintf(out, "{\"score\":%.2f,\"max_score\":%.2f,\"output\":", g->points, g->max);
+	long total = 0, c[TL_CHECKS_MAX], m[TL_CHECKS_MAX];
+	for (size_t i = 0; i < g->n; i++)
+		total += item_cents(&g->labs[i], c, m);
+	fprintf(out, "{\"score\":%.2f,\"max_score\":%.2f,\"output\":", (double)total / 100, g->max);
 	char head[1024];
 	snprintf(head, sizeof head, "Graded by threadlab; each tool ran %d time(s) per lab.%s Sandbox: %s", g->runs,
 		 g->unsafe ? " UNSAFE: graded with --unsafe-no-sandbox." : "", g->sandbox);
@@ -156,6 +224,7 @@ void tl_grade_gradescope(FILE *out, const struct tl_grade *g)
 	int first = 1;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct tl_grade_lab *gl = &g->labs[i];
+		item_cents(gl, c, m);
 		for (int k = 0; k < gl->nitem; k++) {
 			const struct tl_grade_item *it = &gl->item[k];
 			char name[256];
@@ -163,7 +232,8 @@ void tl_grade_gradescope(FILE *out, const struct tl_grade *g)
 				 tl_outcome_name(it->outcome));
 			fprintf(out, "%s{\"name\":", first ? "" : ",");
 			tl_put_json(out, name);
-			fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"output\":", it->points, it->max);
+			fprintf(out, ",\"score\":%.2f,\"max_score\":%.2f,\"output\":", (double)c[k] / 100,
+				(double)m[k] / 100);
 			tl_put_json(out, it->feedback[0] ? it->feedback : "ok");
 			fprintf(out, ",\"visibility\":\"visible\"}");
 			first = 0;

@@ -463,6 +463,29 @@ static void test_dismissed_not_shown(void **state)
 	free(s);
 }
 
+/* Items worth thirds and sixths: Gradescope's tests, rounded to hundredths, still add up to the
+ * score (five items of 1.6667 each, rounded alone, show 8.35 for a lab at 8.33). */
+static void test_gradescope_adds_up(void **state)
+{
+	(void)state;
+	struct scored *s = calloc(1, sizeof *s);
+	setup_scored(s);
+	tl_grade_score(&s->gl);
+	s->gl.points = 0;
+	for (int k = 0; k < s->gl.nitem; k++) {
+		s->gl.item[k].points = s->gl.item[k].max = 5.0 / 3;
+		s->gl.points += 5.0 / 3;
+	}
+	assert_int_equal(s->gl.nitem, 5);
+	s->gl.max = s->gl.points;
+	assert_valid_reports(&s->gl);
+	char *json = grade_text(&s->gl, "gradescope");
+	assert_non_null(strstr(json, "{\"score\":8.33,"));
+	free(json);
+	free_scored(s);
+	free(s);
+}
+
 /* Copies lab 01 and labs/common under a fresh folder and reads that lab. */
 static struct tl_lab *lab01_copy(char *dir, size_t len)
 {
@@ -536,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_score_regression_floor),
 		cmocka_unit_test(test_score_tests_hang),
 		cmocka_unit_test(test_dismissed_not_shown),
+		cmocka_unit_test(test_gradescope_adds_up),
 		cmocka_unit_test(test_record_stale_fail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
