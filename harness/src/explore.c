@@ -354,7 +354,8 @@ static char *ex_slurp(const char *file)
 
 /* How the run S ended, with threadcheck's log TC: a deadlock, leak or misuse it reported
  * first, then the program's own end. A lock-order record is a prediction, not a failure of
- * this schedule: a run whose only records are lock orders (exit status 67) passed. */
+ * this schedule: a run whose only records are lock orders (threadcheck's report exit status)
+ * passed. */
 static enum tl_ex_outcome ex_classify(const struct tl_spawn *s, const char *tc)
 {
 	if (s->timed_out)
@@ -367,14 +368,15 @@ static enum tl_ex_outcome ex_classify(const struct tl_spawn *s, const char *tc)
 		return TL_EX_LEAK;
 	if (strstr(tc, "BEGIN misuse:") != NULL)
 		return TL_EX_MISUSE;
-	if (s->exited && s->exit_code != 0 && !(s->exit_code == 67 && strstr(tc, "BEGIN lock-order") != NULL))
+	if (s->exited && s->exit_code != 0 &&
+	    !(s->exit_code == tl_tool(TL_TOOL_THREADCHECK)->hooks->report_exit && strstr(tc, "BEGIN lock-order") != NULL))
 		return TL_EX_EXIT;
 	return TL_EX_NONE;
 }
 
 /* How the run S of a canaried program ended (grading's, or --canary): threadcheck's log TC
  * parsed and the canary's records taken out (canary.c), then as ex_classify. The canary leaves
- * a thread blocked at every exit, so exit status 67 is threadcheck's report of it; a run that
+ * a thread blocked at every exit, so threadcheck's report exit status is its record; a run that
  * ended by itself without that record had its report cut or switched off from inside. */
 static enum tl_ex_outcome ex_classify_canaried(const struct tl_spawn *s, const char *tc)
 {
@@ -396,7 +398,8 @@ static enum tl_ex_outcome ex_classify_canaried(const struct tl_spawn *s, const c
 		return TL_EX_MISUSE;
 	if (canaries == 0)
 		return TL_EX_INTERFERENCE;
-	return s->exited && s->exit_code != 0 && s->exit_code != 67 ? TL_EX_EXIT : TL_EX_NONE;
+	const int reported = tl_tool(TL_TOOL_THREADCHECK)->hooks->report_exit;
+	return s->exited && s->exit_code != 0 && s->exit_code != reported ? TL_EX_EXIT : TL_EX_NONE;
 }
 
 /* The decision list of a schedule log ("choice STEP TN" lines) as "STEP:TN,...", "-" when it

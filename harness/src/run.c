@@ -446,18 +446,23 @@ static int spawn_run(const struct tl_config *cfg, const struct tl_target *t, int
 }
 
 /* Appends the program's own arguments (analyze -- PROG ARGS) to CMD, whose every tool ends
- * with the program: not to a run of the tests. Arguments beyond CMD's room are dropped. */
-static void append_args(const struct tl_target *t, int tests, struct tl_tool_cmd *cmd)
+ * with the program: not to a run of the tests. Returns 0, or -1 when they do not all fit in
+ * CMD (a run with some of its arguments dropped would be another run than the user asked). */
+static int append_args(const struct tl_target *t, int tests, struct tl_tool_cmd *cmd)
 {
 	const size_t room = sizeof cmd->argv / sizeof cmd->argv[0] - 1;
 	size_t a = 0;
 	if (tests || t->args == NULL)
-		return;
+		return 0;
 	while (cmd->argv[a] != NULL)
 		a++;
-	for (size_t k = 0; t->args[k] != NULL && a < room; k++)
+	for (size_t k = 0; t->args[k] != NULL; k++) {
+		if (a == room)
+			return -1;
 		cmd->argv[a++] = t->args[k];
+	}
 	cmd->argv[a] = NULL;
+	return 0;
 }
 
 /* Prepares run I of TOOL on T (its channel, its command) and runs it. Returns 0 with IO
@@ -483,8 +488,13 @@ static int start_run(const struct tl_config *cfg, struct tl_target *t, enum tl_t
 	struct tl_tool_cmd cmd;
 	memset(&cmd, 0, sizeof cmd);
 	o->hooks->command(cfg, &run, &cmd);
-	append_args(t, tests, &cmd);
 	char err[256];
+	if (append_args(t, tests, &cmd) != 0) {
+		tl__errf(note, notelen, "could not start %s: the program's arguments do not fit its command line (%zu words)",
+			 cmd.argv[0], sizeof cmd.argv / sizeof cmd.argv[0] - 1);
+		io_free(io);
+		return -1;
+	}
 	if (spawn_run(cfg, t, i, &cmd, io, err, sizeof err) != 0) {
 		tl__errf(note, notelen, "could not start %s: %s", cmd.argv[0], err);
 		io_free(io);

@@ -248,6 +248,44 @@ static void test_built_program(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* analyze -- with more arguments than a tool's command line holds: each tool that would run
+ * says so and analyze exits 2, rather than running the program with some arguments dropped. */
+static void test_built_program_too_many_args_fail(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/threadlab-args-XXXXXX", prog[128], out[160], cmd[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(prog, sizeof prog, "%s/prog", dir);
+	snprintf(out, sizeof out, "%s/report.json", dir);
+	snprintf(cmd, sizeof cmd, "cc -g -pthread -o %s harness/tests/programs/race_on_request.c", prog);
+	assert_int_equal(system(cmd), 0);
+	char *argv[64];
+	int a = 0;
+	const char *head[] = {bin(), "analyze", "--format", "json", "--out", out, "--", prog};
+	for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
+		argv[a++] = (char *)head[k];
+	while (a < 63)
+		argv[a++] = "x";
+	argv[a] = NULL;
+	struct tl_spawn s = {0};
+	s.argv = argv;
+	s.stdout_path = s.stderr_path = "/dev/null";
+	s.timeout_s = 300;
+	char err[256];
+	assert_int_equal(tl_spawn_run(&s, err, sizeof err), 0);
+	assert_true(s.exited);
+	assert_int_equal(s.exit_code, TL_EXIT_ERROR);
+	size_t len = 0;
+	int trunc = 0;
+	char *json = tl_read_file(out, 1 << 20, &len, &trunc);
+	assert_non_null(json);
+	assert_true(tool_status(json, "helgrind", "error") && tool_status(json, "threadcheck", "error"));
+	assert_non_null(strstr(json, "arguments do not fit"));
+	free(json);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* analyze -- on a file that is not an executable is a usage error (exit 2), not a verdict. */
 static void test_built_program_not_elf_fail(void **state)
 {
@@ -398,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_compile_error_is_build_error),
 		cmocka_unit_test(test_built_program),
 		cmocka_unit_test(test_built_program_not_elf_fail),
+		cmocka_unit_test(test_built_program_too_many_args_fail),
 		cmocka_unit_test(test_tsan_mapping_failure_reruns_under_setarch),
 		cmocka_unit_test(test_long_lock_cycle_reported_by_tsan),
 		cmocka_unit_test(test_threadcheck_exit_and_detach),
